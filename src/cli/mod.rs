@@ -1,0 +1,154 @@
+//! Command line: one file per command. Each reads its flags, calls the domain
+//! and prints; this file holds the global flags, the dispatch and the mapping
+//! of outcomes to exit codes (0 ok, 1 invalid/refused/failed, 2 usage/environment).
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub mod output;
+
+mod archive;
+mod completions;
+mod graph;
+mod hosts;
+mod impact;
+mod init;
+mod list;
+mod man;
+mod new;
+mod nixos_check;
+mod show;
+mod validate;
+mod view;
+
+pub use output::{Ctx, Exit, Failure};
+
+/// The result of one command: the exit status after it printed its report,
+/// or a failure that `main` prints (as one JSON document under `--json`).
+pub type CmdResult = Result<Exit, Failure>;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "openspec",
+    version,
+    about = "OpenSpec change proposals, static impact analysis and parallel host verification for NixOS flakes",
+    propagate_version = true
+)]
+pub struct Cli {
+    /// Repository root (default: nearest ancestor holding openspec/ or flake.nix)
+    #[arg(long, global = true, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Flake directory (default: the root)
+    #[arg(long, global = true, value_name = "DIR")]
+    pub flake: Option<PathBuf>,
+    /// Print exactly one JSON document on stdout, also on failure
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Never colour the output
+    #[arg(long, global = true)]
+    pub no_color: bool,
+    /// Print less
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Print more (repeat for more)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create openspec/ (specs/, changes/archive/, config.yaml, project.md)
+    Init(init::Args),
+    /// A new change proposal from the template for its kind
+    #[command(alias = "spec-gen")]
+    New(new::Args),
+    /// Changes with task progress, or specs with requirement counts
+    List(list::Args),
+    /// One change or spec
+    Show(show::Args),
+    /// Dashboard of changes, progress and specs
+    View(view::Args),
+    /// Check changes and specs against the OpenSpec rules and the kind's sections
+    Validate(validate::Args),
+    /// Merge a change's deltas into the specs and move it to the archive
+    #[command(alias = "openspec-archive")]
+    Archive(archive::Args),
+    /// Evaluate and build the affected (or chosen) hosts in parallel
+    #[command(name = "nixos-check", alias = "check")]
+    NixosCheck(nixos_check::Args),
+    /// Every host with its dependency set
+    Hosts(hosts::Args),
+    /// The host/module graph
+    Graph(graph::Args),
+    /// Affected hosts and modules of a change, with reasons
+    Impact(impact::Args),
+    /// Shell completion script on stdout
+    Completions(completions::Args),
+    /// Man page (roff) on stdout
+    Man(man::Args),
+}
+
+pub fn main() -> ExitCode {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let wants_json = argv.iter().any(|a| a == "--json");
+    let cli = match Cli::try_parse_from(&argv) {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            if wants_json {
+                let f = Failure::usage(e.to_string().trim().to_string());
+                output::print_failure_json(&f);
+            } else {
+                let _ = e.print();
+            }
+            return ExitCode::from(2);
+        }
+    };
+    let ctx = Ctx::new(&cli);
+    let result = run(cli.command, &ctx);
+    let exit = match result {
+        Ok(exit) => exit,
+        Err(failure) => {
+            if ctx.json {
+                output::print_failure_json(&failure);
+            } else {
+                ctx.error(&failure.message);
+            }
+            failure.exit
+        }
+    };
+    ExitCode::from(exit as u8)
+}
+
+fn run(command: Command, ctx: &Ctx) -> CmdResult {
+    match command {
+        Command::Init(a) => init::run(a, ctx),
+        Command::New(a) => new::run(a, ctx),
+        Command::List(a) => list::run(a, ctx),
+        Command::Show(a) => show::run(a, ctx),
+        Command::View(a) => view::run(a, ctx),
+        Command::Validate(a) => validate::run(a, ctx),
+        Command::Archive(a) => archive::run(a, ctx),
+        Command::NixosCheck(a) => nixos_check::run(a, ctx),
+        Command::Hosts(a) => hosts::run(a, ctx),
+        Command::Graph(a) => graph::run(a, ctx),
+        Command::Impact(a) => impact::run(a, ctx),
+        Command::Completions(a) => completions::run(a, ctx),
+        Command::Man(a) => man::run(a, ctx),
+    }
+}
+
+/// The nearest ancestor of `start` (itself included) that holds `openspec/` or `flake.nix`.
+pub fn find_root(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .find(|d| d.join("openspec").is_dir() || d.join("flake.nix").is_file())
+        .map(Path::to_path_buf)
+}

@@ -1,0 +1,152 @@
+//! What every command shares for printing: JSON or human output, colour only
+//! on a terminal, messages on stderr, and the failure type with its exit code.
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use serde_json::json;
+
+use super::Cli;
+
+/// Process exit codes (ARCHITECTURE.md): 0 ok, 1 invalid item / refused /
+/// failed host / missed prediction, 2 usage or environment error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Exit {
+    Ok = 0,
+    Refused = 1,
+    Usage = 2,
+}
+
+/// A command that could not produce its report.
+#[derive(Debug)]
+pub struct Failure {
+    pub exit: Exit,
+    pub message: String,
+    /// The JSON document to print under `--json` instead of the generic `{"error": …}`.
+    pub json: Option<serde_json::Value>,
+}
+
+impl Failure {
+    /// Exit 1: the item is invalid or the operation was refused.
+    pub fn refused(message: impl Into<String>) -> Self {
+        Failure {
+            exit: Exit::Refused,
+            message: message.into(),
+            json: None,
+        }
+    }
+    /// Exit 2: usage or environment problem (no root, no nix, no git, unreadable flake).
+    pub fn usage(message: impl Into<String>) -> Self {
+        Failure {
+            exit: Exit::Usage,
+            message: message.into(),
+            json: None,
+        }
+    }
+    pub fn with_json(mut self, doc: serde_json::Value) -> Self {
+        self.json = Some(doc);
+        self
+    }
+}
+
+pub fn print_failure_json(f: &Failure) {
+    let doc = f
+        .json
+        .clone()
+        .unwrap_or_else(|| json!({"error": {"message": f.message, "exit_code": f.exit as u8}}));
+    println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+}
+
+/// Global settings every command reads.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub root_flag: Option<PathBuf>,
+    pub flake_flag: Option<PathBuf>,
+    pub json: bool,
+    /// Colour on stdout: a terminal, no `--no-color`, no `NO_COLOR`.
+    pub color: bool,
+    /// Progress bars and spinners: stderr is a terminal and output is not JSON-only.
+    pub progress: bool,
+    pub quiet: bool,
+    pub verbose: u8,
+}
+
+impl Ctx {
+    pub fn new(cli: &Cli) -> Self {
+        let no_color = cli.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let color = !no_color && std::io::stdout().is_terminal();
+        console::set_colors_enabled(color);
+        console::set_colors_enabled_stderr(!no_color && std::io::stderr().is_terminal());
+        Ctx {
+            root_flag: cli.root.clone(),
+            flake_flag: cli.flake.clone(),
+            json: cli.json,
+            color,
+            progress: std::io::stderr().is_terminal() && !cli.quiet,
+            quiet: cli.quiet,
+            verbose: cli.verbose,
+        }
+    }
+
+    /// The repository root: `--root`, else the nearest ancestor of the current
+    /// directory holding `openspec/` or `flake.nix`.
+    pub fn root(&self) -> Result<PathBuf, Failure> {
+        if let Some(r) = &self.root_flag {
+            if !r.is_dir() {
+                return Err(Failure::usage(format!(
+                    "--root {}: not a directory; pass an existing repository directory",
+                    r.display()
+                )));
+            }
+            return Ok(absolute(r));
+        }
+        let cwd = std::env::current_dir()
+            .map_err(|e| Failure::usage(format!("cannot read the current directory: {e}")))?;
+        super::find_root(&cwd).ok_or_else(|| {
+            Failure::usage(format!(
+                "no repository root: neither {} nor any parent holds openspec/ or flake.nix; run `openspec init` or pass --root DIR",
+                cwd.display()
+            ))
+        })
+    }
+
+    /// The flake directory: `--flake`, else the root.
+    pub fn flake_dir(&self) -> Result<PathBuf, Failure> {
+        match &self.flake_flag {
+            Some(f) if f.is_dir() => Ok(absolute(f)),
+            Some(f) => Err(Failure::usage(format!(
+                "--flake {}: not a directory; pass the directory holding flake.nix",
+                f.display()
+            ))),
+            None => self.root(),
+        }
+    }
+
+    /// Print a JSON document on stdout.
+    pub fn print_json(&self, doc: &impl serde::Serialize) {
+        match serde_json::to_string_pretty(doc) {
+            Ok(s) => println!("{s}"),
+            Err(e) => eprintln!("error: cannot serialise the report: {e}"),
+        }
+    }
+
+    pub fn error(&self, msg: &str) {
+        eprintln!(
+            "{} {msg}",
+            console::style("error:").red().bold().for_stderr()
+        );
+    }
+
+    pub fn warn(&self, msg: &str) {
+        if !self.quiet {
+            eprintln!(
+                "{} {msg}",
+                console::style("warning:").yellow().bold().for_stderr()
+            );
+        }
+    }
+}
+
+fn absolute(p: &std::path::Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}

@@ -1,0 +1,1 @@
+//! Evaluator bindings: the Nix CLI as typed calls, versions, derivations.

@@ -1,0 +1,1 @@
+//! Renderers shared by commands: text, JSON, markdown, github-matrix, junit, dot/mermaid.

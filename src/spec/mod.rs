@@ -1,0 +1,1 @@
+//! The OpenSpec format: parse, validate, merge (archive), templates.

@@ -1,0 +1,1 @@
+//! Parallel evaluation and builds of hosts, progress, reports.

@@ -1,0 +1,1 @@
+//! The change lifecycle: states, reviews, gates, tracking file.
