@@ -1,2 +1,67 @@
 //! Static model of a flake: parse .nix files with rnix, find hosts, resolve
 //! each host's dependency set. Nothing here evaluates Nix.
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum FlakeError {
+    #[error("{0}: no flake.nix here; pass --flake DIR (the directory holding flake.nix)")]
+    NoFlake(PathBuf),
+    #[error("{path}: cannot read: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// A finding about the flake that made an answer approximate or wider.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Diagnostic {
+    pub level: Level,
+    pub kind: String,
+    pub file: String,
+    pub line: u32,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Error,
+    Warning,
+    Info,
+}
+
+/// The static model of one flake.
+#[derive(Debug, Default)]
+pub struct FlakeModel {
+    pub root: PathBuf,
+    pub hosts: Vec<Host>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Host {
+    pub name: String,
+    /// `nixos` or `darwin`
+    pub kind: String,
+    pub entry: Location,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Location {
+    pub file: String,
+    pub line: u32,
+}
+
+/// Read the flake at `root` and every local .nix file its hosts reach.
+pub fn load(root: &Path) -> Result<FlakeModel, FlakeError> {
+    if !root.join("flake.nix").is_file() {
+        return Err(FlakeError::NoFlake(root.to_path_buf()));
+    }
+    Ok(FlakeModel {
+        root: root.to_path_buf(),
+        ..Default::default()
+    })
+}
