@@ -166,3 +166,18 @@ impl Drop for Worktree {
         let _ = git(&self.repo, &["worktree", "prune"]);
     }
 }
+
+/// The content of `path` (relative to `dir`) at `rev`; `None` when it does not exist there.
+pub fn show_file(dir: &Path, rev: &str, path: &str) -> Result<Option<String>, GitError> {
+    let spec = format!("{rev}:./{path}");
+    match git(dir, &["show", &spec]) {
+        Ok(s) => Ok(Some(s)),
+        Err(GitError::Failed { stderr, .. })
+            if stderr.contains("does not exist")
+                || stderr.contains("exists on disk, but not in") =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}

@@ -1,5 +1,7 @@
-//! `openspec impact`
-use super::{CmdResult, Ctx, Failure};
+//! `openspec impact`: which hosts and modules a change affects, and why.
+use super::{CmdResult, Ctx, Exit, Failure};
+use crate::impact::{self, ImpactReport};
+use crate::report;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -11,7 +13,7 @@ pub struct Args {
     /// Head revision (default: the working tree, untracked files included)
     #[arg(long)]
     pub head: Option<String>,
-    /// Changed files (repository-relative); skips git
+    /// Changed files (relative to the flake); skips git
     #[arg(long, num_args = 1..)]
     pub files: Vec<String>,
     /// Drop hosts that reach a gated module but never enable it
@@ -21,13 +23,95 @@ pub struct Args {
     #[arg(long)]
     pub verify: bool,
     /// Explain each changed host from its derivations (with --verify)
-    #[arg(long)]
+    #[arg(long, requires = "verify")]
     pub why: bool,
-    /// Output format
-    #[arg(long, default_value = "text", value_parser = ["text", "json", "markdown", "github-matrix"])]
-    pub format: String,
+    /// Output format (`--json` is the same as `--format json`)
+    #[arg(long, value_parser = ["text", "json", "markdown", "github-matrix"])]
+    pub format: Option<String>,
 }
 
-pub fn run(_args: Args, _ctx: &Ctx) -> CmdResult {
-    Err(Failure::usage("`impact` is not implemented yet"))
+pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
+    let format = match (&args.format, ctx.json) {
+        (Some(f), _) => f.clone(),
+        (None, true) => "json".into(),
+        (None, false) => "text".into(),
+    };
+    let json_doc = format == "json" || format == "github-matrix";
+    let fail = |f: Failure| {
+        if json_doc && !ctx.json {
+            print_failure(&f);
+            Failure { json: None, ..f }
+        } else {
+            f
+        }
+    };
+    let flake_dir = ctx.flake_dir().map_err(fail)?;
+    let model = super::hosts::load_model(ctx).map_err(fail)?;
+
+    let (changed, base, head, opts) = if !args.files.is_empty() {
+        let opts = impact::Options {
+            precise: args.precise,
+            ..Default::default()
+        };
+        (args.files.clone(), None, "files".to_string(), opts)
+    } else {
+        let base = match (&args.base, &args.id) {
+            (Some(b), _) => crate::git::rev_parse(&flake_dir, b),
+            (None, Some(id)) => change_base(ctx, id).map_or_else(
+                || crate::git::default_base(&flake_dir),
+                |b| crate::git::rev_parse(&flake_dir, &b),
+            ),
+            (None, None) => crate::git::default_base(&flake_dir),
+        }
+        .map_err(|e| fail(Failure::usage(e.to_string())))?;
+        let head = match &args.head {
+            Some(h) => Some(
+                crate::git::rev_parse(&flake_dir, h)
+                    .map_err(|e| fail(Failure::usage(e.to_string())))?,
+            ),
+            None => None,
+        };
+        let changed = crate::git::changed_files(&flake_dir, &base, head.as_deref())
+            .map_err(|e| fail(Failure::usage(e.to_string())))?;
+        let opts =
+            impact::options_from_git(&flake_dir, &base, head.as_deref(), &changed, args.precise)
+                .map_err(|e| fail(Failure::usage(e.to_string())))?;
+        (
+            changed,
+            Some(base),
+            head.unwrap_or_else(|| "worktree".into()),
+            opts,
+        )
+    };
+    let mut rep: ImpactReport = impact::analyze(&model, &changed, &opts);
+    rep.base = base;
+    rep.head = head;
+    if args.verify {
+        return Err(fail(Failure::usage(
+            "`impact --verify` needs the evaluator bindings, which are not built yet",
+        )));
+    }
+    match format.as_str() {
+        "json" => ctx.print_json(&rep),
+        "github-matrix" => println!("{}", report::impact::github_matrix(&rep)),
+        "markdown" => print!("{}", report::impact::markdown(&rep)),
+        _ => print!("{}", report::impact::text(&rep, ctx.verbose > 0)),
+    }
+    Ok(Exit::Ok)
+}
+
+fn print_failure(f: &Failure) {
+    super::output::print_failure_json(f);
+}
+
+/// The base revision recorded for a change (`openspec/changes/<id>/tracking.json`).
+fn change_base(ctx: &Ctx, id: &str) -> Option<String> {
+    let root = ctx.root().ok()?;
+    let text =
+        std::fs::read_to_string(root.join("openspec/changes").join(id).join("tracking.json"))
+            .ok()?;
+    let doc: serde_json::Value = serde_json::from_str(&text).ok()?;
+    ["base_revision", "base"]
+        .iter()
+        .find_map(|k| doc.get(*k).and_then(|v| v.as_str()).map(str::to_string))
 }

@@ -1,8 +1,19 @@
 //! Static model of a flake: parse .nix files with rnix, find hosts, resolve
 //! each host's dependency set. Nothing here evaluates Nix.
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
+
+pub mod deps;
+pub mod eval;
+pub mod hosts;
+pub mod lock;
+pub mod source;
+pub mod value;
+pub mod walk;
+
+pub use deps::Deps;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FlakeError {
@@ -39,6 +50,10 @@ pub struct FlakeModel {
     pub root: PathBuf,
     pub hosts: Vec<Host>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Inputs declared in flake.nix.
+    pub inputs: Vec<String>,
+    /// .nix file -> the .nix files it names (imports, callPackage, …).
+    pub edges: BTreeMap<String, BTreeSet<String>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -47,6 +62,8 @@ pub struct Host {
     /// `nixos` or `darwin`
     pub kind: String,
     pub entry: Location,
+    #[serde(skip)]
+    pub deps: Deps,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -55,13 +72,26 @@ pub struct Location {
     pub line: u32,
 }
 
+impl FlakeModel {
+    pub fn host(&self, name: &str) -> Option<&Host> {
+        self.hosts.iter().find(|h| h.name == name)
+    }
+
+    /// True when any diagnostic is an error (a reachable file that cannot be read as Nix).
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(|d| d.level == Level::Error)
+    }
+}
+
 /// Read the flake at `root` and every local .nix file its hosts reach.
 pub fn load(root: &Path) -> Result<FlakeModel, FlakeError> {
     if !root.join("flake.nix").is_file() {
         return Err(FlakeError::NoFlake(root.to_path_buf()));
     }
-    Ok(FlakeModel {
-        root: root.to_path_buf(),
-        ..Default::default()
-    })
+    std::fs::read_dir(root).map_err(|source| FlakeError::Io {
+        path: root.to_path_buf(),
+        source,
+    })?;
+    let tree = source::SourceTree::load(root);
+    Ok(deps::build(tree))
 }

@@ -1,1 +1,4 @@
 //! Renderers shared by commands: text, JSON, markdown, github-matrix, junit, dot/mermaid.
+pub mod graph;
+pub mod hosts;
+pub mod impact;

@@ -1,0 +1,799 @@
+//! A partial, lazy evaluator over the rnix syntax tree. It computes only what
+//! the analysis needs (host names, strings for interpolation, paths, attrsets
+//! of modules) and answers `Unknown` for everything else. Fuel and depth
+//! limits keep it finite on any input.
+use std::cell::Cell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use rnix::ast::{self, HasEntry, InterpolPart};
+
+use super::source::{self, SourceTree};
+use super::value::*;
+
+const MAX_DEPTH: u32 = 200;
+const FUEL: u64 = 2_000_000;
+
+pub struct Eval<'t> {
+    pub tree: &'t SourceTree,
+    depth: Cell<u32>,
+    fuel: Cell<u64>,
+    /// The value of `outputs` (what `self.<attr>` selects from).
+    pub outputs: std::cell::RefCell<Option<Thunk>>,
+    /// Input names declared by flake.nix.
+    pub input_names: Vec<String>,
+    roots: std::cell::RefCell<std::collections::HashMap<String, Option<Thunk>>>,
+}
+
+impl<'t> Eval<'t> {
+    pub fn new(tree: &'t SourceTree) -> Self {
+        Eval {
+            tree,
+            depth: Cell::new(0),
+            fuel: Cell::new(FUEL),
+            outputs: Default::default(),
+            input_names: vec![],
+            roots: Default::default(),
+        }
+    }
+
+    /// The top-level expression of a repository .nix file as a thunk
+    /// (shared, so a file imported twice is evaluated once).
+    pub fn file_thunk(&self, rel: &str) -> Option<Thunk> {
+        if let Some(t) = self.roots.borrow().get(rel) {
+            return t.clone();
+        }
+        let t = self
+            .tree
+            .nix
+            .get(rel)
+            .filter(|f| f.error.is_none())
+            .and_then(|f| f.root_expr())
+            .map(|e| Thunk::lazy(e, self.global_env(), Rc::from(rel)));
+        self.roots.borrow_mut().insert(rel.to_string(), t.clone());
+        t
+    }
+
+    /// A fresh step budget for the next top-level walk.
+    pub fn refuel(&self) {
+        self.fuel.set(FUEL);
+    }
+
+    pub fn global_env(&self) -> Env {
+        Env::default()
+    }
+
+    pub fn force(&self, t: &Thunk) -> Value {
+        {
+            let mut slot = t.0.slot.borrow_mut();
+            match &*slot {
+                Slot::Done(v) => return v.clone(),
+                Slot::Forcing => return Value::Unknown, // infinite recursion in the source
+                Slot::Empty => *slot = Slot::Forcing,
+            }
+        }
+        let v = match &t.0.origin {
+            Origin::Expr { expr, env, file } => self.eval(expr, env, file),
+            Origin::Apply { func, args } => {
+                let mut v = func.clone();
+                for a in args {
+                    v = self.apply(v, a.clone());
+                }
+                v
+            }
+            Origin::Select { base, name } => {
+                let b = self.force(base);
+                self.select(&b, name).unwrap_or(Value::Unknown)
+            }
+            Origin::Value => Value::Unknown,
+        };
+        *t.0.slot.borrow_mut() = Slot::Done(v.clone());
+        v
+    }
+
+    pub fn eval(&self, expr: &ast::Expr, env: &Env, file: &Rc<str>) -> Value {
+        let fuel = self.fuel.get();
+        if fuel == 0 || self.depth.get() >= MAX_DEPTH {
+            return Value::Unknown;
+        }
+        self.fuel.set(fuel - 1);
+        self.depth.set(self.depth.get() + 1);
+        let v = self.eval_inner(expr, env, file);
+        self.depth.set(self.depth.get() - 1);
+        v
+    }
+
+    fn eval_inner(&self, expr: &ast::Expr, env: &Env, file: &Rc<str>) -> Value {
+        use ast::Expr::*;
+        match expr {
+            Paren(p) => self.eval_opt(p.expr(), env, file),
+            Root(r) => self.eval_opt(r.expr(), env, file),
+            Assert(a) => self.eval_opt(a.body(), env, file),
+            Literal(l) => match l.kind() {
+                ast::LiteralKind::Integer(i) => i.value().map(Value::Int).unwrap_or(Value::Unknown),
+                _ => Value::Unknown,
+            },
+            Str(s) => self.eval_str(s, env, file),
+            PathRel(p) => {
+                match path_text(&p.parts(), |e| self.eval_opt(e.expr(), env, file).as_str()) {
+                    Some(text) => resolve_rel(file, &text),
+                    None => Value::Unknown,
+                }
+            }
+            Ident(i) => {
+                let name = ident_name(i);
+                self.lookup(&name, env)
+            }
+            Select(s) => self.eval_select(s, env, file),
+            Apply(a) => {
+                let f = self.eval_opt(a.lambda(), env, file);
+                match a.argument() {
+                    Some(arg) => self.apply(f, Thunk::lazy(arg, env.clone(), file.clone())),
+                    None => Value::Unknown,
+                }
+            }
+            Lambda(l) => Value::Closure(Rc::new(Closure {
+                lambda: l.clone(),
+                env: env.clone(),
+                file: file.clone(),
+            })),
+            LetIn(l) => {
+                let scope = self.bind_entries(l, env, file, true).1;
+                self.eval_opt(l.body(), &scope, file)
+            }
+            AttrSet(set) => {
+                let rec = set.rec_token().is_some();
+                let (attrs, _) = self.bind_entries(set, env, file, rec);
+                Value::Attrs(Rc::new(attrs))
+            }
+            List(l) => Value::List(Rc::new(
+                l.items()
+                    .map(|e| Thunk::lazy(e, env.clone(), file.clone()))
+                    .collect(),
+            )),
+            With(w) => {
+                let ns = match w.namespace() {
+                    Some(n) => Thunk::lazy(n, env.clone(), file.clone()),
+                    None => Thunk::value(Value::Unknown),
+                };
+                self.eval_opt(w.body(), &env.with_scope(ns), file)
+            }
+            IfElse(i) => match self.eval_opt(i.condition(), env, file) {
+                Value::Bool(true) => self.eval_opt(i.body(), env, file),
+                Value::Bool(false) => self.eval_opt(i.else_body(), env, file),
+                _ => Value::Unknown,
+            },
+            BinOp(b) => self.eval_binop(b, env, file),
+            _ => Value::Unknown,
+        }
+    }
+
+    fn eval_opt(&self, e: Option<ast::Expr>, env: &Env, file: &Rc<str>) -> Value {
+        e.map(|e| self.eval(&e, env, file))
+            .unwrap_or(Value::Unknown)
+    }
+
+    pub fn eval_opt_pub(&self, e: Option<ast::Expr>, env: &Env, file: &Rc<str>) -> Value {
+        self.eval_opt(e, env, file)
+    }
+
+    pub fn lookup(&self, name: &str, env: &Env) -> Value {
+        if let Some(t) = env.lexical(name) {
+            return self.force(&t);
+        }
+        for w in env.withs() {
+            match self.force(&w) {
+                Value::Attrs(a) => {
+                    if let Some(t) = a.map.get(name) {
+                        return self.force(t);
+                    }
+                    if a.dynamic {
+                        return Value::Unknown;
+                    }
+                }
+                _ => return Value::Unknown,
+            }
+        }
+        match name {
+            "true" => Value::Bool(true),
+            "false" => Value::Bool(false),
+            "null" => Value::Null,
+            "builtins" => Value::Input("builtins".into()),
+            _ => match Builtin::by_name(name) {
+                Some(b) => Value::Builtin(b, Rc::new(vec![])),
+                None => Value::Unknown,
+            },
+        }
+    }
+
+    fn eval_str(&self, s: &ast::Str, env: &Env, file: &Rc<str>) -> Value {
+        let parts = s.normalized_parts();
+        let mut out = String::new();
+        let mut base: Option<String> = None;
+        for (i, part) in parts.iter().enumerate() {
+            match part {
+                InterpolPart::Literal(l) => out.push_str(l),
+                InterpolPart::Interpolation(ip) => match self.eval_opt(ip.expr(), env, file) {
+                    Value::Str(x) => out.push_str(&x),
+                    Value::Path(p) if i == 0 => base = Some(p),
+                    Value::SelfFlake if i == 0 => base = Some(String::new()),
+                    _ => return Value::Unknown,
+                },
+            }
+        }
+        match base {
+            // "${self}/x" and "${./dir}/x" name a path of the repository.
+            Some(b) => match source::join(&b, &out) {
+                Ok(p) => Value::Path(p),
+                Err(e) => Value::Outside(e),
+            },
+            None => Value::Str(out),
+        }
+    }
+
+    fn eval_binop(&self, b: &ast::BinOp, env: &Env, file: &Rc<str>) -> Value {
+        use ast::BinOpKind::*;
+        let Some(op) = b.operator() else {
+            return Value::Unknown;
+        };
+        let rhs_expr = b.rhs();
+        let lhs = self.eval_opt(b.lhs(), env, file);
+        // `dir + /core`: an absolute path literal on the right appends its text.
+        let rhs = match &rhs_expr {
+            Some(ast::Expr::PathAbs(p)) => {
+                match path_text(&p.parts(), |e| self.eval_opt(e.expr(), env, file).as_str()) {
+                    Some(t) => Value::Str(t),
+                    None => Value::Unknown,
+                }
+            }
+            _ => self.eval_opt(rhs_expr, env, file),
+        };
+        match op {
+            Add => add(lhs, rhs),
+            Concat => match (lhs, rhs) {
+                (Value::List(a), Value::List(b)) => {
+                    Value::List(Rc::new(a.iter().chain(b.iter()).cloned().collect()))
+                }
+                _ => Value::Unknown,
+            },
+            Update => match (lhs, rhs) {
+                (Value::Attrs(a), Value::Attrs(b)) => {
+                    let mut map = a.map.clone();
+                    map.extend(b.map.iter().map(|(k, v)| (k.clone(), v.clone())));
+                    Value::Attrs(Rc::new(Attrs {
+                        map,
+                        dynamic: a.dynamic || b.dynamic,
+                    }))
+                }
+                (Value::Attrs(a), _) | (_, Value::Attrs(a)) => Value::Attrs(Rc::new(Attrs {
+                    map: a.map.clone(),
+                    dynamic: true,
+                })),
+                _ => Value::Unknown,
+            },
+            PipeRight => self.apply(rhs, Thunk::value(lhs)),
+            PipeLeft => self.apply(lhs, Thunk::value(rhs)),
+            Equal | NotEqual => match (lhs.as_str(), rhs.as_str()) {
+                (Some(a), Some(b)) => Value::Bool((a == b) == (op == Equal)),
+                _ => Value::Unknown,
+            },
+            _ => Value::Unknown,
+        }
+    }
+
+    fn eval_select(&self, s: &ast::Select, env: &Env, file: &Rc<str>) -> Value {
+        let mut v = self.eval_opt(s.expr(), env, file);
+        let Some(path) = s.attrpath() else {
+            return Value::Unknown;
+        };
+        for attr in path.attrs() {
+            let Some(name) = self.attr_name(&attr, env, file) else {
+                return Value::Unknown;
+            };
+            match self.select(&v, &name) {
+                Some(next) => v = next,
+                None => {
+                    return match s.default_expr() {
+                        Some(d) => self.eval(&d, env, file),
+                        None => Value::Unknown,
+                    };
+                }
+            }
+        }
+        v
+    }
+
+    /// `v.name`; `None` when `v` is an attrset known not to have it.
+    pub fn select(&self, v: &Value, name: &str) -> Option<Value> {
+        Some(match v {
+            Value::Attrs(a) => match a.map.get(name) {
+                Some(t) => self.force(t),
+                None if a.dynamic => Value::Unknown,
+                None => return None,
+            },
+            Value::Inputs if name == "self" => Value::SelfFlake,
+            Value::Inputs => Value::Input(name.to_string()),
+            Value::SelfFlake => match self.outputs.borrow().clone() {
+                Some(out) => match self.force(&out) {
+                    Value::Attrs(a) => match a.map.get(name) {
+                        Some(t) => self.force(t),
+                        None => Value::Unknown,
+                    },
+                    _ => Value::Unknown,
+                },
+                None => Value::Unknown,
+            },
+            Value::Input(_) => match Builtin::by_name(name) {
+                Some(b) => Value::Builtin(b, Rc::new(vec![])),
+                None => v.clone(),
+            },
+            _ => match Builtin::by_name(name) {
+                // `lib.genAttrs` on an unknown `lib`: the name is the best evidence.
+                Some(b) => Value::Builtin(b, Rc::new(vec![])),
+                None => Value::Unknown,
+            },
+        })
+    }
+
+    pub fn attr_name(&self, attr: &ast::Attr, env: &Env, file: &Rc<str>) -> Option<String> {
+        match attr {
+            ast::Attr::Ident(i) => Some(ident_name(i)),
+            ast::Attr::Str(s) => self.eval_str(s, env, file).as_str(),
+            ast::Attr::Dynamic(d) => self.eval_opt(d.expr(), env, file).as_str(),
+        }
+    }
+
+    /// Bind the entries of a `let` or attrset. Returns the attrset and the
+    /// scope its values see (the new scope when `rec`, else `env`).
+    pub fn bind_entries(
+        &self,
+        node: &impl HasEntry,
+        env: &Env,
+        file: &Rc<str>,
+        rec: bool,
+    ) -> (Attrs, Env) {
+        let scope = if rec { env.child() } else { env.clone() };
+        let mut tree: BTreeMap<String, Node> = BTreeMap::new();
+        let mut dynamic = false;
+        for entry in node.entries() {
+            match entry {
+                ast::Entry::AttrpathValue(apv) => {
+                    let (Some(path), Some(value)) = (apv.attrpath(), apv.value()) else {
+                        continue;
+                    };
+                    let names: Option<Vec<String>> = path
+                        .attrs()
+                        .map(|a| self.attr_name(&a, &scope, file))
+                        .collect();
+                    let Some(names) = names else {
+                        dynamic = true;
+                        continue;
+                    };
+                    insert_path(
+                        &mut tree,
+                        &names,
+                        Thunk::lazy(value, scope.clone(), file.clone()),
+                        self,
+                    );
+                }
+                ast::Entry::Inherit(inh) => {
+                    let from = inh.from().and_then(|f| f.expr());
+                    for attr in inh.attrs() {
+                        let Some(name) = self.attr_name(&attr, &scope, file) else {
+                            continue;
+                        };
+                        let t = match &from {
+                            Some(src) => Thunk::select(
+                                Thunk::lazy(src.clone(), scope.clone(), file.clone()),
+                                name.clone(),
+                            ),
+                            // `inherit x;` reads x from the enclosing scope, even in `rec`.
+                            None => env
+                                .lexical(&name)
+                                .unwrap_or_else(|| Thunk::value(self.lookup(&name, env))),
+                        };
+                        tree.insert(name, Node::Leaf(t));
+                    }
+                }
+            }
+        }
+        let mut attrs = Attrs {
+            map: BTreeMap::new(),
+            dynamic,
+        };
+        for (k, n) in tree {
+            let t = n.into_thunk();
+            if rec {
+                scope.set(&k, t.clone());
+            }
+            attrs.map.insert(k, t);
+        }
+        (attrs, scope)
+    }
+
+    pub fn apply(&self, f: Value, arg: Thunk) -> Value {
+        match f {
+            Value::Closure(c) => {
+                let env = self.bind_params(&c, arg);
+                self.eval_opt(c.lambda.body(), &env, &c.file)
+            }
+            Value::Builtin(b, args) => {
+                let mut args = (*args).clone();
+                args.push(arg);
+                if args.len() < b.arity() {
+                    return Value::Builtin(b, Rc::new(args));
+                }
+                self.run_builtin(b, &args)
+            }
+            Value::Input(i) => Value::Input(i),
+            _ => Value::Unknown,
+        }
+    }
+
+    /// The scope of a lambda's body with its parameter bound to `arg`.
+    pub fn bind_params(&self, c: &Closure, arg: Thunk) -> Env {
+        let env = c.env.child();
+        match c.lambda.param() {
+            Some(ast::Param::IdentParam(p)) => {
+                if let Some(i) = p.ident() {
+                    env.set(&ident_name(&i), arg);
+                }
+            }
+            Some(ast::Param::Pattern(pat)) => {
+                let argv = self.force(&arg);
+                if let Some(b) = pat.pat_bind().and_then(|b| b.ident()) {
+                    env.set(&ident_name(&b), arg.clone());
+                }
+                for entry in pat.pat_entries() {
+                    let Some(i) = entry.ident() else { continue };
+                    let name = ident_name(&i);
+                    let given = match &argv {
+                        Value::Attrs(a) => a.map.get(&name).cloned(),
+                        Value::Inputs | Value::SelfFlake => {
+                            self.select(&argv, &name).map(Thunk::value)
+                        }
+                        _ => None,
+                    };
+                    let t = match (given, entry.default()) {
+                        (Some(t), _) => t,
+                        (None, Some(d)) if matches!(argv, Value::Attrs(_)) => {
+                            Thunk::lazy(d, env.clone(), c.file.clone())
+                        }
+                        _ => Thunk::value(module_arg(&name)),
+                    };
+                    env.set(&name, t);
+                }
+            }
+            None => {}
+        }
+        env
+    }
+
+    fn run_builtin(&self, b: Builtin, args: &[Thunk]) -> Value {
+        use Builtin::*;
+        let arg = |i: usize| self.force(&args[i]);
+        match b {
+            Import => match arg(0) {
+                Value::Path(p) => {
+                    let target = if self.tree.is_dir(&p) {
+                        module_file(&p)
+                    } else {
+                        p
+                    };
+                    match self.file_thunk(&target) {
+                        Some(t) => self.force(&t),
+                        None => Value::Unknown,
+                    }
+                }
+                Value::Input(i) => Value::Input(i),
+                _ => Value::Unknown,
+            },
+            GenAttrs => match self.strings(&arg(0)) {
+                Some(names) => {
+                    let f = arg(1);
+                    let map = names
+                        .into_iter()
+                        .map(|n| {
+                            let t =
+                                Thunk::apply(f.clone(), vec![Thunk::value(Value::Str(n.clone()))]);
+                            (n, t)
+                        })
+                        .collect();
+                    Value::Attrs(Rc::new(Attrs {
+                        map,
+                        dynamic: false,
+                    }))
+                }
+                None => Value::Unknown,
+            },
+            MapAttrs => match arg(1) {
+                Value::Attrs(a) => {
+                    let f = arg(0);
+                    let map = a
+                        .map
+                        .iter()
+                        .map(|(k, v)| {
+                            (
+                                k.clone(),
+                                Thunk::apply(
+                                    f.clone(),
+                                    vec![Thunk::value(Value::Str(k.clone())), v.clone()],
+                                ),
+                            )
+                        })
+                        .collect();
+                    Value::Attrs(Rc::new(Attrs {
+                        map,
+                        dynamic: a.dynamic,
+                    }))
+                }
+                _ => Value::Unknown,
+            },
+            FilterAttrs => arg(1),
+            Filter => arg(1),
+            ListToAttrs => match arg(0) {
+                Value::List(items) => {
+                    let mut attrs = Attrs::default();
+                    for item in items.iter() {
+                        let v = self.force(item);
+                        let name = self.select(&v, "name").and_then(|n| n.as_str());
+                        let value = match &v {
+                            Value::Attrs(a) => a.map.get("value").cloned(),
+                            _ => None,
+                        };
+                        match (name, value) {
+                            (Some(n), Some(val)) => {
+                                attrs.map.insert(n, val);
+                            }
+                            _ => attrs.dynamic = true,
+                        }
+                    }
+                    Value::Attrs(Rc::new(attrs))
+                }
+                _ => Value::Unknown,
+            },
+            NameValuePair => {
+                let mut attrs = Attrs::default();
+                attrs.map.insert("name".into(), args[0].clone());
+                attrs.map.insert("value".into(), args[1].clone());
+                Value::Attrs(Rc::new(attrs))
+            }
+            Map => match arg(1) {
+                Value::List(items) => {
+                    let f = arg(0);
+                    Value::List(Rc::new(
+                        items
+                            .iter()
+                            .map(|i| Thunk::apply(f.clone(), vec![i.clone()]))
+                            .collect(),
+                    ))
+                }
+                _ => Value::Unknown,
+            },
+            AttrNames => match arg(0) {
+                Value::Attrs(a) if !a.dynamic => Value::List(Rc::new(
+                    a.map
+                        .keys()
+                        .map(|k| Thunk::value(Value::Str(k.clone())))
+                        .collect(),
+                )),
+                _ => Value::Unknown,
+            },
+            AttrValues => match arg(0) {
+                Value::Attrs(a) if !a.dynamic => {
+                    Value::List(Rc::new(a.map.values().cloned().collect()))
+                }
+                _ => Value::Unknown,
+            },
+            ReadDir => match arg(0) {
+                Value::Path(dir) => Value::Attrs(Rc::new(self.read_dir(&dir))),
+                _ => Value::Unknown,
+            },
+            RemoveSuffix => match (arg(0).as_str(), arg(1).as_str()) {
+                (Some(suf), Some(s)) => {
+                    Value::Str(s.strip_suffix(suf.as_str()).unwrap_or(&s).to_string())
+                }
+                _ => Value::Unknown,
+            },
+            PathAppend => add(arg(0), arg(1)),
+            ToString => match arg(0) {
+                Value::Str(s) => Value::Str(s),
+                Value::Int(i) => Value::Str(i.to_string()),
+                _ => Value::Unknown,
+            },
+            NixosSystem | DarwinSystem => Value::System,
+            MkFlake => {
+                // flake-parts: `mkFlake { inherit inputs; } (args: { flake = …; })`.
+                let module = match arg(1) {
+                    Value::Closure(c) => {
+                        self.apply(Value::Closure(c), Thunk::value(Value::Unknown))
+                    }
+                    v => v,
+                };
+                match self.select(&module, "flake") {
+                    Some(v @ Value::Attrs(_)) => v,
+                    _ => Value::Unknown,
+                }
+            }
+            CallPackage | ListFilesRecursive | Impure | Opaque => Value::Unknown,
+        }
+    }
+
+    /// A list of known strings.
+    pub fn strings(&self, v: &Value) -> Option<Vec<String>> {
+        match v {
+            Value::List(items) => items.iter().map(|t| self.force(t).as_str()).collect(),
+            _ => None,
+        }
+    }
+
+    /// `builtins.readDir`: entries of a repository directory, as Nix lists them.
+    pub fn read_dir(&self, dir: &str) -> Attrs {
+        let prefix = if dir.is_empty() {
+            String::new()
+        } else {
+            format!("{dir}/")
+        };
+        let mut attrs = Attrs::default();
+        let direct = |p: &String| {
+            p.strip_prefix(&prefix)
+                .filter(|r| !r.is_empty() && !r.contains('/'))
+                .map(str::to_string)
+        };
+        for f in self
+            .tree
+            .files
+            .range(prefix.clone()..)
+            .take_while(|f| f.starts_with(&prefix))
+        {
+            if let Some(name) = direct(f) {
+                attrs
+                    .map
+                    .insert(name, Thunk::value(Value::Str("regular".into())));
+            }
+        }
+        for d in self
+            .tree
+            .dirs
+            .range(prefix.clone()..)
+            .take_while(|f| f.starts_with(&prefix))
+        {
+            if let Some(name) = direct(d) {
+                attrs
+                    .map
+                    .insert(name, Thunk::value(Value::Str("directory".into())));
+            }
+        }
+        attrs
+    }
+}
+
+/// What a module function receives for an argument nobody passed explicitly.
+/// `self` and `inputs` are the flake's own (passed by specialArgs in practice).
+pub fn module_arg(name: &str) -> Value {
+    match name {
+        "self" => Value::SelfFlake,
+        "inputs" => Value::Inputs,
+        _ => Value::Unknown,
+    }
+}
+
+pub fn module_file(dir: &str) -> String {
+    if dir.is_empty() {
+        "default.nix".into()
+    } else {
+        format!("{dir}/default.nix")
+    }
+}
+
+fn add(lhs: Value, rhs: Value) -> Value {
+    match (lhs, rhs) {
+        (Value::Path(p), Value::Str(s)) => match source::join(&p, &s) {
+            Ok(j) => Value::Path(j),
+            Err(e) => Value::Outside(e),
+        },
+        (Value::SelfFlake, Value::Str(s)) => match source::join("", &s) {
+            Ok(j) => Value::Path(j),
+            Err(e) => Value::Outside(e),
+        },
+        (Value::Str(a), Value::Str(b)) => Value::Str(a + &b),
+        (Value::Int(a), Value::Int(b)) => Value::Int(a.wrapping_add(b)),
+        _ => Value::Unknown,
+    }
+}
+
+enum Node {
+    Leaf(Thunk),
+    Set(BTreeMap<String, Node>),
+}
+
+impl Node {
+    fn into_thunk(self) -> Thunk {
+        match self {
+            Node::Leaf(t) => t,
+            Node::Set(m) => {
+                let map = m.into_iter().map(|(k, n)| (k, n.into_thunk())).collect();
+                Thunk::value(Value::Attrs(Rc::new(Attrs {
+                    map,
+                    dynamic: false,
+                })))
+            }
+        }
+    }
+}
+
+/// `a.b.c = v;` merged with its siblings, as Nix merges nested attribute paths.
+fn insert_path(tree: &mut BTreeMap<String, Node>, names: &[String], t: Thunk, ev: &Eval) {
+    let Some((first, rest)) = names.split_first() else {
+        return;
+    };
+    if rest.is_empty() {
+        match tree.get_mut(first) {
+            // `a.b = 1; a = { c = 2; };` is legal Nix: merge the literal set in.
+            Some(Node::Set(existing)) => {
+                if let Value::Attrs(a) = ev.force(&t) {
+                    for (k, v) in a.map.iter() {
+                        existing.insert(k.clone(), Node::Leaf(v.clone()));
+                    }
+                }
+            }
+            _ => {
+                tree.insert(first.clone(), Node::Leaf(t));
+            }
+        }
+        return;
+    }
+    let entry = tree
+        .entry(first.clone())
+        .or_insert_with(|| Node::Set(BTreeMap::new()));
+    if let Node::Leaf(existing) = entry {
+        let mut m = BTreeMap::new();
+        if let Value::Attrs(a) = ev.force(existing) {
+            for (k, v) in a.map.iter() {
+                m.insert(k.clone(), Node::Leaf(v.clone()));
+            }
+        }
+        *entry = Node::Set(m);
+    }
+    if let Node::Set(m) = entry {
+        insert_path(m, rest, t, ev);
+    }
+}
+
+pub fn ident_name(i: &ast::Ident) -> String {
+    use rowan::ast::AstNode;
+    i.syntax().text().to_string()
+}
+
+/// The text of a path literal with its interpolations filled by `fill`;
+/// `None` when some interpolation is not a known string.
+pub fn path_text(
+    parts: &[InterpolPart<ast::PathContent>],
+    mut fill: impl FnMut(&ast::Interpol) -> Option<String>,
+) -> Option<String> {
+    let mut out = String::new();
+    for p in parts {
+        match p {
+            InterpolPart::Literal(l) => out.push_str(l.text()),
+            InterpolPart::Interpolation(i) => out.push_str(&fill(i)?),
+        }
+    }
+    Some(out)
+}
+
+/// A relative path literal in `file`, as a repository path.
+pub fn resolve_rel(file: &str, text: &str) -> Value {
+    match source::join(source::parent(file), text) {
+        Ok(p) => Value::Path(p),
+        Err(e) => Value::Outside(e),
+    }
+}
+
+impl Value {
+    pub fn as_str(&self) -> Option<String> {
+        match self {
+            Value::Str(s) => Some(s.clone()),
+            _ => None,
+        }
+    }
+}

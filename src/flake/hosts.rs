@@ -1,0 +1,194 @@
+//! Where hosts start: `nixosConfigurations` and `darwinConfigurations` of the
+//! flake's outputs, in whatever shape the partial evaluator can name them.
+use std::rc::Rc;
+
+use rnix::ast::{self, HasEntry};
+use rowan::ast::AstNode;
+
+use super::eval::Eval;
+use super::value::*;
+use super::{Diagnostic, Level};
+
+pub struct HostEntry {
+    pub name: String,
+    pub kind: &'static str,
+    pub thunk: Thunk,
+    pub line: u32,
+}
+
+/// Frameworks that place hosts by convention; we name them when hosts
+/// cannot be found rather than answering "no hosts".
+const FRAMEWORKS: &[&str] = &[
+    "snowfall-lib",
+    "nixos-unified",
+    "easy-hosts",
+    "haumea",
+    "import-tree",
+    "flake-utils-plus",
+    "digga",
+    "std",
+    "hive",
+];
+
+/// Bind `self` and the inputs, and remember the outputs for `self.<attr>`.
+pub fn prepare(ev: &mut Eval) {
+    let Some(file) = ev.tree.nix.get("flake.nix").cloned() else {
+        return;
+    };
+    let Some(ast::Expr::AttrSet(set)) = file.root_expr().map(super::walk::strip_parens) else {
+        return;
+    };
+    let fname: Rc<str> = Rc::from("flake.nix");
+    let mut inputs = vec![];
+    let mut outputs = None;
+    for entry in set.entries() {
+        let ast::Entry::AttrpathValue(apv) = entry else {
+            continue;
+        };
+        let Some(path) = apv.attrpath() else { continue };
+        let names: Vec<String> = path
+            .attrs()
+            .map(|a| a.syntax().text().to_string().trim_matches('"').to_string())
+            .collect();
+        match names.first().map(String::as_str) {
+            Some("inputs") if names.len() >= 2 => inputs.push(names[1].clone()),
+            Some("inputs") => {
+                if let Some(ast::Expr::AttrSet(i)) = apv.value() {
+                    for e in i.entries() {
+                        if let ast::Entry::AttrpathValue(a) = e
+                            && let Some(first) = a.attrpath().and_then(|p| p.attrs().next())
+                        {
+                            inputs.push(
+                                first
+                                    .syntax()
+                                    .text()
+                                    .to_string()
+                                    .trim_matches('"')
+                                    .to_string(),
+                            );
+                        }
+                    }
+                }
+            }
+            Some("outputs") => outputs = apv.value(),
+            _ => {}
+        }
+    }
+    inputs.sort();
+    inputs.dedup();
+    ev.input_names = inputs;
+    if let Some(out) = outputs {
+        let f = Thunk::lazy(out, ev.global_env(), fname);
+        let applied = Thunk::apply(ev.force(&f), vec![Thunk::value(Value::Inputs)]);
+        *ev.outputs.borrow_mut() = Some(applied);
+    }
+}
+
+pub fn discover(ev: &Eval, diags: &mut Vec<Diagnostic>) -> Vec<HostEntry> {
+    let mut hosts = vec![];
+    let Some(file) = ev.tree.nix.get("flake.nix").cloned() else {
+        return hosts;
+    };
+    if file.error.is_some() {
+        return hosts;
+    }
+    let outputs = ev.outputs.borrow().clone();
+    let Some(outputs) = outputs else {
+        diags.push(diag(
+            Level::Error,
+            "unresolved",
+            1,
+            "flake.nix has no `outputs` attribute; add `outputs = { self, ... }: { ... };`",
+        ));
+        return hosts;
+    };
+    let out = ev.force(&outputs);
+    let mut any_attr = false;
+    for (attr, kind) in [
+        ("nixosConfigurations", "nixos"),
+        ("darwinConfigurations", "darwin"),
+    ] {
+        let Some(v) = ev.select(&out, attr) else {
+            continue;
+        };
+        let line = attr_line(ev, &out, attr).unwrap_or(1);
+        match v {
+            Value::Attrs(a) => {
+                any_attr = true;
+                for (name, t) in a.map.iter() {
+                    let l = thunk_line(ev, t).unwrap_or(line);
+                    hosts.push(HostEntry {
+                        name: name.clone(),
+                        kind,
+                        thunk: t.clone(),
+                        line: l,
+                    });
+                }
+                if a.dynamic {
+                    diags.push(diag(Level::Warning, "unresolved", line, &format!(
+                        "some names in `{attr}` are computed and could not be resolved statically; hosts listed may be incomplete"
+                    )));
+                }
+            }
+            Value::Unknown => {
+                any_attr = true;
+                diags.push(diag(Level::Warning, "unresolved", line, &format!(
+                    "`{attr}` is computed in a way openspec cannot follow; its hosts are not listed"
+                )));
+            }
+            _ => {}
+        }
+    }
+    if hosts.is_empty() {
+        let used: Vec<&str> = FRAMEWORKS
+            .iter()
+            .copied()
+            .filter(|f| ev.input_names.iter().any(|i| i == f))
+            .collect();
+        if !used.is_empty() {
+            diags.push(diag(Level::Warning, "unknown-framework", 1, &format!(
+                "hosts are placed by convention by {} (no rule for it yet); no host could be named",
+                used.join(", ")
+            )));
+        } else if !any_attr && matches!(out, Value::Unknown | Value::Attrs(_)) {
+            let text_mentions = file
+                .root()
+                .map(|r| r.text().to_string().contains("Configurations"))
+                .unwrap_or(false);
+            if text_mentions || matches!(out, Value::Unknown) {
+                diags.push(diag(Level::Warning, "unknown-framework", 1,
+                    "the outputs are built in a way openspec does not recognise; no host could be named"));
+            }
+        }
+    }
+    hosts.sort_by(|a, b| a.name.cmp(&b.name).then(a.kind.cmp(b.kind)));
+    hosts
+}
+
+fn diag(level: Level, kind: &str, line: u32, message: &str) -> Diagnostic {
+    Diagnostic {
+        level,
+        kind: kind.into(),
+        file: "flake.nix".into(),
+        line,
+        message: message.into(),
+    }
+}
+
+fn attr_line(ev: &Eval, v: &Value, attr: &str) -> Option<u32> {
+    match v {
+        Value::Attrs(a) => a.map.get(attr).and_then(|t| thunk_line(ev, t)),
+        _ => None,
+    }
+}
+
+pub fn thunk_line(ev: &Eval, t: &Thunk) -> Option<u32> {
+    match &t.0.origin {
+        Origin::Expr { expr, file, .. } => {
+            ev.tree.nix.get(&**file).map(|f| f.line_of(expr.syntax()))
+        }
+        Origin::Apply { args, .. } => args.iter().find_map(|a| thunk_line(ev, a)),
+        Origin::Select { base, .. } => thunk_line(ev, base),
+        Origin::Value => None,
+    }
+}

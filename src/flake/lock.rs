@@ -1,0 +1,158 @@
+//! flake.lock: which root inputs changed between two versions, following
+//! `follows` so that a change to an input's own dependency counts for it.
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value as Json;
+
+pub struct Lock {
+    nodes: BTreeMap<String, Json>,
+    root: String,
+}
+
+impl Lock {
+    pub fn parse(text: &str) -> Result<Lock, String> {
+        let doc: Json =
+            serde_json::from_str(text).map_err(|e| format!("flake.lock is not valid JSON: {e}"))?;
+        let nodes = doc
+            .get("nodes")
+            .and_then(Json::as_object)
+            .ok_or("flake.lock has no `nodes` object")?
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let root = doc
+            .get("root")
+            .and_then(Json::as_str)
+            .unwrap_or("root")
+            .to_string();
+        Ok(Lock { nodes, root })
+    }
+
+    /// The root's input names.
+    pub fn inputs(&self) -> Vec<String> {
+        self.nodes
+            .get(&self.root)
+            .and_then(|n| n.get("inputs"))
+            .and_then(Json::as_object)
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// The node an input reference names: a node key, or a `follows` path from the root.
+    fn resolve(&self, reference: &Json, depth: usize) -> Option<String> {
+        if depth > 32 {
+            return None;
+        }
+        match reference {
+            Json::String(key) => Some(key.clone()),
+            Json::Array(path) => {
+                let mut cur = self.root.clone();
+                for step in path {
+                    let r = self.nodes.get(&cur)?.get("inputs")?.get(step.as_str()?)?;
+                    cur = self.resolve(r, depth + 1)?;
+                }
+                Some(cur)
+            }
+            _ => None,
+        }
+    }
+
+    /// Every node an input depends on, itself included.
+    pub fn closure(&self, input: &str) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        let start = self
+            .nodes
+            .get(&self.root)
+            .and_then(|n| n.get("inputs"))
+            .and_then(|i| i.get(input))
+            .cloned();
+        let mut stack: Vec<String> = start
+            .and_then(|r| self.resolve(&r, 0))
+            .into_iter()
+            .collect();
+        while let Some(key) = stack.pop() {
+            if !out.insert(key.clone()) {
+                continue;
+            }
+            if let Some(inputs) = self
+                .nodes
+                .get(&key)
+                .and_then(|n| n.get("inputs"))
+                .and_then(Json::as_object)
+            {
+                for r in inputs.values() {
+                    if let Some(k) = self.resolve(r, 0) {
+                        stack.push(k);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn locked(&self, key: &str) -> Option<&Json> {
+        self.nodes.get(key).and_then(|n| n.get("locked"))
+    }
+}
+
+/// Root inputs whose locked closure differs between `old` and `new`.
+pub fn changed_inputs(old: &Lock, new: &Lock) -> BTreeSet<String> {
+    let names: BTreeSet<String> = old.inputs().into_iter().chain(new.inputs()).collect();
+    names
+        .into_iter()
+        .filter(|name| {
+            let a: BTreeMap<String, Option<&Json>> = old
+                .closure(name)
+                .into_iter()
+                .map(|k| (k.clone(), old.locked(&k)))
+                .collect();
+            let b: BTreeMap<String, Option<&Json>> = new
+                .closure(name)
+                .into_iter()
+                .map(|k| (k.clone(), new.locked(&k)))
+                .collect();
+            // Compare what is locked, not the node keys (which Nix may rename).
+            let av: BTreeSet<String> = a.values().map(|v| format!("{v:?}")).collect();
+            let bv: BTreeSet<String> = b.values().map(|v| format!("{v:?}")).collect();
+            av != bv
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lock(nixpkgs_rev: &str, disko_rev: &str) -> Lock {
+        Lock::parse(&format!(
+            r#"{{"nodes":{{
+              "root":{{"inputs":{{"nixpkgs":"nixpkgs","disko":"disko","home-manager":"home-manager"}}}},
+              "nixpkgs":{{"locked":{{"rev":"{nixpkgs_rev}"}}}},
+              "disko":{{"locked":{{"rev":"{disko_rev}"}},"inputs":{{"nixpkgs":["nixpkgs"]}}}},
+              "home-manager":{{"locked":{{"rev":"h"}}}}
+            }},"root":"root","version":7}}"#
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_followed_input_changes_its_followers() {
+        let changed = changed_inputs(&lock("a", "d"), &lock("b", "d"));
+        assert_eq!(
+            changed.into_iter().collect::<Vec<_>>(),
+            ["disko", "nixpkgs"]
+        );
+    }
+
+    #[test]
+    fn one_input_changes_alone() {
+        let changed = changed_inputs(&lock("a", "d"), &lock("a", "e"));
+        assert_eq!(changed.into_iter().collect::<Vec<_>>(), ["disko"]);
+    }
+
+    #[test]
+    fn broken_lock_is_an_error() {
+        assert!(Lock::parse("{").is_err());
+        assert!(Lock::parse("{}").is_err());
+    }
+}

@@ -1,0 +1,269 @@
+//! The repository as the analyzer sees it: every file below the root (as git
+//! would list it: .gitignore respected, symlinks not followed) and every .nix
+//! file parsed with rnix, in parallel.
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+/// One parsed .nix file. The green tree is shared between threads; each
+/// thread builds its own `SyntaxNode` view from it.
+pub struct NixFile {
+    pub rel: String,
+    pub parse: Option<rnix::Parse<rnix::Root>>,
+    /// Why the file is unusable, or its first syntax error: (line, column, message).
+    pub error: Option<(u32, u32, String)>,
+    line_starts: Vec<u32>,
+}
+
+impl NixFile {
+    fn new(rel: String, bytes: std::io::Result<Vec<u8>>) -> Self {
+        let text = match bytes {
+            Err(e) => return Self::broken(rel, format!("cannot read: {e}")),
+            Ok(b) => match String::from_utf8(b) {
+                Ok(t) => t,
+                Err(e) => {
+                    let at = e.utf8_error().valid_up_to();
+                    return Self::broken(
+                        rel,
+                        format!("not valid UTF-8 (byte {at}); Nix files must be UTF-8 text"),
+                    );
+                }
+            },
+        };
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i as u32 + 1))
+            .collect::<Vec<_>>();
+        let mut file = NixFile {
+            rel,
+            parse: None,
+            error: None,
+            line_starts,
+        };
+        if text.contains('\0') {
+            file.error = Some((1, 1, "contains NUL bytes: a binary file, not Nix".into()));
+            return file;
+        }
+        if text.trim().is_empty() {
+            file.error = Some((
+                1,
+                1,
+                "empty file: Nix rejects a file without an expression".into(),
+            ));
+            return file;
+        }
+        let parse = rnix::Root::parse(&text);
+        if let Some(err) = parse.errors().first() {
+            let (line, col) = match error_offset(err) {
+                Some(off) => file.line_col(off),
+                None => (file.line_starts.len() as u32, 1),
+            };
+            file.error = Some((line, col, err.to_string()));
+        }
+        file.parse = Some(parse);
+        file
+    }
+
+    fn broken(rel: String, msg: String) -> Self {
+        NixFile {
+            rel,
+            parse: None,
+            error: Some((1, 1, msg)),
+            line_starts: vec![0],
+        }
+    }
+
+    pub fn root(&self) -> Option<rnix::SyntaxNode> {
+        self.parse.as_ref().map(|p| p.syntax())
+    }
+
+    pub fn root_expr(&self) -> Option<rnix::ast::Expr> {
+        self.parse.as_ref().and_then(|p| p.tree().expr())
+    }
+
+    /// 1-based line and column of a byte offset.
+    pub fn line_col(&self, offset: u32) -> (u32, u32) {
+        let idx = self.line_starts.partition_point(|&s| s <= offset).max(1) - 1;
+        (idx as u32 + 1, offset - self.line_starts[idx] + 1)
+    }
+
+    pub fn line_of(&self, node: &rnix::SyntaxNode) -> u32 {
+        self.line_col(node.text_range().start().into()).0
+    }
+}
+
+fn error_offset(err: &rnix::ParseError) -> Option<u32> {
+    use rnix::ParseError::*;
+    match err {
+        Unexpected(r)
+        | UnexpectedExtra(r)
+        | UnexpectedWanted(_, r, _)
+        | UnexpectedDoubleBind(r)
+        | DuplicatedArgs(r, _) => Some(r.start().into()),
+        _ => None,
+    }
+}
+
+/// Every file below the root, and the parsed .nix files among them.
+pub struct SourceTree {
+    pub root: PathBuf,
+    /// All files, repository-relative with `/` separators, sorted.
+    pub files: BTreeSet<String>,
+    /// Directories (without trailing `/`), including "" for the root.
+    pub dirs: BTreeSet<String>,
+    pub nix: BTreeMap<String, Arc<NixFile>>,
+    /// Symlinks that point nowhere usable (loops, dangling), by path.
+    pub broken_links: BTreeSet<String>,
+}
+
+impl SourceTree {
+    pub fn load(root: &Path) -> Self {
+        let mut files = BTreeSet::new();
+        let mut dirs = BTreeSet::new();
+        let mut broken_links = BTreeSet::new();
+        dirs.insert(String::new());
+        let walker = ignore::WalkBuilder::new(root)
+            .hidden(false)
+            .follow_links(false)
+            .git_ignore(true)
+            .git_global(false)
+            .git_exclude(true)
+            .require_git(false)
+            .parents(false)
+            .filter_entry(|e| e.file_name() != ".git")
+            .build();
+        for entry in walker.flatten() {
+            let Ok(rel) = entry.path().strip_prefix(root) else {
+                continue;
+            };
+            let rel = rel_string(rel);
+            if rel.is_empty() {
+                continue;
+            }
+            let Some(ft) = entry.file_type() else {
+                continue;
+            };
+            if ft.is_dir() {
+                dirs.insert(rel);
+            } else if ft.is_symlink() {
+                // A link is a file of the tree either way; whether it resolves decides
+                // if it can be read as Nix.
+                match std::fs::metadata(entry.path()) {
+                    Ok(m) if m.is_dir() => {
+                        dirs.insert(rel.clone());
+                    }
+                    Ok(_) => {}
+                    Err(_) => {
+                        broken_links.insert(rel.clone());
+                    }
+                }
+                files.insert(rel);
+            } else {
+                files.insert(rel);
+            }
+        }
+        let nix: BTreeMap<String, Arc<NixFile>> = files
+            .par_iter()
+            .filter(|f| f.ends_with(".nix") && !broken_links.contains(*f))
+            .map(|f| {
+                let bytes = std::fs::read(root.join(f));
+                (f.clone(), Arc::new(NixFile::new(f.clone(), bytes)))
+            })
+            .collect();
+        SourceTree {
+            root: root.to_path_buf(),
+            files,
+            dirs,
+            nix,
+            broken_links,
+        }
+    }
+
+    pub fn is_file(&self, rel: &str) -> bool {
+        self.files.contains(rel)
+    }
+
+    pub fn is_dir(&self, rel: &str) -> bool {
+        self.dirs.contains(rel)
+    }
+
+    /// Files below a directory (recursively).
+    pub fn files_under<'a>(&'a self, dir: &'a str) -> impl Iterator<Item = &'a String> + 'a {
+        let prefix = if dir.is_empty() {
+            String::new()
+        } else {
+            format!("{dir}/")
+        };
+        self.files
+            .range(prefix.clone()..)
+            .take_while(move |f| f.starts_with(&prefix))
+    }
+}
+
+pub fn rel_string(p: &Path) -> String {
+    p.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Join a relative path onto a repository directory, folding `.` and `..`.
+/// `Err` carries the normalised text when the path leaves the root.
+pub fn join(dir: &str, rel: &str) -> Result<String, String> {
+    let mut parts: Vec<&str> = if dir.is_empty() {
+        vec![]
+    } else {
+        dir.split('/').collect()
+    };
+    let mut escaped = 0usize;
+    for seg in rel.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                if parts.pop().is_none() {
+                    escaped += 1;
+                }
+            }
+            s => {
+                if escaped == 0 {
+                    parts.push(s)
+                }
+            }
+        }
+    }
+    if escaped > 0 {
+        return Err(rel.to_string());
+    }
+    Ok(parts.join("/"))
+}
+
+/// The directory part of a repository-relative file path ("" for the root).
+pub fn parent(rel: &str) -> &str {
+    rel.rsplit_once('/').map(|(d, _)| d).unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn join_folds_dots_and_flags_escapes() {
+        assert_eq!(join("hosts/yoga", "../../modules").unwrap(), "modules");
+        assert_eq!(
+            join("hosts/yoga", "./hardware.nix").unwrap(),
+            "hosts/yoga/hardware.nix"
+        );
+        assert_eq!(join("", "./.").unwrap(), "");
+        assert!(join("hosts", "../../outside.nix").is_err());
+    }
+
+    #[test]
+    fn line_col_is_one_based() {
+        let f = NixFile::new("a.nix".into(), Ok(b"{\n  a = ;\n}\n".to_vec()));
+        let (line, _, _) = f.error.clone().unwrap();
+        assert_eq!(line, 2);
+        assert_eq!(f.line_col(0), (1, 1));
+        assert_eq!(f.line_col(2), (2, 1));
+    }
+}

@@ -1,0 +1,146 @@
+//! Renderers for `impact`: text, markdown (a pull-request comment), github-matrix.
+use serde_json::json;
+
+use crate::impact::ImpactReport;
+
+pub fn github_matrix(r: &ImpactReport) -> String {
+    let include: Vec<_> = r
+        .affected_hosts
+        .iter()
+        .map(|h| json!({ "host": h }))
+        .collect();
+    json!({ "include": include }).to_string()
+}
+
+pub fn text(r: &ImpactReport, verbose: bool) -> String {
+    let mut out = String::new();
+    let n = r.changed_files.len();
+    out.push_str(&format!(
+        "{} changed file{}; {} of {} hosts affected\n",
+        n,
+        if n == 1 { "" } else { "s" },
+        r.affected_hosts.len(),
+        r.hosts.len()
+    ));
+    for h in &r.hosts {
+        let mark = if h.affected {
+            console::style("affected").red().bold()
+        } else {
+            console::style("unaffected").green()
+        };
+        out.push_str(&format!("  {} {}\n", console::style(&h.name).bold(), mark));
+        if let Some(p) = &h.precise {
+            out.push_str(&format!("      precise: {}\n", p.explanation));
+        }
+        let shown = if verbose {
+            h.reasons.len()
+        } else {
+            h.reasons.len().min(3)
+        };
+        for reason in h.reasons.iter().take(shown) {
+            let exact = if reason.exact { "" } else { " (approximate)" };
+            out.push_str(&format!(
+                "      {}{}: {}\n",
+                reason.file,
+                exact,
+                reason.via.join(" -> ")
+            ));
+            if let Some(d) = &reason.detail {
+                out.push_str(&format!("        {d}\n"));
+            }
+        }
+        if shown < h.reasons.len() {
+            out.push_str(&format!("      … {} more (-v)\n", h.reasons.len() - shown));
+        }
+    }
+    if !r.affected_modules.is_empty() {
+        out.push_str(&format!("modules: {}\n", r.affected_modules.join(", ")));
+    }
+    if !r.categories.is_empty() {
+        out.push_str(&format!("categories: {}\n", r.categories.join(", ")));
+    }
+    out.push_str(&super::hosts::diagnostics_text(&r.diagnostics, verbose));
+    out
+}
+
+pub fn markdown(r: &ImpactReport) -> String {
+    let mut out = String::from("### openspec impact\n\n");
+    out.push_str(&format!(
+        "**{}** of {} hosts affected by {} changed file{}",
+        r.affected_hosts.len(),
+        r.hosts.len(),
+        r.changed_files.len(),
+        if r.changed_files.len() == 1 { "" } else { "s" }
+    ));
+    if let Some(b) = &r.base {
+        out.push_str(&format!(" (base `{}`)", &b[..b.len().min(12)]));
+    }
+    out.push_str(".\n\n| host | affected | why |\n|---|---|---|\n");
+    for h in &r.hosts {
+        let why = match h.reasons.first() {
+            Some(reason) => {
+                let more = if h.reasons.len() > 1 {
+                    format!(" (+{} more)", h.reasons.len() - 1)
+                } else {
+                    String::new()
+                };
+                let approx = if reason.exact { "" } else { " _(approximate)_" };
+                format!(
+                    "`{}`{}{} via {}",
+                    reason.file,
+                    approx,
+                    more,
+                    reason
+                        .via
+                        .iter()
+                        .map(|v| format!("`{v}`"))
+                        .collect::<Vec<_>>()
+                        .join(" → ")
+                )
+            }
+            None => "—".into(),
+        };
+        let mark = if h.affected { "✅ yes" } else { "no" };
+        let precise = h
+            .precise
+            .as_ref()
+            .map(|p| format!(" ({})", p.explanation))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "| `{}` | {}{} | {} |\n",
+            h.name,
+            mark,
+            precise,
+            why.replace('|', "\\|")
+        ));
+    }
+    if !r.affected_modules.is_empty() {
+        out.push_str(&format!(
+            "\n**Modules:** {}\n",
+            r.affected_modules
+                .iter()
+                .map(|m| format!("`{m}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if !r.categories.is_empty() {
+        out.push_str(&format!("\n**Categories:** {}\n", r.categories.join(", ")));
+    }
+    let warnings: Vec<_> = r
+        .diagnostics
+        .iter()
+        .filter(|d| d.level != crate::flake::Level::Info)
+        .collect();
+    if !warnings.is_empty() {
+        out.push_str("\n<details><summary>Diagnostics</summary>\n\n");
+        for d in warnings {
+            out.push_str(&format!(
+                "- **{}** `{}:{}` {}\n",
+                d.kind, d.file, d.line, d.message
+            ));
+        }
+        out.push_str("\n</details>\n");
+    }
+    out
+}
