@@ -113,6 +113,8 @@ impl Flakes {
         std::fs::copy(openspec_bin(), stub.join("prebuilt/openspec")).unwrap();
         let consumer = dir.path().join("consumer");
         copy_tree(&repo_root().join("tests/fixtures/consumer"), &consumer);
+        git(&consumer, &["init", "-q"]);
+        commit_all(&consumer, "host flake");
         Flakes {
             dir,
             repo,
@@ -135,7 +137,8 @@ impl Flakes {
         cmd
     }
 
-    /// `nix <sub>` on the consumer fixture, with its nixpkgs and openspec inputs
+    /// `nix <sub>` on the consumer fixture (a git checkout, so Nix reads its
+    /// committed tree as a user's `nix run .#openspec` would), with its nixpkgs and openspec inputs
     /// replaced by the stand-in and the copy of this repository.
     pub fn consumer(&self, sub: &[&str], attr: &str) -> Command {
         let mut cmd = nix_cmd("nix");
@@ -143,7 +146,7 @@ impl Flakes {
             .arg("--no-write-lock-file")
             .args(["--override-input", "nixpkgs", &Self::url(&self.stub)])
             .args(["--override-input", "openspec", &Self::url(&self.repo)])
-            .arg(format!("{}{attr}", Self::url(&self.consumer)));
+            .arg(format!("git+file://{}{attr}", self.consumer.display()));
         cmd
     }
 
@@ -166,4 +169,22 @@ pub fn eval_json(mut cmd: Command) -> serde_json::Value {
 pub fn built_out(out: &Output) -> PathBuf {
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     PathBuf::from(doc[0]["outputs"]["out"].as_str().unwrap())
+}
+
+/// git with a fixed identity, as the tests' commits need.
+pub fn git(dir: &Path, args: &[&str]) -> Output {
+    run_ok(
+        Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_AUTHOR_NAME", "openspec tests")
+            .env("GIT_AUTHOR_EMAIL", "tests@openspec.invalid")
+            .env("GIT_COMMITTER_NAME", "openspec tests")
+            .env("GIT_COMMITTER_EMAIL", "tests@openspec.invalid"),
+    )
+}
+
+pub fn commit_all(dir: &Path, message: &str) {
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "-m", message]);
 }
