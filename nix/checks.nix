@@ -35,7 +35,10 @@
       }
       ''
         export HOME="$TMPDIR"
-        cd ${package.src}
+        # A writable copy: cargo may create files beside Cargo.toml even when only checking.
+        cp -r ${package.src} source
+        chmod -R u+w source
+        cd source
         cargo fmt --check
         touch "$out"
       '';
