@@ -24,6 +24,7 @@
           app = {
             type = "app";
             program = nixpkgs.lib.getExe self.packages.${system}.openspec;
+            meta.description = "OpenSpec proposals, impact analysis and host verification for NixOS flakes";
           };
         in
         {

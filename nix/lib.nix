@@ -58,6 +58,7 @@ rec {
     {
       type = "app";
       program = "${wrapper}/bin/openspec";
+      meta.description = "openspec on this checkout (outside one: on the flake's source)";
     };
 
   # `openspec validate --all --strict` on `src` inside the build sandbox: the
