@@ -92,6 +92,11 @@ pub enum Command {
 }
 
 pub fn main() -> ExitCode {
+    // `openspec … | head` must end quietly, like any Unix tool, not panic on EPIPE.
+    // SAFETY: restoring the default disposition of one signal at start-up, before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let wants_json = argv.iter().any(|a| a == "--json");
     let cli = match Cli::try_parse_from(&argv) {

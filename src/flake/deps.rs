@@ -54,7 +54,8 @@ impl Deps {
 }
 
 pub fn build(tree: SourceTree) -> FlakeModel {
-    let tree = &tree;
+    let shared = std::sync::Arc::new(tree);
+    let tree = &*shared;
     // 1. Every parsable .nix file, walked once as a module (arguments unknown).
     let file_refs: HashMap<String, Vec<Ref>> = tree
         .nix
@@ -156,6 +157,7 @@ pub fn build(tree: SourceTree) -> FlakeModel {
         diagnostics: diag_set.into_iter().collect(),
         inputs,
         edges,
+        tree: Some(shared.clone()),
     }
 }
 

@@ -45,7 +45,7 @@ pub enum Level {
 }
 
 /// The static model of one flake.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct FlakeModel {
     pub root: PathBuf,
     pub hosts: Vec<Host>,
@@ -54,6 +54,8 @@ pub struct FlakeModel {
     pub inputs: Vec<String>,
     /// .nix file -> the .nix files it names (imports, callPackage, …).
     pub edges: BTreeMap<String, BTreeSet<String>>,
+    /// The parsed repository (kept for the enable-option layer).
+    pub tree: Option<std::sync::Arc<source::SourceTree>>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -1,8 +1,13 @@
 //! The opt-in enable-option layer (flake-analysis.md): a host that reaches a
 //! gated module but never enables it is not affected by an edit confined to
-//! the module's `mkIf` body.
+//! the module's `mkIf` body. Every condition must be proven; anything the
+//! syntax cannot prove keeps the host.
+use rnix::ast::{self, HasEntry};
+use rowan::ast::AstNode;
 use serde::Serialize;
 
+use crate::flake::source::SourceTree;
+use crate::flake::walk::strip_parens;
 use crate::flake::{FlakeModel, Host};
 
 use super::{Options, Reason};
@@ -14,9 +19,302 @@ pub struct Verdict {
     pub explanation: String,
 }
 
-pub fn judge(_model: &FlakeModel, _host: &Host, _reasons: &[Reason], _opts: &Options) -> Verdict {
+fn keep(why: impl Into<String>) -> Verdict {
     Verdict {
         dropped: false,
-        explanation: "kept: not yet analysed".into(),
+        explanation: why.into(),
     }
+}
+
+pub fn judge(model: &FlakeModel, host: &Host, reasons: &[Reason], opts: &Options) -> Verdict {
+    let Some(tree) = model.tree.as_deref() else {
+        return keep("kept: no parsed tree");
+    };
+    let mut gated = vec![];
+    for r in reasons {
+        if !(r.exact && r.kind == "file" && r.file.ends_with(".nix")) {
+            return keep(format!("kept: `{}` is not a plain module edit", r.file));
+        }
+        let Some(head) = tree
+            .nix
+            .get(&r.file)
+            .and_then(|f| f.root().map(|n| n.text().to_string()))
+        else {
+            return keep(format!("kept: `{}` cannot be read", r.file));
+        };
+        let Some(Some(base)) = opts.base_text.get(&r.file) else {
+            return keep(format!(
+                "kept: no base revision of `{}` to compare (pass --base, not --files)",
+                r.file
+            ));
+        };
+        let (Some(a), Some(b)) = (Gate::find(base), Gate::find(&head)) else {
+            return keep(format!(
+                "kept: `{}` is not a gated module (`config = mkIf cfg.enable …` with `cfg = config.<path>`)",
+                r.file
+            ));
+        };
+        if a.option != b.option || a.outside != b.outside {
+            return keep(format!(
+                "kept: the edit to `{}` touches code outside its `mkIf` body",
+                r.file
+            ));
+        }
+        if !b.default_false {
+            return keep(format!(
+                "kept: `{}.enable` may default to true",
+                b.option.join(".")
+            ));
+        }
+        if let Some(site) = enabled_by(tree, host, &b.option) {
+            return keep(format!(
+                "kept: `{}.enable` is set at {site}",
+                b.option.join(".")
+            ));
+        }
+        gated.push(format!("{} (`{}.enable`)", r.file, b.option.join(".")));
+    }
+    Verdict {
+        dropped: true,
+        explanation: format!("dropped: reaches but never enables {}", gated.join(", ")),
+    }
+}
+
+/// A module of the shape `let cfg = config.<P>; in { options…; config = mkIf cfg.enable BODY; }`.
+struct Gate {
+    option: Vec<String>,
+    default_false: bool,
+    /// The file text with BODY cut out: equal texts mean the edit is inside BODY.
+    outside: String,
+}
+
+impl Gate {
+    fn find(text: &str) -> Option<Gate> {
+        let parse = rnix::Root::parse(text);
+        if !parse.errors().is_empty() {
+            return None;
+        }
+        let mut expr = strip_parens(parse.tree().expr()?);
+        if let ast::Expr::Lambda(l) = &expr {
+            expr = strip_parens(l.body()?);
+        }
+        let mut cfg_binding: Option<Vec<String>> = None;
+        if let ast::Expr::LetIn(l) = &expr {
+            for e in l.entries() {
+                if let ast::Entry::AttrpathValue(apv) = e {
+                    if path_of(&apv.attrpath()?)? == ["cfg"] {
+                        cfg_binding = select_path(&apv.value()?, "config");
+                    }
+                }
+            }
+            expr = strip_parens(l.body()?);
+        }
+        let option = cfg_binding?;
+        let ast::Expr::AttrSet(set) = expr else {
+            return None;
+        };
+        let mut body = None;
+        let mut default_false = false;
+        for e in set.entries() {
+            let ast::Entry::AttrpathValue(apv) = e else {
+                continue;
+            };
+            let path = path_of(&apv.attrpath()?)?;
+            let value = apv.value()?;
+            if path == ["config"] {
+                // mkIf cfg.enable BODY   (also lib.mkIf)
+                let ast::Expr::Apply(outer) = strip_parens(value) else {
+                    return None;
+                };
+                let ast::Expr::Apply(inner) = strip_parens(outer.lambda()?) else {
+                    return None;
+                };
+                let f = inner.lambda()?.syntax().text().to_string();
+                if f != "mkIf" && f != "lib.mkIf" {
+                    return None;
+                }
+                let cond = inner.argument()?.syntax().text().to_string();
+                if cond != "cfg.enable" {
+                    return None;
+                }
+                body = Some(outer.argument()?.syntax().text_range());
+            } else if path.first().map(String::as_str) == Some("options") {
+                let mut full = vec!["options".to_string()];
+                full.extend(option.iter().cloned());
+                full.push("enable".into());
+                if path == full {
+                    let v = strip_parens(value).syntax().text().to_string();
+                    default_false =
+                        v.starts_with("mkEnableOption") || v.starts_with("lib.mkEnableOption");
+                }
+            } else {
+                return None; // a definition outside the gate
+            }
+        }
+        let range = body?;
+        let (s, e) = (usize::from(range.start()), usize::from(range.end()));
+        let outside = format!("{}\u{0}{}", &text[..s], &text[e..]);
+        Some(Gate {
+            option,
+            default_false,
+            outside,
+        })
+    }
+}
+
+/// `config.a.b` -> ["a", "b"] when `expr` selects literal names from `root`.
+fn select_path(expr: &ast::Expr, root: &str) -> Option<Vec<String>> {
+    let ast::Expr::Select(s) = strip_parens(expr.clone()) else {
+        return None;
+    };
+    if s.default_expr().is_some() || s.expr()?.syntax().text() != root {
+        return None;
+    }
+    path_of(&s.attrpath()?)
+}
+
+fn path_of(p: &ast::Attrpath) -> Option<Vec<String>> {
+    p.attrs()
+        .map(|a| match a {
+            ast::Attr::Ident(i) => Some(i.syntax().text().to_string()),
+            ast::Attr::Str(s) => {
+                let parts = s.normalized_parts();
+                match parts.as_slice() {
+                    [ast::InterpolPart::Literal(l)] => Some(l.clone()),
+                    [] => Some(String::new()),
+                    _ => None,
+                }
+            }
+            ast::Attr::Dynamic(_) => None,
+        })
+        .collect()
+}
+
+/// Where a file the host reaches may set `<option>.enable`, if anywhere.
+fn enabled_by(tree: &SourceTree, host: &Host, option: &[String]) -> Option<String> {
+    let mut target: Vec<String> = option.to_vec();
+    target.push("enable".into());
+    for rel in &host.deps.reached {
+        let Some(file) = tree.nix.get(rel) else {
+            continue;
+        };
+        let Some(root) = file.root() else { continue };
+        for node in root.descendants() {
+            let Some(apv) = ast::AttrpathValue::cast(node.clone()) else {
+                continue;
+            };
+            let Some(path) = full_path(&apv) else {
+                return Some(format!(
+                    "{rel}:{} (a computed attribute name)",
+                    file.line_of(&node)
+                ));
+            };
+            let mut path: &[Option<String>] = &path;
+            if path.first() == Some(&Some("options".to_string())) {
+                continue;
+            }
+            if path.first() == Some(&Some("config".to_string())) {
+                path = &path[1..];
+            }
+            if defines(path, &target, &apv) {
+                return Some(format!("{rel}:{}", file.line_of(&node)));
+            }
+        }
+    }
+    None
+}
+
+/// True when a definition at `path` (None = computed name) can set `target`.
+fn defines(path: &[Option<String>], target: &[String], apv: &ast::AttrpathValue) -> bool {
+    // A set bound in a `let` or built by a helper can end up anywhere: any
+    // definition whose tail is exactly `<P>.enable` counts.
+    let tail_matches = |tail: &[Option<String>]| {
+        tail.len() == target.len()
+            && tail
+                .iter()
+                .zip(target)
+                .all(|(p, t)| p.as_ref().is_none_or(|p| p == t))
+    };
+    if (0..path.len()).any(|i| tail_matches(&path[i..])) {
+        return true;
+    }
+    let matches_prefix = path
+        .iter()
+        .zip(target)
+        .all(|(p, t)| p.as_ref().is_none_or(|p| p == t));
+    if !matches_prefix {
+        return false;
+    }
+    if path.len() >= target.len() {
+        return true; // the leaf itself (or below it)
+    }
+    // A prefix: only a literal attrset value is looked into (its entries are
+    // their own AttrpathValues); anything else (`= enabled`, a function call) may set it.
+    !apv.value().is_some_and(transparent)
+}
+
+/// A value that cannot carry option definitions at all.
+fn inert(v: &ast::Expr) -> bool {
+    matches!(
+        v,
+        ast::Expr::Str(_) | ast::Expr::Literal(_) | ast::Expr::PathRel(_) | ast::Expr::PathAbs(_)
+    ) || matches!(v, ast::Expr::Ident(i) if matches!(i.syntax().text().to_string().as_str(), "true" | "false" | "null"))
+}
+
+/// A value whose definitions are all visible as nested attribute paths: a
+/// literal attrset, possibly under mkIf / mkMerge / mkDefault / mkForce.
+fn transparent(v: ast::Expr) -> bool {
+    match strip_parens(v) {
+        ast::Expr::AttrSet(_) => true,
+        v if inert(&v) => true,
+        ast::Expr::List(l) => l.items().all(transparent),
+        ast::Expr::Apply(a) => {
+            let mut f = a.lambda();
+            while let Some(ast::Expr::Apply(inner)) = f.clone().map(strip_parens) {
+                f = inner.lambda();
+            }
+            let name = f.map(|f| f.syntax().text().to_string()).unwrap_or_default();
+            let name = name.rsplit('.').next().unwrap_or("");
+            matches!(
+                name,
+                "mkIf"
+                    | "mkMerge"
+                    | "mkDefault"
+                    | "mkForce"
+                    | "mkOverride"
+                    | "mkBefore"
+                    | "mkAfter"
+                    | "optionalAttrs"
+            ) && a.argument().is_some_and(transparent)
+        }
+        _ => false,
+    }
+}
+
+/// The attribute path of a definition from the file's top, through nested
+/// attrsets and wrappers such as `mkIf c { … }` or `mkMerge [ … ]`.
+/// `None` entries are computed names.
+fn full_path(apv: &ast::AttrpathValue) -> Option<Vec<Option<String>>> {
+    let mut segments: Vec<Vec<Option<String>>> = vec![];
+    let mut cur: Option<rnix::SyntaxNode> = Some(apv.syntax().clone());
+    while let Some(node) = cur {
+        if let Some(a) = ast::AttrpathValue::cast(node.clone()) {
+            let seg: Vec<Option<String>> = a
+                .attrpath()?
+                .attrs()
+                .map(|at| match at {
+                    ast::Attr::Ident(i) => Some(i.syntax().text().to_string()),
+                    ast::Attr::Str(s) => match s.normalized_parts().as_slice() {
+                        [ast::InterpolPart::Literal(l)] => Some(l.clone()),
+                        _ => None,
+                    },
+                    ast::Attr::Dynamic(_) => None,
+                })
+                .collect();
+            segments.push(seg);
+        }
+        cur = node.parent();
+    }
+    segments.reverse();
+    Some(segments.into_iter().flatten().collect())
 }
