@@ -101,10 +101,10 @@ impl Gate {
         let mut cfg_binding: Option<Vec<String>> = None;
         if let ast::Expr::LetIn(l) = &expr {
             for e in l.entries() {
-                if let ast::Entry::AttrpathValue(apv) = e {
-                    if path_of(&apv.attrpath()?)? == ["cfg"] {
-                        cfg_binding = select_path(&apv.value()?, "config");
-                    }
+                if let ast::Entry::AttrpathValue(apv) = e
+                    && path_of(&apv.attrpath()?)? == ["cfg"]
+                {
+                    cfg_binding = select_path(&apv.value()?, "config");
                 }
             }
             expr = strip_parens(l.body()?);
