@@ -12,7 +12,7 @@ use super::source::{self, SourceTree};
 use super::value::*;
 
 const MAX_DEPTH: u32 = 200;
-const FUEL: u64 = 2_000_000;
+const FUEL: u64 = 300_000;
 
 pub struct Eval<'t> {
     pub tree: &'t SourceTree,

@@ -61,11 +61,18 @@ pub enum Usage {
     ModuleList,
     /// Passed along (specialArgs): a bare `self` here is not yet a use.
     Pass,
+    /// An argument of a function whose body is walked with it bound: its uses
+    /// in the body decide; a directory or bare `self` here is not yet a use.
+    Arg,
     /// The function of an application whose body is walked with bound arguments.
     Callee,
 }
 
 const MAX_DEPTH: u32 = 400;
+/// Bound walks of one lambda before it is walked once unbound instead.
+const BOUND_WALKS: u32 = 8;
+/// Nodes one walk visits before the rest is taken from the syntax alone.
+const MAX_STEPS: u64 = 1_000_000;
 
 pub struct Walker<'e, 't> {
     ev: &'e Eval<'t>,
@@ -77,6 +84,10 @@ pub struct Walker<'e, 't> {
     keep: Vec<Env>,
     keep_thunks: Vec<Thunk>,
     depth: u32,
+    steps: u64,
+    bound_walks: std::collections::HashMap<(Rc<str>, u32), u32>,
+    unbound_done: HashSet<(Rc<str>, u32)>,
+    scanned: HashSet<(Rc<str>, u32, u32)>,
 }
 
 fn usage_tag(u: Usage) -> u8 {
@@ -93,6 +104,10 @@ impl<'e, 't> Walker<'e, 't> {
             keep: vec![],
             keep_thunks: vec![],
             depth: 0,
+            steps: 0,
+            bound_walks: Default::default(),
+            unbound_done: HashSet::new(),
+            scanned: HashSet::new(),
         }
     }
 
@@ -159,13 +174,13 @@ impl<'e, 't> Walker<'e, 't> {
         match v {
             Value::Path(p) => self.path_ref(p, usage, file, line),
             Value::Outside(p) => self.push(RefKind::Outside, p.clone(), file, line),
-            Value::SelfFlake if usage != Usage::Pass => self.push(
+            Value::SelfFlake if !matches!(usage, Usage::Pass | Usage::Arg) => self.push(
                 RefKind::WholeSource,
                 "the flake's `self` is used as a value",
                 file,
                 line,
             ),
-            Value::Input(i) if usage != Usage::Pass && i != "builtins" => {
+            Value::Input(i) if !matches!(usage, Usage::Pass | Usage::Arg) && i != "builtins" => {
                 self.push(RefKind::Input, i.clone(), file, line)
             }
             Value::List(items) => {
@@ -202,6 +217,13 @@ impl<'e, 't> Walker<'e, 't> {
         line: u32,
     ) {
         match func {
+            Value::Closure(c) if !self.bound_budget(c) => {
+                let c = c.clone();
+                self.walk_closure_unbound(&c);
+                for a in args {
+                    self.walk_thunk(a, Usage::Value, file, line);
+                }
+            }
             Value::Closure(c) => {
                 let mut env = self.ev.bind_params(c, args[0].clone());
                 let mut lambda = c.lambda.clone();
@@ -231,7 +253,7 @@ impl<'e, 't> Walker<'e, 't> {
                     self.walk_expr(&body, &env, &cfile, usage);
                 }
                 for a in args {
-                    self.walk_thunk(a, Usage::Pass, file, line);
+                    self.walk_thunk(a, Usage::Arg, file, line);
                 }
             }
             other => {
@@ -257,8 +279,11 @@ impl<'e, 't> Walker<'e, 't> {
             return;
         }
         self.keep.push(env.clone());
-        if self.depth >= MAX_DEPTH {
-            self.scan(node, file);
+        self.steps += 1;
+        if self.depth >= MAX_DEPTH || self.steps > MAX_STEPS {
+            if self.scanned.insert((file.clone(), u32::from(range.start()), u32::from(range.end()))) {
+                self.scan(node, file);
+            }
             return;
         }
         self.depth += 1;
@@ -386,6 +411,21 @@ impl<'e, 't> Walker<'e, 't> {
         }
     }
 
+    /// May this lambda's body be walked once more with bound arguments?
+    fn bound_budget(&mut self, c: &Closure) -> bool {
+        let key = (c.file.clone(), u32::from(c.lambda.syntax().text_range().start()));
+        let n = self.bound_walks.entry(key).or_insert(0);
+        *n += 1;
+        *n <= BOUND_WALKS && self.steps < MAX_STEPS
+    }
+
+    fn walk_closure_unbound(&mut self, c: &Closure) {
+        let key = (c.file.clone(), u32::from(c.lambda.syntax().text_range().start()));
+        if self.unbound_done.insert(key) {
+            self.walk_lambda_unbound(&c.lambda, &c.env, &c.file);
+        }
+    }
+
     fn walk_lambda_unbound(&mut self, l: &ast::Lambda, env: &Env, file: &Rc<str>) {
         let closure = Closure {
             lambda: l.clone(),
@@ -406,8 +446,8 @@ impl<'e, 't> Walker<'e, 't> {
         let rec = set.rec_token().is_some();
         let (_, scope) = self.ev.bind_entries(set, env, file, rec);
         self.keep.push(scope.clone());
-        let inherit_usage = if usage == Usage::Pass {
-            Usage::Pass
+        let inherit_usage = if matches!(usage, Usage::Pass | Usage::Arg) {
+            usage
         } else {
             Usage::Value
         };
@@ -597,6 +637,14 @@ impl<'e, 't> Walker<'e, 't> {
         let arg_thunk = Thunk::lazy(arg.clone(), env.clone(), file.clone());
         self.keep_thunks.push(arg_thunk.clone());
         match &func {
+            Value::Closure(c) if !self.bound_budget(c) => {
+                // Walked bound often enough (a recursive helper): once unbound, and
+                // the argument as a plain value, which covers every call.
+                let c = c.clone();
+                self.walk_closure_unbound(&c);
+                self.walk_expr(&fexpr, env, file, Usage::Value);
+                self.walk_expr(&arg, env, file, Usage::Value);
+            }
             Value::Closure(c) => {
                 let c = c.clone();
                 let scope = self.ev.bind_params(&c, arg_thunk);
@@ -615,7 +663,7 @@ impl<'e, 't> Walker<'e, 't> {
                     }
                 }
                 self.walk_expr(&fexpr, env, file, Usage::Callee);
-                self.walk_expr(&arg, env, file, Usage::Pass);
+                self.walk_expr(&arg, env, file, Usage::Arg);
             }
             Value::Builtin(b, partial) => {
                 let b = *b;
@@ -948,6 +996,7 @@ impl<'e, 't> Walker<'e, 't> {
                 Usage::Module | Usage::ModuleList | Usage::Callee => {
                     self.push(RefKind::File, module_file(p), file, line)
                 }
+                Usage::Arg => {}
                 _ if p.is_empty() => self.push(
                     RefKind::WholeSource,
                     "the flake's root directory is used as a value",
@@ -1039,8 +1088,8 @@ fn attr_usage(names: &[String], outer: Usage) -> Usage {
     {
         return Usage::Module;
     }
-    if outer == Usage::Pass {
-        return Usage::Pass;
+    if matches!(outer, Usage::Pass | Usage::Arg) {
+        return outer;
     }
     Usage::Value
 }
