@@ -1,1 +1,103 @@
 //! The OpenSpec format: parse, validate, merge (archive), templates.
+//!
+//! `doc` reads a markdown file (BOM, CRLF, fences), `parse` builds models,
+//! `repo` finds and loads changes and specs, `validate` judges them,
+//! `merge` rebuilds a main spec from a delta, `archive` writes the result
+//! all-or-nothing, `templates` and `kind` hold the pantherOS proposal kinds.
+pub mod archive;
+pub mod doc;
+pub mod kind;
+pub mod merge;
+pub mod parse;
+pub mod repo;
+pub mod templates;
+pub mod validate;
+
+pub use kind::Kind;
+pub use repo::Repo;
+pub use validate::{Issue, Level};
+
+/// Errors of the spec layer that stop a command (item-level problems are `Issue`s).
+#[derive(Debug, thiserror::Error)]
+pub enum SpecError {
+    #[error("{path}: {message}")]
+    Io { path: String, message: String },
+    #[error("no openspec/ directory under {0}; run `openspec init` or pass --root DIR")]
+    NoOpenspecDir(String),
+    #[error("{0}")]
+    InvalidId(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Exists(String),
+}
+
+/// Change ids for new changes: kebab-case, at most 200 characters.
+pub fn check_new_id(id: &str) -> Result<(), SpecError> {
+    check_item_name(id)?;
+    let kebab = !id.is_empty()
+        && id.len() <= 200
+        && id.split('-').all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        });
+    if kebab {
+        Ok(())
+    } else {
+        Err(SpecError::InvalidId(format!(
+            "change id \"{id}\" is not kebab-case (lower-case letters and digits joined by single dashes, at most 200 characters); try \"{}\"",
+            suggest_id(id)
+        )))
+    }
+}
+
+/// Names of existing items (changes, nested spec ids) must stay inside their directory.
+pub fn check_item_name(name: &str) -> Result<(), SpecError> {
+    let bad = name.is_empty()
+        || name.contains('\\')
+        || name.contains('\0')
+        || name.starts_with('/')
+        || name
+            .split('/')
+            .any(|p| p.is_empty() || p == "." || p == ".." || p.starts_with('.'));
+    if bad {
+        Err(SpecError::InvalidId(format!(
+            "\"{name}\" is not a valid name: it must not be empty, start with `/` or `.`, or contain `..`, `\\` or empty path parts"
+        )))
+    } else {
+        Ok(())
+    }
+}
+
+fn suggest_id(id: &str) -> String {
+    let mut out = String::new();
+    for c in id.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    let s = out.trim_end_matches('-');
+    if s.is_empty() {
+        "my-change".into()
+    } else {
+        s.chars().take(200).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids() {
+        assert!(check_new_id("add-ssh-2").is_ok());
+        for bad in ["", "Add", "a--b", "-a", "a/b", "..", "../x", "a_b"] {
+            assert!(check_new_id(bad).is_err(), "{bad}");
+        }
+        assert!(check_item_name("area/cap").is_ok());
+        assert!(check_item_name("a/../b").is_err());
+    }
+}

@@ -1,1 +1,4 @@
 //! The change lifecycle: states, reviews, gates, tracking file.
+pub mod tracking;
+
+pub use tracking::{Tracking, TrackingError};
