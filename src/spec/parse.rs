@@ -348,14 +348,14 @@ pub fn parse_delta(doc: &Doc) -> DeltaSpec {
                             });
                         }
                         from = Some(NameRef { name, line: i + 1 });
-                    } else if let Some(name) = named_entry(line, "TO:") {
-                        if let Some(f) = from.take() {
-                            delta.renamed.push(Rename {
-                                from: f.name,
-                                to: name,
-                                line: f.line,
-                            });
-                        }
+                    } else if let Some(name) = named_entry(line, "TO:")
+                        && let Some(f) = from.take()
+                    {
+                        delta.renamed.push(Rename {
+                            from: f.name,
+                            to: name,
+                            line: f.line,
+                        });
                     }
                 }
                 if let Some(f) = from {

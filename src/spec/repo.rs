@@ -396,3 +396,46 @@ fn load_meta(path: &Path, openspec_dir: &Path) -> MetaState {
     }
     MetaState::Ok(meta)
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemKind {
+    Change,
+    Spec,
+}
+
+impl Repo {
+    /// Whether `name` is a change or a spec; `want` ("change"/"spec") decides
+    /// when both exist.
+    pub fn resolve(&self, name: &str, want: Option<&str>) -> Result<ItemKind, SpecError> {
+        super::check_item_name(name)?;
+        let is_change = !name.contains('/') && self.change_exists(name);
+        let is_spec = self.spec_exists(name);
+        match (want, is_change, is_spec) {
+            (Some("change"), true, _) | (None, true, false) => Ok(ItemKind::Change),
+            (Some("spec"), _, true) | (None, false, true) => Ok(ItemKind::Spec),
+            (None, true, true) => Err(SpecError::NotFound(format!(
+                "\"{name}\" is both a change and a spec; pass --type change or --type spec"
+            ))),
+            (Some(t), _, _) => Err(SpecError::NotFound(format!(
+                "no {t} \"{name}\"; run `openspec list{}` to see the ids",
+                if t == "spec" { " --specs" } else { "" }
+            ))),
+            (None, false, false) => Err(SpecError::NotFound(format!(
+                "no change or spec \"{name}\"; run `openspec list` or `openspec list --specs` to see the ids"
+            ))),
+        }
+    }
+
+    /// Directories under `changes/archive/`.
+    pub fn archived_count(&self) -> usize {
+        std::fs::read_dir(self.archive_dir())
+            .map(|it| {
+                it.filter_map(Result::ok)
+                    .filter(|e| {
+                        e.path().is_dir() && !e.file_name().to_string_lossy().starts_with('.')
+                    })
+                    .count()
+            })
+            .unwrap_or(0)
+    }
+}
