@@ -23,11 +23,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Write `bytes` to a new file at `path` and fsync it, without renaming: the
-/// staging half of a multi-file operation that renames everything later.
+/// Write `bytes` to a new file at `path` (which must not exist) and fsync it,
+/// without renaming: the staging half of a multi-file operation that renames
+/// everything later.
 pub fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     injected_fault(path)?;
-    let mut f = std::fs::File::create(path)?;
+    let mut f = std::fs::File::create_new(path)?;
     f.write_all(bytes)?;
     f.sync_all()
 }

@@ -398,6 +398,11 @@ pub fn execute(
 fn roll_back(repo: &Repo, j: &Journal) -> Result<(), ArchiveError> {
     for w in &j.writes {
         let s = resolve(repo, &w.staged)?;
+        // Staged files are created exclusively, so a file here is ours; anything
+        // else (a directory in the way) is not, and stays.
+        if !std::fs::symlink_metadata(&s).is_ok_and(|m| m.is_file()) {
+            continue;
+        }
         if let Err(e) = std::fs::remove_file(&s)
             && e.kind() != std::io::ErrorKind::NotFound
         {
