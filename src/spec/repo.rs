@@ -92,6 +92,8 @@ pub struct Change {
     pub root_spec: Option<String>,
     /// Every file under `changes/<id>/specs/` (relative to the root).
     pub spec_files: Vec<String>,
+    /// `changes/<id>/spec.md`: not a delta (OpenSpec ignores it).
+    pub change_root_spec: Option<String>,
     pub last_modified: Option<SystemTime>,
 }
 
@@ -271,6 +273,10 @@ impl Repo {
             deltas,
             root_spec,
             spec_files,
+            change_root_spec: dir
+                .join("spec.md")
+                .is_file()
+                .then(|| self.rel(&dir.join("spec.md"))),
             last_modified: last_modified(dir),
         }
     }

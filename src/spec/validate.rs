@@ -226,6 +226,14 @@ pub fn validate_change<'a>(
             ),
         ));
     }
+    if let Some(p) = &change.change_root_spec {
+        out.push(Issue::new(
+            Level::Info,
+            p,
+            None,
+            format!("spec.md at the change root is not a delta and is ignored; move it to {base}/specs/<capability>/spec.md"),
+        ));
+    }
     if skip_specs && !change.spec_files.is_empty() {
         out.push(Issue::new(
             Level::Error,
