@@ -616,3 +616,79 @@ fn human_report() {
     Archived c as openspec/changes/archive/DATE-c
     "###);
 }
+
+/// Run the archive on a pseudo-terminal (util-linux `script`) with `input` typed.
+fn archive_on_a_terminal(t: &Tree, input: &str) -> std::process::Output {
+    let cmd = format!(
+        "{} --root {} archive c",
+        env!("CARGO_BIN_EXE_openspec"),
+        t.root().display()
+    );
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` provides the terminal");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn on_a_terminal_it_asks_for_confirmation_and_lessons() {
+    let t = Tree::new();
+    t.change(
+        "c",
+        &[(
+            "s",
+            &format!("## ADDED Requirements\n{}", req("A", OK, &["s"])),
+        )],
+    );
+    t.write("openspec/changes/c/tasks.md", "- [ ] open\n");
+    let snap = t.snapshot();
+    let out = archive_on_a_terminal(&t, "n\n");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Archive anyway? [y/N]") && text.contains("archive cancelled"),
+        "{text}"
+    );
+    assert_eq!(t.snapshot(), snap);
+
+    let out = archive_on_a_terminal(&t, "y\nPin the kernel first.\n");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Lessons learned"), "{text}");
+    let lessons = t.read(&format!(
+        "openspec/changes/archive/{}-c/lessons.md",
+        today()
+    ));
+    assert!(lessons.contains("Pin the kernel first."), "{lessons}");
+}
+
+#[test]
+fn recover_reports_a_broken_journal_and_nothing_to_do() {
+    let t = Tree::new();
+    let (code, v) = t.json(&["archive", "--recover"]);
+    assert_eq!(code, 0);
+    assert_eq!(v["recovered"], serde_json::Value::Null);
+    t.write("openspec/.archive-journal.json", "{ not json");
+    let (code, v) = t.json(&["archive", "--recover"]);
+    assert_eq!(code, 2);
+    assert_eq!(codes(&v), ["journal"]);
+    t.write("openspec/.archive-journal.json", r#"{"version":1,"phase":"commit","change":"x","source":"../../etc","destination":"changes/archive/x","writes":[],"created_dirs":[]}"#);
+    let (code, v) = t.json(&["archive", "--recover"]);
+    assert_eq!(code, 2);
+    assert!(all_messages(&v).contains("outside openspec/"), "{v}");
+    let out = t.cmd().args(["list"]).output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("archive --recover"),
+        "pending journal is announced"
+    );
+}

@@ -421,27 +421,27 @@ fn roll_back(repo: &Repo, j: &Journal) -> Result<(), ArchiveError> {
         .map_err(|e| ArchiveError::Journal(format!("cannot remove openspec/{JOURNAL} ({e})")))
 }
 
-fn roll_forward(repo: &Repo, j: &Journal) -> std::io::Result<()> {
-    let bad = |e: ArchiveError| std::io::Error::other(e.to_string());
+fn roll_forward(repo: &Repo, j: &Journal) -> Result<(), ArchiveError> {
+    let interrupted = |e: std::io::Error| ArchiveError::Interrupted(e.to_string());
     for w in &j.writes {
-        let s = resolve(repo, &w.staged).map_err(bad)?;
-        let t = resolve(repo, &w.target).map_err(bad)?;
+        let s = resolve(repo, &w.staged)?;
+        let t = resolve(repo, &w.target)?;
         if s.exists() {
-            std::fs::rename(&s, &t)?;
+            std::fs::rename(&s, &t).map_err(interrupted)?;
             if let Some(p) = t.parent() {
                 fsutil::sync_dir(p);
             }
         }
     }
-    let source = resolve(repo, &j.source).map_err(bad)?;
-    let dest = resolve(repo, &j.destination).map_err(bad)?;
+    let source = resolve(repo, &j.source)?;
+    let dest = resolve(repo, &j.destination)?;
     if source.exists() && !dest.exists() {
-        std::fs::rename(&source, &dest)?;
+        std::fs::rename(&source, &dest).map_err(interrupted)?;
         for p in [source.parent(), dest.parent()].into_iter().flatten() {
             fsutil::sync_dir(p);
         }
     }
-    remove_journal(repo)
+    remove_journal(repo).map_err(interrupted)
 }
 
 fn remove_journal(repo: &Repo) -> std::io::Result<()> {
@@ -494,6 +494,13 @@ pub fn recover(repo: &Repo) -> Result<Option<Recovered>, ArchiveError> {
             "openspec/{JOURNAL} is unreadable ({e}); inspect the staged `{STAGED_PREFIX}*` files and delete the journal"
         ))
     })?;
+    let paths = j.writes.iter().flat_map(|w| [&w.staged, &w.target]);
+    for p in paths
+        .chain(&j.created_dirs)
+        .chain([&j.source, &j.destination])
+    {
+        resolve(repo, p)?;
+    }
     match j.phase {
         Phase::Staging => {
             roll_back(repo, &j)?;
@@ -503,7 +510,7 @@ pub fn recover(repo: &Repo) -> Result<Option<Recovered>, ArchiveError> {
             }))
         }
         Phase::Commit => {
-            roll_forward(repo, &j).map_err(|e| ArchiveError::Interrupted(e.to_string()))?;
+            roll_forward(repo, &j)?;
             Ok(Some(Recovered {
                 change: j.change,
                 action: "completed",
