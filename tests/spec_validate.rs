@@ -540,3 +540,71 @@ fn human_output_names_file_line_and_fix() {
     Totals: 1 item(s), 0 passed, 1 failed
     "###);
 }
+
+#[test]
+fn json_report_snapshot() {
+    let t = Tree::new();
+    t.spec("cap", &main_spec("cap", &[&req("A", OK_REQ, &["s"])]));
+    t.change(
+        "c",
+        &[(
+            "cap",
+            &format!(
+                "## ADDED Requirements\n{}### Requirement: B\nIt works.\n#### Scenario: s\n- ok\n",
+                req("A", OK_REQ, &["s"])
+            ),
+        )],
+    );
+    let (code, mut r) = t.json(&["validate", "--all"]);
+    assert_eq!(code, 0);
+    for item in r["items"].as_array_mut().unwrap() {
+        item["durationMs"] = serde_json::json!(0);
+    }
+    insta::assert_snapshot!(serde_json::to_string_pretty(&r).unwrap(), @r###"
+    {
+      "items": [
+        {
+          "durationMs": 0,
+          "id": "c",
+          "issues": [
+            {
+              "level": "WARNING",
+              "line": 8,
+              "message": "requirement \"B\" has no SHALL or MUST in its text; state it as \"The system SHALL …\"",
+              "path": "openspec/changes/c/specs/cap/spec.md"
+            }
+          ],
+          "type": "change",
+          "valid": true
+        },
+        {
+          "durationMs": 0,
+          "id": "cap",
+          "issues": [],
+          "type": "spec",
+          "valid": true
+        }
+      ],
+      "summary": {
+        "byType": {
+          "change": {
+            "failed": 0,
+            "items": 1,
+            "passed": 1
+          },
+          "spec": {
+            "failed": 0,
+            "items": 1,
+            "passed": 1
+          }
+        },
+        "totals": {
+          "failed": 0,
+          "items": 2,
+          "passed": 2
+        }
+      },
+      "version": "1.0"
+    }
+    "###);
+}
