@@ -365,4 +365,32 @@ mod tests {
         let again = rebuild("c", "s", Some(&Doc::parse(&r.text)), &delta, "x").unwrap();
         assert!(!again.changed, "{:?}", again);
     }
+
+    #[test]
+    fn preamble_kept_and_missing_requirements_section_appended() {
+        let main = "# c\n\n## Purpose\nThe purpose of this capability is long enough to pass.\n\n## Requirements\nIntro paragraph.\n\n### Requirement: A\nThe system SHALL a.\n\n#### Scenario: s\n- ok\n";
+        let delta = parse_delta(&Doc::parse(
+            "## ADDED Requirements\n### Requirement: B\nThe system SHALL b.\n#### Scenario: s\n- ok\n",
+        ));
+        let r = rebuild("c", "s", Some(&Doc::parse(main)), &delta, "x").unwrap();
+        assert!(
+            r.text
+                .contains("## Requirements\n\nIntro paragraph.\n\n### Requirement: A"),
+            "{}",
+            r.text
+        );
+        let bare = "# c\n\n## Purpose\nThe purpose of this capability is long enough to pass.\n";
+        let r = rebuild("c", "s", Some(&Doc::parse(bare)), &delta, "x").unwrap();
+        assert!(
+            r.text.ends_with("## Requirements\n\n### Requirement: B\nThe system SHALL b.\n#### Scenario: s\n- ok\n"),
+            "{}",
+            r.text
+        );
+    }
+
+    #[test]
+    fn crlf_and_bom_are_restored_on_encode() {
+        assert_eq!(encode("a\nb\n", true, true), b"\xEF\xBB\xBFa\r\nb\r\n");
+        assert_eq!(encode("a\n", false, false), b"a\n");
+    }
 }
