@@ -45,10 +45,10 @@ proptest! {
         let _ = parse_proposal(&m);
         let _ = parse_tasks(&m);
         let delta = parse_delta(&d);
-        if let Ok(once) = rebuild("cap", "cap", Some(&m), &delta, "x") {
-            if let Ok(twice) = rebuild("cap", "cap", Some(&Doc::parse(&once.text)), &delta, "x") {
-                prop_assert_eq!(&twice.text, &once.text);
-            }
+        if let Ok(once) = rebuild("cap", "cap", Some(&m), &delta, "x")
+            && let Ok(twice) = rebuild("cap", "cap", Some(&Doc::parse(&once.text)), &delta, "x")
+        {
+            prop_assert_eq!(&twice.text, &once.text);
         }
         let _ = rebuild("cap", "cap", None, &delta, "x");
     }
