@@ -692,3 +692,29 @@ fn recover_reports_a_broken_journal_and_nothing_to_do() {
         "pending journal is announced"
     );
 }
+
+#[test]
+fn structurally_invalid_target_names_its_lines() {
+    let t = Tree::new();
+    t.spec(
+        "s",
+        &main_spec("s", &[&req("A", OK, &["x"]), &req("A", OK, &["y"])]),
+    );
+    t.change(
+        "c",
+        &[(
+            "s",
+            &format!("## ADDED Requirements\n{}", req("B", OK, &["s"])),
+        )],
+    );
+    let snap = t.snapshot();
+    let (code, v) = archive(&t, "c", &["--no-validate"]);
+    assert_eq!(code, 1);
+    assert!(
+        all_messages(&v).contains(
+            "openspec/specs/s/spec.md:15: requirement \"A\" appears twice (lines 8 and 15)"
+        ),
+        "{v}"
+    );
+    assert_eq!(t.snapshot(), snap);
+}
