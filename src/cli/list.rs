@@ -52,7 +52,7 @@ pub(super) fn change_rows(repo: &Repo) -> Result<Vec<ChangeRow>, super::Failure>
                 name: id.clone(),
                 completed_tasks: done,
                 total_tasks: total,
-                last_modified: c.last_modified.map(|t| {
+                last_modified: c.last_modified().map(|t| {
                     chrono::DateTime::<chrono::Utc>::from(t)
                         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
                 }),

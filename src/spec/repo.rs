@@ -94,10 +94,14 @@ pub struct Change {
     pub spec_files: Vec<String>,
     /// `changes/<id>/spec.md`: not a delta (OpenSpec ignores it).
     pub change_root_spec: Option<String>,
-    pub last_modified: Option<SystemTime>,
 }
 
 impl Change {
+    /// The newest modification time of any file in the change (walks the directory).
+    pub fn last_modified(&self) -> Option<SystemTime> {
+        last_modified(&self.dir)
+    }
+
     pub fn task_counts(&self) -> (usize, usize) {
         match &self.tasks {
             Some(Ok(t)) => (t.done, t.total),
@@ -277,7 +281,6 @@ impl Repo {
                 .join("spec.md")
                 .is_file()
                 .then(|| self.rel(&dir.join("spec.md"))),
-            last_modified: last_modified(dir),
         }
     }
 

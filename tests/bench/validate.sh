@@ -2,7 +2,7 @@
 # Benchmark: `openspec validate --all --json` over 500 changes and 200 specs,
 # generated in a temp dir. Builds the release binary, prints the wall time of
 # each of 5 runs and the best. Target: under 1 s.
-#   bash tests/bench/validate.sh [CHANGES] [SPECS]
+#   bash tests/bench/validate.sh [CHANGES] [SPECS]      (KEEP=1 keeps the tree)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 changes=${1:-500}
@@ -10,7 +10,8 @@ specs=${2:-200}
 cargo build --release --locked --quiet
 bin=$PWD/target/release/openspec
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+# KEEP=1 keeps the generated tree for profiling.
+[ -n "${KEEP:-}" ] || trap 'rm -rf "$tmp"' EXIT
 os=$tmp/openspec
 mkdir -p "$os/specs" "$os/changes/archive"
 
