@@ -4,9 +4,9 @@ use std::io::{BufRead, IsTerminal, Write};
 use serde_json::{Value, json};
 
 use super::{CmdResult, Ctx, Exit, Failure};
-use crate::spec::archive::{self, ArchiveError, PlanOptions};
+use crate::spec::archive::{self, PlanOptions};
 use crate::spec::validate::Level;
-use crate::spec::{Repo, check_item_name};
+use crate::spec::{Repo, SpecError, check_item_name};
 use crate::workflow::tracking::{State, Tracking};
 
 #[derive(clap::Args, Debug)]
@@ -57,9 +57,9 @@ fn fail(
     f.with_json(json!({"archive": null, "status": st}))
 }
 
-fn from_archive_error(e: ArchiveError) -> Failure {
+fn from_archive_error(e: SpecError) -> Failure {
     let extra = match &e {
-        ArchiveError::Invalid { issues, .. } => issues
+        SpecError::Invalid { issues, .. } => issues
             .iter()
             .filter(|i| i.level == Level::Error)
             .map(|i| {
@@ -73,7 +73,7 @@ fn from_archive_error(e: ArchiveError) -> Failure {
         _ => vec![],
     };
     let mut message = e.to_string();
-    if let ArchiveError::Invalid { issues, .. } = &e {
+    if let SpecError::Invalid { issues, .. } = &e {
         for i in issues.iter().filter(|i| i.level == Level::Error) {
             let at = i
                 .line
@@ -82,7 +82,7 @@ fn from_archive_error(e: ArchiveError) -> Failure {
             message.push_str(&format!("\n  {at}: {}", i.message));
         }
     }
-    let usage = matches!(e, ArchiveError::Journal(_));
+    let usage = e.is_environment();
     fail(usage, e.code(), message, None, extra)
 }
 

@@ -49,9 +49,10 @@ pub(super) fn open_repo(ctx: &Ctx) -> Result<Repo, Failure> {
 /// Spec-layer errors: bad names and unknown items are refusals (exit 1),
 /// unreadable directories are environment problems (exit 2).
 pub(super) fn spec_failure(e: SpecError) -> Failure {
-    match e {
-        SpecError::Io { .. } | SpecError::NoOpenspecDir(_) => Failure::usage(e.to_string()),
-        _ => Failure::refused(e.to_string()),
+    if e.is_environment() {
+        Failure::usage(e.to_string())
+    } else {
+        Failure::refused(e.to_string())
     }
 }
 

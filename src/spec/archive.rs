@@ -16,61 +16,24 @@ use std::path::{Component, Path, PathBuf};
 use fs2::FileExt;
 use serde::{Deserialize, Serialize};
 
+use super::SpecError;
 use super::doc::Doc;
 use super::kind::Kind;
 use super::merge::{Counts, encode, rebuild};
 use super::parse::MainSpec;
 use super::repo::{Change, Repo, read_doc};
-use super::validate::{Issue, Level, Rules, validate_change};
+use super::validate::{Level, Rules, validate_change};
 use crate::fsutil;
 
 pub const JOURNAL: &str = ".archive-journal.json";
 const STAGED_PREFIX: &str = ".openspec-archive-";
 
-#[derive(Debug, thiserror::Error)]
-pub enum ArchiveError {
-    #[error("another openspec archive holds the lock on {0}; wait for it to finish")]
-    Locked(String),
-    #[error("no change \"{0}\" under openspec/changes/; run `openspec list` to see the ids")]
-    NotFound(String),
-    #[error("change \"{id}\" is invalid ({} error(s)); fix them or pass --no-validate", .issues.iter().filter(|i| i.level == Level::Error).count())]
-    Invalid { id: String, issues: Vec<Issue> },
-    #[error("the destination {0} already exists; rename or remove it first")]
-    DestinationExists(String),
-    #[error("cannot rebuild the specs; nothing was written:\n  {}", .0.join("\n  "))]
-    Merge(Vec<String>),
-    #[error("{path}: {message}; nothing was changed")]
-    Io { path: String, message: String },
-    #[error(
-        "archive interrupted after its commit point ({0}); run `openspec archive --recover` to finish it"
-    )]
-    Interrupted(String),
-    #[error("{0}")]
-    Journal(String),
-}
-
-impl ArchiveError {
-    /// Stable code for the JSON `status` entries.
-    pub fn code(&self) -> &'static str {
-        match self {
-            ArchiveError::Locked(_) => "locked",
-            ArchiveError::NotFound(_) => "not-found",
-            ArchiveError::Invalid { .. } => "invalid",
-            ArchiveError::DestinationExists(_) => "destination-exists",
-            ArchiveError::Merge(_) => "merge-failed",
-            ArchiveError::Io { .. } => "write-failed",
-            ArchiveError::Interrupted(_) => "interrupted",
-            ArchiveError::Journal(_) => "journal",
-        }
-    }
-}
-
 /// An exclusive lock on `openspec/` itself (flock on the directory), so no
 /// lock file is ever left behind; the kernel drops it when the process dies.
 pub struct Lock(#[allow(dead_code)] File);
 
-pub fn lock(repo: &Repo) -> Result<Lock, ArchiveError> {
-    let io = |e: std::io::Error| ArchiveError::Io {
+pub fn lock(repo: &Repo) -> Result<Lock, SpecError> {
+    let io = |e: std::io::Error| SpecError::WriteFailed {
         path: repo.rel(&repo.dir),
         message: format!("cannot lock ({e})"),
     };
@@ -78,7 +41,7 @@ pub fn lock(repo: &Repo) -> Result<Lock, ArchiveError> {
     match f.try_lock_exclusive() {
         Ok(()) => Ok(Lock(f)),
         Err(e) if e.kind() == fs2::lock_contended_error().kind() => {
-            Err(ArchiveError::Locked(repo.rel(&repo.dir)))
+            Err(SpecError::Locked(repo.rel(&repo.dir)))
         }
         Err(e) => Err(io(e)),
     }
@@ -134,9 +97,11 @@ fn starts_with_date(id: &str) -> bool {
 }
 
 /// Everything archive will do, computed without writing.
-pub fn plan(repo: &Repo, id: &str, opts: &PlanOptions) -> Result<Plan, ArchiveError> {
+pub fn plan(repo: &Repo, id: &str, opts: &PlanOptions) -> Result<Plan, SpecError> {
     if !repo.change_exists(id) {
-        return Err(ArchiveError::NotFound(id.to_string()));
+        return Err(SpecError::NotFound(format!(
+            "no change \"{id}\" under openspec/changes/; run `openspec list` to see the ids"
+        )));
     }
     let change = repo.load_change(id);
     let caps: Vec<String> = change.deltas.iter().map(|d| d.capability.clone()).collect();
@@ -149,7 +114,7 @@ pub fn plan(repo: &Repo, id: &str, opts: &PlanOptions) -> Result<Plan, ArchiveEr
     if !opts.no_validate {
         let issues = validate_change(&change, &|c| specs.get(c), Rules::default(), opts.kind);
         if issues.iter().any(|i| i.level == Level::Error) {
-            return Err(ArchiveError::Invalid {
+            return Err(SpecError::Invalid {
                 id: id.to_string(),
                 issues,
             });
@@ -169,7 +134,7 @@ pub fn plan(repo: &Repo, id: &str, opts: &PlanOptions) -> Result<Plan, ArchiveEr
     };
     let destination = repo.archive_dir().join(&archived_as);
     if destination.exists() {
-        return Err(ArchiveError::DestinationExists(repo.rel(&destination)));
+        return Err(SpecError::DestinationExists(repo.rel(&destination)));
     }
     let skip =
         opts.skip_specs || matches!(&change.meta, super::repo::MetaState::Ok(m) if m.skip_specs);
@@ -212,7 +177,7 @@ pub fn plan(repo: &Repo, id: &str, opts: &PlanOptions) -> Result<Plan, ArchiveEr
         }
     }
     if !errors.is_empty() {
-        return Err(ArchiveError::Merge(errors));
+        return Err(SpecError::Merge(errors));
     }
     Ok(Plan {
         change,
@@ -292,10 +257,10 @@ fn rel_to(base: &Path, p: &Path) -> String {
 }
 
 /// A journal path back to an absolute one, refusing anything that escapes.
-fn resolve(repo: &Repo, rel: &str) -> Result<PathBuf, ArchiveError> {
+fn resolve(repo: &Repo, rel: &str) -> Result<PathBuf, SpecError> {
     let p = Path::new(rel);
     if rel.is_empty() || p.components().any(|c| !matches!(c, Component::Normal(_))) {
-        return Err(ArchiveError::Journal(format!(
+        return Err(SpecError::Journal(format!(
             "openspec/{JOURNAL} names the path \"{rel}\" outside openspec/; inspect and delete the journal"
         )));
     }
@@ -321,13 +286,9 @@ pub struct Done {
 
 /// Carry out a plan. `extra` are files written inside the change directory
 /// (lessons, tracking) as part of the same all-or-nothing step.
-pub fn execute(
-    repo: &Repo,
-    plan: Plan,
-    extra: Vec<(PathBuf, Vec<u8>)>,
-) -> Result<Done, ArchiveError> {
+pub fn execute(repo: &Repo, plan: Plan, extra: Vec<(PathBuf, Vec<u8>)>) -> Result<Done, SpecError> {
     if plan.destination.exists() {
-        return Err(ArchiveError::DestinationExists(repo.rel(&plan.destination)));
+        return Err(SpecError::DestinationExists(repo.rel(&plan.destination)));
     }
     let writes: Vec<(PathBuf, Vec<u8>)> = plan.writes.into_iter().chain(extra).collect();
     let mut created_dirs: Vec<PathBuf> = Vec::new();
@@ -363,9 +324,9 @@ pub fn execute(
             .collect(),
         created_dirs: created_dirs.iter().map(|d| rel_to(&repo.dir, d)).collect(),
     };
-    let io = |path: &Path, e: std::io::Error| ArchiveError::Io {
+    let io = |path: &Path, e: std::io::Error| SpecError::WriteFailed {
         path: repo.rel(path),
-        message: format!("cannot write ({e})"),
+        message: format!("cannot write ({e}); nothing was changed"),
     };
     write_journal(repo, &journal).map_err(|e| io(&repo.dir.join(JOURNAL), e))?;
     let staged = (|| {
@@ -384,7 +345,7 @@ pub fn execute(
         roll_back(repo, &journal)?;
         return Err(io(&path, e));
     }
-    roll_forward(repo, &journal).map_err(|e| ArchiveError::Interrupted(e.to_string()))?;
+    roll_forward(repo, &journal).map_err(|e| SpecError::Interrupted(e.to_string()))?;
     Ok(Done {
         change: plan.change.id,
         archived_as: plan.archived_as,
@@ -395,7 +356,7 @@ pub fn execute(
     })
 }
 
-fn roll_back(repo: &Repo, j: &Journal) -> Result<(), ArchiveError> {
+fn roll_back(repo: &Repo, j: &Journal) -> Result<(), SpecError> {
     for w in &j.writes {
         let s = resolve(repo, &w.staged)?;
         // Staged files are created exclusively, so a file here is ours; anything
@@ -406,7 +367,7 @@ fn roll_back(repo: &Repo, j: &Journal) -> Result<(), ArchiveError> {
         if let Err(e) = std::fs::remove_file(&s)
             && e.kind() != std::io::ErrorKind::NotFound
         {
-            return Err(ArchiveError::Journal(format!(
+            return Err(SpecError::Journal(format!(
                 "cannot remove staged file {} ({e}); remove it by hand",
                 repo.rel(&s)
             )));
@@ -418,11 +379,11 @@ fn roll_back(repo: &Repo, j: &Journal) -> Result<(), ArchiveError> {
         let _ = std::fs::remove_dir(&d);
     }
     remove_journal(repo)
-        .map_err(|e| ArchiveError::Journal(format!("cannot remove openspec/{JOURNAL} ({e})")))
+        .map_err(|e| SpecError::Journal(format!("cannot remove openspec/{JOURNAL} ({e})")))
 }
 
-fn roll_forward(repo: &Repo, j: &Journal) -> Result<(), ArchiveError> {
-    let interrupted = |e: std::io::Error| ArchiveError::Interrupted(e.to_string());
+fn roll_forward(repo: &Repo, j: &Journal) -> Result<(), SpecError> {
+    let interrupted = |e: std::io::Error| SpecError::Interrupted(e.to_string());
     for w in &j.writes {
         let s = resolve(repo, &w.staged)?;
         let t = resolve(repo, &w.target)?;
@@ -467,7 +428,7 @@ pub fn pending(repo: &Repo) -> bool {
 }
 
 /// Finish or undo an interrupted archive. Call with the lock held.
-pub fn recover(repo: &Repo) -> Result<Option<Recovered>, ArchiveError> {
+pub fn recover(repo: &Repo) -> Result<Option<Recovered>, SpecError> {
     // A journal write killed before its rename leaves a temp file.
     if let Ok(entries) = std::fs::read_dir(&repo.dir) {
         for e in entries.flatten() {
@@ -484,13 +445,13 @@ pub fn recover(repo: &Repo) -> Result<Option<Recovered>, ArchiveError> {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => {
-            return Err(ArchiveError::Journal(format!(
+            return Err(SpecError::Journal(format!(
                 "cannot read openspec/{JOURNAL} ({e})"
             )));
         }
     };
     let j: Journal = serde_json::from_slice(&bytes).map_err(|e| {
-        ArchiveError::Journal(format!(
+        SpecError::Journal(format!(
             "openspec/{JOURNAL} is unreadable ({e}); inspect the staged `{STAGED_PREFIX}*` files and delete the journal"
         ))
     })?;

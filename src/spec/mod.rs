@@ -17,11 +17,14 @@ pub use kind::Kind;
 pub use repo::Repo;
 pub use validate::{Issue, Level};
 
-/// Errors of the spec layer that stop a command (item-level problems are `Issue`s).
+/// Errors of the spec layer that stop a command (item-level problems are
+/// `Issue`s). Messages name the file or item and the fix.
 #[derive(Debug, thiserror::Error)]
 pub enum SpecError {
     #[error("{path}: {message}")]
     Io { path: String, message: String },
+    #[error("{path}: {message}")]
+    WriteFailed { path: String, message: String },
     #[error("no openspec/ directory under {0}; run `openspec init` or pass --root DIR")]
     NoOpenspecDir(String),
     #[error("{0}")]
@@ -30,6 +33,48 @@ pub enum SpecError {
     NotFound(String),
     #[error("{0}")]
     Exists(String),
+    #[error("another openspec archive holds the lock on {0}; wait for it to finish")]
+    Locked(String),
+    #[error("change \"{id}\" is invalid ({} error(s)); fix them or pass --no-validate", .issues.iter().filter(|i| i.level == Level::Error).count())]
+    Invalid { id: String, issues: Vec<Issue> },
+    #[error("the destination {0} already exists; rename or remove it first")]
+    DestinationExists(String),
+    #[error("cannot rebuild the specs; nothing was written:\n  {}", .0.join("\n  "))]
+    Merge(Vec<String>),
+    #[error(
+        "archive interrupted after its commit point ({0}); run `openspec archive --recover` to finish it"
+    )]
+    Interrupted(String),
+    #[error("{0}")]
+    Journal(String),
+}
+
+impl SpecError {
+    /// Stable code for JSON `status` entries.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SpecError::Io { .. } => "io",
+            SpecError::WriteFailed { .. } => "write-failed",
+            SpecError::NoOpenspecDir(_) => "environment",
+            SpecError::InvalidId(_) => "invalid-id",
+            SpecError::NotFound(_) => "not-found",
+            SpecError::Exists(_) => "exists",
+            SpecError::Locked(_) => "locked",
+            SpecError::Invalid { .. } => "invalid",
+            SpecError::DestinationExists(_) => "destination-exists",
+            SpecError::Merge(_) => "merge-failed",
+            SpecError::Interrupted(_) => "interrupted",
+            SpecError::Journal(_) => "journal",
+        }
+    }
+
+    /// Problems of the environment rather than of the item (exit 2).
+    pub fn is_environment(&self) -> bool {
+        matches!(
+            self,
+            SpecError::Io { .. } | SpecError::NoOpenspecDir(_) | SpecError::Journal(_)
+        )
+    }
 }
 
 /// Change ids for new changes: kebab-case, at most 200 characters.
