@@ -41,6 +41,10 @@ fn fixture() -> Tree {
             ("fresh/nested", &format!("## ADDED Requirements\n{}", req("New", OK, &["n"]))),
         ],
     );
+    t.write(
+        "openspec/changes/big/tracking.json",
+        r#"{"kind":"host","phase":3,"state":"verified","created":"2026-01-01T00:00:00Z","reviews":[]}"#,
+    );
     t
 }
 

@@ -345,7 +345,7 @@ pub fn execute(repo: &Repo, plan: Plan, extra: Vec<(PathBuf, Vec<u8>)>) -> Resul
         roll_back(repo, &journal)?;
         return Err(io(&path, e));
     }
-    roll_forward(repo, &journal).map_err(|e| SpecError::Interrupted(e.to_string()))?;
+    roll_forward(repo, &journal)?;
     Ok(Done {
         change: plan.change.id,
         archived_as: plan.archived_as,
