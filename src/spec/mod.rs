@@ -80,6 +80,11 @@ impl SpecError {
 /// Change ids for new changes: kebab-case, at most 200 characters.
 pub fn check_new_id(id: &str) -> Result<(), SpecError> {
     check_item_name(id)?;
+    if id == "archive" {
+        return Err(SpecError::InvalidId(
+            "\"archive\" is the directory of archived changes; pick another id".into(),
+        ));
+    }
     let kebab = !id.is_empty()
         && id.len() <= 200
         && id.split('-').all(|p| {
@@ -139,7 +144,9 @@ mod tests {
     #[test]
     fn ids() {
         assert!(check_new_id("add-ssh-2").is_ok());
-        for bad in ["", "Add", "a--b", "-a", "a/b", "..", "../x", "a_b"] {
+        for bad in [
+            "", "Add", "a--b", "-a", "a/b", "..", "../x", "a_b", "archive",
+        ] {
             assert!(check_new_id(bad).is_err(), "{bad}");
         }
         assert!(check_item_name("area/cap").is_ok());
