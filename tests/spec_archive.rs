@@ -718,3 +718,27 @@ fn structurally_invalid_target_names_its_lines() {
     );
     assert_eq!(t.snapshot(), snap);
 }
+
+#[test]
+fn skip_specs_marker_in_openspec_yaml_archives_without_deltas() {
+    let t = Tree::new();
+    t.spec("s", &main_spec("s", &[&req("A", OK, &["s"])]));
+    t.change("docs-only", &[]);
+    t.write(
+        "openspec/changes/docs-only/.openspec.yaml",
+        "schema: spec-driven\nskip_specs: true\n",
+    );
+    let spec_before = t.read("openspec/specs/s/spec.md");
+    let (code, v) = archive(&t, "docs-only", &[]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["archive"]["specsUpdated"], serde_json::json!([]));
+    assert_eq!(t.read("openspec/specs/s/spec.md"), spec_before);
+    let meta = t.read(&format!(
+        "openspec/changes/archive/{}-docs-only/.openspec.yaml",
+        today()
+    ));
+    assert_eq!(
+        meta, "schema: spec-driven\nskip_specs: true\n",
+        "never rewritten"
+    );
+}
