@@ -5,6 +5,7 @@ use std::path::Path;
 
 /// Write `bytes` to `path` atomically (temp file in the same directory, fsync, rename).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    injected_fault(path)?;
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -20,6 +21,35 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// Write `bytes` to a new file at `path` (which must not exist) and fsync it,
+/// without renaming: the staging half of a multi-file operation that renames
+/// everything later.
+pub fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    injected_fault(path)?;
+    let mut f = std::fs::File::create_new(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+/// fsync a directory so renames and removals in it are durable.
+pub fn sync_dir(dir: &Path) {
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+/// Fault injection for tests (root ignores permissions, so tests cannot make
+/// a write fail otherwise): when `OPENSPEC_FAULT_WRITE` is set, a write whose
+/// path contains that text fails.
+fn injected_fault(path: &Path) -> std::io::Result<()> {
+    match std::env::var_os("OPENSPEC_FAULT_WRITE") {
+        Some(v) if !v.is_empty() && path.to_string_lossy().contains(&*v.to_string_lossy()) => Err(
+            std::io::Error::other("injected write failure (OPENSPEC_FAULT_WRITE)"),
+        ),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]

@@ -1,9 +1,67 @@
 //! `openspec init`
-use super::{CmdResult, Ctx, Failure};
+use serde_json::json;
+
+use super::{CmdResult, Ctx, Exit, Failure};
+use crate::spec::Repo;
+use crate::spec::templates::{CONFIG_YAML, PROJECT_MD};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {}
 
-pub fn run(_args: Args, _ctx: &Ctx) -> CmdResult {
-    Err(Failure::usage("`init` is not implemented yet"))
+pub fn run(_args: Args, ctx: &Ctx) -> CmdResult {
+    let root = match &ctx.root_flag {
+        Some(_) => ctx.root()?,
+        None => {
+            let cwd = std::env::current_dir()
+                .map_err(|e| Failure::usage(format!("cannot read the current directory: {e}")))?;
+            super::find_root(&cwd).unwrap_or(cwd)
+        }
+    };
+    let repo = Repo::new(&root);
+    if repo.dir.exists() && !repo.dir.is_dir() {
+        return Err(Failure::usage(format!(
+            "{} exists and is not a directory; move it away and run init again",
+            repo.dir.display()
+        )));
+    }
+    let mut created = Vec::new();
+    let mut existing = Vec::new();
+    let fail = |p: &std::path::Path, e: std::io::Error| {
+        Failure::usage(format!("cannot create {} ({e})", p.display()))
+    };
+    for dir in [
+        repo.dir.clone(),
+        repo.specs_dir(),
+        repo.changes_dir(),
+        repo.archive_dir(),
+    ] {
+        if dir.is_dir() {
+            existing.push(repo.rel(&dir) + "/");
+        } else {
+            std::fs::create_dir(&dir).map_err(|e| fail(&dir, e))?;
+            created.push(repo.rel(&dir) + "/");
+        }
+    }
+    for (name, text) in [("config.yaml", CONFIG_YAML), ("project.md", PROJECT_MD)] {
+        let path = repo.dir.join(name);
+        if path.exists() {
+            existing.push(repo.rel(&path));
+        } else {
+            crate::fsutil::write_atomic(&path, text.as_bytes()).map_err(|e| fail(&path, e))?;
+            created.push(repo.rel(&path));
+        }
+    }
+    if ctx.json {
+        ctx.print_json(
+            &json!({"root": root.display().to_string(), "created": created, "existing": existing}),
+        );
+    } else if created.is_empty() {
+        println!("openspec/ is already set up in {}", root.display());
+    } else {
+        for c in &created {
+            println!("created {c}");
+        }
+        println!("Next: `openspec new <id> --kind change|hardware|module|security|host|skill`");
+    }
+    Ok(Exit::Ok)
 }

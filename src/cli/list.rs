@@ -1,5 +1,12 @@
 //! `openspec list`
-use super::{CmdResult, Ctx, Failure};
+use rayon::prelude::*;
+use serde::Serialize;
+use serde_json::json;
+
+use super::validate::{open_repo, spec_failure};
+use super::{CmdResult, Ctx, Exit};
+use crate::spec::Repo;
+use crate::workflow::Tracking;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -11,6 +18,119 @@ pub struct Args {
     pub sort: String,
 }
 
-pub fn run(_args: Args, _ctx: &Ctx) -> CmdResult {
-    Err(Failure::usage("`list` is not implemented yet"))
+#[derive(Debug, Clone, Serialize)]
+pub(super) struct ChangeRow {
+    pub name: String,
+    #[serde(rename = "completedTasks")]
+    pub completed_tasks: usize,
+    #[serde(rename = "totalTasks")]
+    pub total_tasks: usize,
+    #[serde(rename = "lastModified")]
+    pub last_modified: Option<String>,
+    pub status: &'static str,
+    /// From tracking.json; null for changes made by other tools.
+    pub kind: Option<String>,
+    pub state: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(super) struct SpecRow {
+    pub id: String,
+    #[serde(rename = "requirementCount")]
+    pub requirement_count: usize,
+}
+
+pub(super) fn change_rows(repo: &Repo) -> Result<Vec<ChangeRow>, super::Failure> {
+    let ids = repo.change_ids(false).map_err(spec_failure)?;
+    Ok(ids
+        .par_iter()
+        .map(|id| {
+            let c = repo.load_change(id);
+            let (done, total) = c.task_counts();
+            let tracking = Tracking::load(&c.dir).ok().flatten();
+            ChangeRow {
+                name: id.clone(),
+                completed_tasks: done,
+                total_tasks: total,
+                last_modified: c.last_modified().map(|t| {
+                    chrono::DateTime::<chrono::Utc>::from(t)
+                        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+                }),
+                status: if total == 0 {
+                    "no-tasks"
+                } else if done == total {
+                    "complete"
+                } else {
+                    "in-progress"
+                },
+                kind: tracking.as_ref().map(|t| t.kind.to_string()),
+                state: tracking.as_ref().and_then(|t| {
+                    serde_json::to_value(t.state)
+                        .ok()?
+                        .as_str()
+                        .map(str::to_string)
+                }),
+            }
+        })
+        .collect())
+}
+
+pub(super) fn spec_rows(repo: &Repo) -> Result<Vec<SpecRow>, super::Failure> {
+    let ids = repo.spec_ids().map_err(spec_failure)?;
+    Ok(ids
+        .par_iter()
+        .map(|id| SpecRow {
+            id: id.clone(),
+            requirement_count: repo.load_spec(id).spec.requirements.len(),
+        })
+        .collect())
+}
+
+pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
+    let repo = open_repo(ctx)?;
+    if args.specs {
+        let rows = spec_rows(&repo)?;
+        if ctx.json {
+            ctx.print_json(&json!({ "specs": rows }));
+        } else if rows.is_empty() {
+            println!("No specs under openspec/specs/");
+        } else {
+            let w = rows.iter().map(|r| r.id.len()).max().unwrap_or(0);
+            for r in &rows {
+                println!("{:w$}  {} requirement(s)", r.id, r.requirement_count);
+            }
+        }
+        return Ok(Exit::Ok);
+    }
+    let mut rows = change_rows(&repo)?;
+    if args.sort == "recent" {
+        rows.sort_by(|a, b| {
+            b.last_modified
+                .cmp(&a.last_modified)
+                .then(a.name.cmp(&b.name))
+        });
+    }
+    if ctx.json {
+        ctx.print_json(&json!({ "changes": rows }));
+    } else if rows.is_empty() {
+        println!("No active changes under openspec/changes/");
+    } else {
+        let w = rows.iter().map(|r| r.name.len()).max().unwrap_or(0);
+        for r in &rows {
+            let progress = match r.status {
+                "no-tasks" => "no tasks".to_string(),
+                "complete" => format!(
+                    "{} ✓ complete",
+                    console::style(format!("{}/{}", r.completed_tasks, r.total_tasks)).green()
+                ),
+                _ => format!("{}/{} tasks", r.completed_tasks, r.total_tasks),
+            };
+            let tracked = match (&r.kind, &r.state) {
+                (Some(k), Some(s)) => format!("  [{k}, {s}]"),
+                _ => String::new(),
+            };
+            println!("{:w$}  {progress}{tracked}", r.name);
+        }
+    }
+    Ok(Exit::Ok)
 }

@@ -1,5 +1,11 @@
 //! `openspec show`
-use super::{CmdResult, Ctx, Failure};
+use serde_json::{Value, json};
+
+use super::validate::{open_repo, spec_failure};
+use super::{CmdResult, Ctx, Exit, Failure};
+use crate::spec::Repo;
+use crate::spec::parse::{Operation, Requirement};
+use crate::spec::repo::{ItemKind, read_doc};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -13,6 +19,124 @@ pub struct Args {
     pub deltas_only: bool,
 }
 
-pub fn run(_args: Args, _ctx: &Ctx) -> CmdResult {
-    Err(Failure::usage("`show` is not implemented yet"))
+pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
+    let repo = open_repo(ctx)?;
+    match repo
+        .resolve(&args.item, args.item_type.as_deref())
+        .map_err(spec_failure)?
+    {
+        ItemKind::Change => show_change(&repo, &args, ctx),
+        ItemKind::Spec => show_spec(&repo, &args.item, ctx),
+    }
+}
+
+fn requirement_json(r: &Requirement) -> Value {
+    json!({
+        "text": r.text,
+        "scenarios": r.scenarios.iter().map(|s| json!({"rawText": s.raw_text})).collect::<Vec<_>>(),
+    })
+}
+
+fn show_change(repo: &Repo, args: &Args, ctx: &Ctx) -> CmdResult {
+    let change = repo.load_change(&args.item);
+    let proposal_path = format!("{}/proposal.md", change.rel);
+    let proposal = match &change.proposal {
+        Some(Ok(p)) => Some(p),
+        Some(Err(e)) => return Err(Failure::refused(format!("{proposal_path}: {}", e.message))),
+        None => None,
+    };
+    let mut deltas = Vec::new();
+    for d in &change.deltas {
+        let spec = &d.capability;
+        for r in &d.delta.added {
+            deltas.push(json!({"spec": spec, "operation": Operation::Added.keyword(),
+                "description": format!("Add requirement: {}", r.name), "requirement": requirement_json(r)}));
+        }
+        for r in &d.delta.modified {
+            deltas.push(json!({"spec": spec, "operation": Operation::Modified.keyword(),
+                "description": format!("Modify requirement: {}", r.name), "requirement": requirement_json(r)}));
+        }
+        for r in &d.delta.removed {
+            deltas.push(
+                json!({"spec": spec, "operation": Operation::Removed.keyword(),
+                "description": format!("Remove requirement: {}", r.name)}),
+            );
+        }
+        for r in &d.delta.renamed {
+            deltas.push(
+                json!({"spec": spec, "operation": Operation::Renamed.keyword(),
+                "description": format!("Rename requirement: {} -> {}", r.from, r.to),
+                "rename": {"from": r.from, "to": r.to}}),
+            );
+        }
+    }
+    let title = proposal
+        .and_then(|p| p.title.clone())
+        .unwrap_or_else(|| change.id.clone());
+    if ctx.json {
+        if !args.deltas_only {
+            let missing: Vec<&str> = ["Why", "What Changes"]
+                .into_iter()
+                .filter(|s| proposal.is_none_or(|p| p.section(s).is_none()))
+                .collect();
+            if !missing.is_empty() {
+                return Err(Failure::refused(format!(
+                    "{proposal_path}: no {} section; add it to show the change as JSON (or pass --deltas-only)",
+                    missing
+                        .iter()
+                        .map(|m| format!("`## {m}`"))
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                )));
+            }
+        }
+        let mut doc =
+            json!({"id": change.id, "title": title, "deltaCount": deltas.len(), "deltas": deltas});
+        if !args.deltas_only
+            && let Some(p) = proposal
+        {
+            doc["why"] = json!(p.section("Why").map(|s| s.body.clone()));
+            doc["whatChanges"] = json!(p.section("What Changes").map(|s| s.body.clone()));
+        }
+        ctx.print_json(&doc);
+        return Ok(Exit::Ok);
+    }
+    if !args.deltas_only {
+        match read_doc(&change.dir.join("proposal.md")) {
+            Ok(Some(d)) => println!("{}", d.text.trim_end()),
+            _ => println!("# {title}\n(no proposal.md)"),
+        }
+        println!();
+    }
+    println!("Deltas ({}):", deltas.len());
+    for d in &deltas {
+        println!(
+            "  {:8} {}: {}",
+            d["operation"].as_str().unwrap_or_default(),
+            d["spec"].as_str().unwrap_or_default(),
+            d["description"].as_str().unwrap_or_default()
+        );
+    }
+    Ok(Exit::Ok)
+}
+
+fn show_spec(repo: &Repo, id: &str, ctx: &Ctx) -> CmdResult {
+    let loaded = repo.load_spec(id);
+    let doc = loaded
+        .doc
+        .as_ref()
+        .map_err(|e| Failure::refused(format!("{}: {}", loaded.rel, e.message)))?;
+    if ctx.json {
+        let s = &loaded.spec;
+        ctx.print_json(&json!({
+            "id": id,
+            "title": s.title.clone().unwrap_or_else(|| id.to_string()),
+            "overview": s.purpose.clone().unwrap_or_default(),
+            "requirementCount": s.requirements.len(),
+            "requirements": s.requirements.iter().map(requirement_json).collect::<Vec<_>>(),
+        }));
+    } else {
+        println!("{}", doc.text.trim_end());
+    }
+    Ok(Exit::Ok)
 }

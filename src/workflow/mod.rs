@@ -1,1 +1,5 @@
 //! The change lifecycle: states, reviews, gates, tracking file.
+pub mod check;
+pub mod tracking;
+
+pub use tracking::{Tracking, TrackingError};

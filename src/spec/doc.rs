@@ -1,0 +1,248 @@
+//! A markdown file as OpenSpec sees it: text normalised (BOM and CRLF gone),
+//! split into lines, with the header lines that are structure.
+//!
+//! pulldown-cmark finds the code blocks (fenced with ``` or ~~~, or indented)
+//! through its source offsets; header lines inside them are not structure.
+//! Headers themselves are matched per line at column 0, as OpenSpec does, so
+//! that a `## Header` line means the same thing to both tools (CommonMark
+//! would also take setext underlines and headers inside block quotes).
+use pulldown_cmark::{Event, Options, Parser, Tag};
+
+/// One header line: `### Requirement: Name` is level 3, title `Requirement: Name`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    pub level: usize,
+    pub title: String,
+    /// 0-based line index.
+    pub line: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Doc {
+    /// Normalised text: no BOM, `\n` line ends.
+    pub text: String,
+    /// Whether the bytes on disk started with a BOM / used CRLF (kept when rewriting).
+    pub bom: bool,
+    pub crlf: bool,
+    line_starts: Vec<usize>,
+    code: Vec<bool>,
+    pub headers: Vec<Header>,
+}
+
+/// Bytes that are not UTF-8: the 1-based line of the first bad byte.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotUtf8 {
+    pub line: usize,
+}
+
+impl Doc {
+    /// Decode file bytes: strip a BOM, refuse invalid UTF-8, normalise CRLF.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Doc, NotUtf8> {
+        let (bom, body) = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
+            Some(rest) => (true, rest),
+            None => (false, bytes),
+        };
+        let text = std::str::from_utf8(body).map_err(|e| NotUtf8 {
+            line: 1 + body[..e.valid_up_to()]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count(),
+        })?;
+        let crlf = text.contains("\r\n");
+        let mut doc = Doc::parse(&text.replace("\r\n", "\n"));
+        doc.bom = bom;
+        doc.crlf = crlf;
+        Ok(doc)
+    }
+
+    /// Parse already normalised text.
+    pub fn parse(text: &str) -> Doc {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text).to_string();
+        let mut line_starts = vec![0];
+        for (i, b) in text.bytes().enumerate() {
+            if b == b'\n' && i + 1 < text.len() {
+                line_starts.push(i + 1);
+            }
+        }
+        if text.is_empty() {
+            line_starts.clear();
+        }
+        let mut code = vec![false; line_starts.len()];
+        for (event, range) in Parser::new_ext(&text, Options::empty()).into_offset_iter() {
+            if let Event::Start(Tag::CodeBlock(_)) = event {
+                let first = line_of(&line_starts, range.start);
+                let last = line_of(&line_starts, range.end.saturating_sub(1).max(range.start));
+                for c in code.iter_mut().take(last + 1).skip(first) {
+                    *c = true;
+                }
+            }
+        }
+        let mut doc = Doc {
+            text,
+            bom: false,
+            crlf: false,
+            line_starts,
+            code,
+            headers: Vec::new(),
+        };
+        doc.headers = (0..doc.line_count())
+            .filter(|&i| !doc.code[i])
+            .filter_map(|i| {
+                header_of(doc.line(i)).map(|(level, title)| Header {
+                    level,
+                    title,
+                    line: i,
+                })
+            })
+            .collect();
+        doc
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+
+    /// Line `i` without its line end.
+    pub fn line(&self, i: usize) -> &str {
+        let start = self.line_starts[i];
+        let end = self
+            .line_starts
+            .get(i + 1)
+            .copied()
+            .unwrap_or(self.text.len());
+        self.text[start..end].trim_end_matches('\n')
+    }
+
+    pub fn is_code(&self, i: usize) -> bool {
+        self.code.get(i).copied().unwrap_or(false)
+    }
+
+    /// Lines `from..to` joined with `\n`.
+    pub fn slice(&self, from: usize, to: usize) -> String {
+        (from..to.min(self.line_count()))
+            .map(|i| self.line(i))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// The line where the section opened by header `h` ends (exclusive): the
+    /// next header of the same or a higher level, or the end.
+    pub fn section_end(&self, h: usize) -> usize {
+        let level = self.headers[h].level;
+        self.headers[h + 1..]
+            .iter()
+            .find(|x| x.level <= level)
+            .map(|x| x.line)
+            .unwrap_or(self.line_count())
+    }
+
+    /// The first header of `level` whose title equals `name` (case-insensitive).
+    pub fn find_section(&self, level: usize, name: &str) -> Option<usize> {
+        self.headers
+            .iter()
+            .position(|h| h.level == level && h.title.trim().eq_ignore_ascii_case(name))
+    }
+
+    /// The text of a section without its header and sub-sections' headers kept:
+    /// lines after header `h` up to the next header of any level, trimmed.
+    pub fn direct_body(&self, h: usize) -> String {
+        let from = self.headers[h].line + 1;
+        let to = self
+            .headers
+            .get(h + 1)
+            .map(|x| x.line)
+            .unwrap_or(self.line_count());
+        self.slice(from, to).trim().to_string()
+    }
+
+    /// The whole content of section `h` (sub-sections included), trimmed.
+    pub fn section_body(&self, h: usize) -> String {
+        self.slice(self.headers[h].line + 1, self.section_end(h))
+            .trim()
+            .to_string()
+    }
+}
+
+fn line_of(starts: &[usize], offset: usize) -> usize {
+    match starts.binary_search(&offset) {
+        Ok(i) => i,
+        Err(i) => i.saturating_sub(1),
+    }
+}
+
+/// `## Title` at column 0 (1-6 hashes, whitespace, text). `###Requirement:`
+/// without the space also counts: OpenSpec's archive accepts it.
+pub fn header_of(line: &str) -> Option<(usize, String)> {
+    let level = line.bytes().take_while(|b| *b == b'#').count();
+    if level == 0 || level > 6 {
+        return None;
+    }
+    let rest = &line[level..];
+    let title = rest.trim();
+    if title.is_empty() {
+        return None;
+    }
+    if rest.starts_with([' ', '\t'])
+        || (level == 3 && strip_keyword(title, "Requirement:").is_some())
+    {
+        Some((level, title.to_string()))
+    } else {
+        None
+    }
+}
+
+/// `Requirement: Name` -> `Name` (keyword case-insensitive).
+pub fn strip_keyword<'a>(title: &'a str, keyword: &str) -> Option<&'a str> {
+    let head = title.get(..keyword.len())?;
+    head.eq_ignore_ascii_case(keyword)
+        .then(|| title[keyword.len()..].trim())
+}
+
+/// A whole-word, upper-case SHALL or MUST (`MARSHALL` does not count).
+pub fn has_normative_keyword(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    ["SHALL", "MUST"].iter().any(|kw| {
+        text.match_indices(kw).any(|(i, _)| {
+            let before = i.checked_sub(1).map(|j| bytes[j]);
+            let after = bytes.get(i + kw.len()).copied();
+            let word = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_');
+            !word(before) && !word(after)
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_skip_fences_and_need_column_zero() {
+        let d = Doc::parse(
+            "# T\n```\n## Not\n```\n~~~\n### No\n~~~\n  ## Indented\n#NoSpace\n## Yes\n###Requirement: X\n",
+        );
+        let got: Vec<_> = d
+            .headers
+            .iter()
+            .map(|h| (h.level, h.title.as_str(), h.line))
+            .collect();
+        assert_eq!(
+            got,
+            vec![(1, "T", 0), (2, "Yes", 9), (3, "Requirement: X", 10)]
+        );
+    }
+
+    #[test]
+    fn bom_crlf_and_bad_utf8() {
+        let d = Doc::from_bytes(b"\xEF\xBB\xBF# A\r\n## B\r\n").unwrap();
+        assert!(d.bom && d.crlf);
+        assert_eq!(d.line(1), "## B");
+        assert_eq!(Doc::from_bytes(b"ok\nok\n\xff").unwrap_err().line, 3);
+    }
+
+    #[test]
+    fn normative_keywords_are_whole_words() {
+        assert!(has_normative_keyword("The system SHALL do"));
+        assert!(has_normative_keyword("MUST."));
+        assert!(!has_normative_keyword("MARSHALL and MUSTARD and shall"));
+    }
+}

@@ -1,0 +1,536 @@
+//! The OpenSpec documents as models: main specs, delta specs, proposals and
+//! task lists. Parsing never fails: what a document lacks is judged by
+//! `validate`, so a messy repository is read whole.
+use super::doc::{Doc, header_of, strip_keyword};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scenario {
+    pub name: String,
+    pub raw_text: String,
+    /// 1-based.
+    pub line: usize,
+}
+
+/// A requirement of a main spec or a block of a delta spec.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Requirement {
+    /// The header title without the `Requirement:` keyword.
+    pub name: String,
+    /// The whole header title (`Requirement: Name`, or `Topic`).
+    pub header: String,
+    /// 1-based line of the header.
+    pub line: usize,
+    pub text: String,
+    pub scenarios: Vec<Scenario>,
+    /// The block as written: header line to the end of its body.
+    pub raw: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct MainSpec {
+    pub title: Option<String>,
+    pub purpose: Option<String>,
+    pub purpose_line: Option<usize>,
+    pub requirements_line: Option<usize>,
+    pub requirements: Vec<Requirement>,
+    /// Structural errors (1-based line, message): what makes a target unmergeable.
+    pub structure: Vec<(usize, String)>,
+}
+
+/// A requirement name as RENAMED/REMOVED entries give it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameRef {
+    pub name: String,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rename {
+    pub from: String,
+    pub to: String,
+    pub line: usize,
+}
+
+/// Things noticed while reading a delta that are not entries (1-based line).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeltaNote {
+    /// A `###` header that is not `### Requirement:` inside ADDED/MODIFIED.
+    NotARequirement { line: usize, header: String },
+    /// A `FROM:` without its `TO:`.
+    DanglingFrom { line: usize, name: String },
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DeltaSpec {
+    pub purpose: Option<String>,
+    pub added: Vec<Requirement>,
+    pub modified: Vec<Requirement>,
+    pub removed: Vec<NameRef>,
+    pub renamed: Vec<Rename>,
+    /// How many `## ADDED|MODIFIED|REMOVED|RENAMED Requirements` headers.
+    pub sections: usize,
+    pub notes: Vec<DeltaNote>,
+}
+
+impl DeltaSpec {
+    pub fn entry_count(&self) -> usize {
+        self.added.len() + self.modified.len() + self.removed.len() + self.renamed.len()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    Added,
+    Modified,
+    Removed,
+    Renamed,
+}
+
+impl Operation {
+    pub fn section_title(self) -> &'static str {
+        match self {
+            Operation::Added => "ADDED Requirements",
+            Operation::Modified => "MODIFIED Requirements",
+            Operation::Removed => "REMOVED Requirements",
+            Operation::Renamed => "RENAMED Requirements",
+        }
+    }
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Operation::Added => "ADDED",
+            Operation::Modified => "MODIFIED",
+            Operation::Removed => "REMOVED",
+            Operation::Renamed => "RENAMED",
+        }
+    }
+    fn from_title(title: &str) -> Option<Operation> {
+        [
+            Operation::Added,
+            Operation::Modified,
+            Operation::Removed,
+            Operation::Renamed,
+        ]
+        .into_iter()
+        .find(|op| title.trim().eq_ignore_ascii_case(op.section_title()))
+    }
+}
+
+/// Whether a header title is a delta section (`ADDED Requirements` …).
+pub fn is_delta_section(title: &str) -> bool {
+    Operation::from_title(title).is_some()
+}
+
+/// `**Key**: value` metadata lines.
+fn is_metadata(line: &str) -> bool {
+    let t = line.trim();
+    t.strip_prefix("**")
+        .and_then(|r| r.find("**").map(|i| &r[i + 2..]))
+        .is_some_and(|rest| rest.starts_with(':'))
+}
+
+/// Requirement text: the body lines up to the next header, blank lines
+/// skipped; leading metadata lines skipped unless they are the whole body.
+fn requirement_text(doc: &Doc, from: usize, to: usize) -> String {
+    let lines: Vec<&str> = (from..to)
+        .map(|i| doc.line(i).trim())
+        .filter(|l| !l.is_empty())
+        .collect();
+    let meta = lines.iter().take_while(|l| is_metadata(l)).count();
+    let body = if meta == lines.len() {
+        &lines[..]
+    } else {
+        &lines[meta..]
+    };
+    body.join("\n")
+}
+
+/// The requirement whose header is header `h`, its block ending at line `end`.
+fn requirement_at(doc: &Doc, h: usize, end: usize) -> Requirement {
+    let header = &doc.headers[h];
+    let first_child = doc.headers[h + 1..]
+        .iter()
+        .find(|x| x.line < end)
+        .map(|x| x.line)
+        .unwrap_or(end);
+    let text = requirement_text(doc, header.line + 1, first_child);
+    let scenarios = doc.headers[h + 1..]
+        .iter()
+        .enumerate()
+        .take_while(|(_, x)| x.line < end)
+        .filter(|(_, x)| x.level == 4)
+        .filter_map(|(k, x)| {
+            let idx = h + 1 + k;
+            let stop = doc.headers[idx + 1..]
+                .iter()
+                .find(|y| y.level <= 4)
+                .map(|y| y.line)
+                .unwrap_or(doc.line_count())
+                .min(end);
+            let raw = doc.slice(x.line + 1, stop).trim().to_string();
+            (!raw.is_empty()).then(|| Scenario {
+                name: strip_keyword(&x.title, "Scenario:")
+                    .unwrap_or(&x.title)
+                    .to_string(),
+                raw_text: raw,
+                line: x.line + 1,
+            })
+        })
+        .collect();
+    let mut raw_end = end;
+    while raw_end > header.line + 1 && doc.line(raw_end - 1).trim().is_empty() {
+        raw_end -= 1;
+    }
+    Requirement {
+        name: requirement_name(&header.title),
+        header: header.title.clone(),
+        line: header.line + 1,
+        text,
+        scenarios,
+        raw: doc.slice(header.line, raw_end),
+    }
+}
+
+pub fn requirement_name(title: &str) -> String {
+    strip_keyword(title.trim(), "Requirement:")
+        .unwrap_or(title.trim())
+        .to_string()
+}
+
+fn is_requirement_header(title: &str) -> bool {
+    strip_keyword(title.trim(), "Requirement:").is_some()
+}
+
+pub fn parse_main_spec(doc: &Doc) -> MainSpec {
+    let mut spec = MainSpec {
+        title: doc
+            .headers
+            .iter()
+            .find(|h| h.level == 1)
+            .map(|h| h.title.clone()),
+        ..MainSpec::default()
+    };
+    if let Some(p) = doc.find_section(2, "Purpose") {
+        spec.purpose = Some(doc.section_body(p));
+        spec.purpose_line = Some(doc.headers[p].line + 1);
+    }
+    let req = doc.find_section(2, "Requirements");
+    let req_range = req.map(|r| (doc.headers[r].line, doc.section_end(r)));
+    if let Some(r) = req {
+        spec.requirements_line = Some(doc.headers[r].line + 1);
+        let end = doc.section_end(r);
+        let kids: Vec<usize> = (r + 1..doc.headers.len())
+            .take_while(|&i| doc.headers[i].line < end)
+            .filter(|&i| doc.headers[i].level == 3)
+            .collect();
+        for (n, &h) in kids.iter().enumerate() {
+            let block_end = kids.get(n + 1).map(|&k| doc.headers[k].line).unwrap_or(end);
+            spec.requirements.push(requirement_at(doc, h, block_end));
+        }
+    }
+    for h in &doc.headers {
+        if h.level == 2 && is_delta_section(&h.title) {
+            spec.structure.push((
+                h.line + 1,
+                format!("delta header `## {}` in a main spec", h.title),
+            ));
+        }
+        let inside = req_range.is_some_and(|(a, b)| h.line > a && h.line < b);
+        if h.level == 3 && is_requirement_header(&h.title) && !inside {
+            spec.structure.push((
+                h.line + 1,
+                format!("`### {}` outside the `## Requirements` section", h.title),
+            ));
+        }
+    }
+    let mut seen: Vec<&Requirement> = Vec::new();
+    for r in &spec.requirements {
+        if let Some(first) = seen.iter().find(|s| s.name == r.name) {
+            spec.structure.push((
+                r.line,
+                format!(
+                    "requirement \"{}\" appears twice (lines {} and {})",
+                    r.name, first.line, r.line
+                ),
+            ));
+        } else {
+            seen.push(r);
+        }
+    }
+    spec
+}
+
+/// `- FROM: `### Requirement: X`` -> `X` (dash, backticks optional).
+fn named_entry(line: &str, label: &str) -> Option<String> {
+    let t = line.trim().trim_start_matches(['-', '*']).trim();
+    let t = if label.is_empty() {
+        t
+    } else {
+        strip_keyword(t, label)?
+    };
+    let (level, title) = header_of(t.trim().trim_matches('`').trim())?;
+    if level != 3 {
+        return None;
+    }
+    strip_keyword(&title, "Requirement:")
+        .map(|n| n.trim_end_matches('`').trim().to_string())
+        .filter(|n| !n.is_empty())
+}
+
+pub fn parse_delta(doc: &Doc) -> DeltaSpec {
+    let mut delta = DeltaSpec::default();
+    if let Some(p) = doc.find_section(2, "Purpose") {
+        let body = doc.section_body(p);
+        delta.purpose = (!body.is_empty()).then_some(body);
+    }
+    let sections: Vec<(usize, Operation)> = doc
+        .headers
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| h.level == 2)
+        .filter_map(|(i, h)| Operation::from_title(&h.title).map(|op| (i, op)))
+        .collect();
+    delta.sections = sections.len();
+    for (s, op) in sections {
+        let start = doc.headers[s].line;
+        let end = doc.section_end(s);
+        match op {
+            Operation::Added | Operation::Modified => {
+                let heads: Vec<usize> = (s + 1..doc.headers.len())
+                    .take_while(|&i| doc.headers[i].line < end)
+                    .filter(|&i| doc.headers[i].level == 3)
+                    .collect();
+                let reqs: Vec<usize> = heads
+                    .iter()
+                    .copied()
+                    .filter(|&i| is_requirement_header(&doc.headers[i].title))
+                    .collect();
+                for &i in heads.iter().filter(|i| !reqs.contains(i)) {
+                    delta.notes.push(DeltaNote::NotARequirement {
+                        line: doc.headers[i].line + 1,
+                        header: doc.headers[i].title.clone(),
+                    });
+                }
+                for (n, &h) in reqs.iter().enumerate() {
+                    let block_end = reqs.get(n + 1).map(|&k| doc.headers[k].line).unwrap_or(end);
+                    let mut r = requirement_at(doc, h, block_end);
+                    // The requirement text stops at the first header; an absorbed
+                    // `### Topic` header must not end it, so recompute over the block.
+                    r.text = requirement_text_until_scenario(doc, h, block_end);
+                    if op == Operation::Added {
+                        delta.added.push(r);
+                    } else {
+                        delta.modified.push(r);
+                    }
+                }
+            }
+            Operation::Removed => {
+                for i in start + 1..end {
+                    if doc.is_code(i) {
+                        continue;
+                    }
+                    if let Some(name) = named_entry(doc.line(i), "") {
+                        delta.removed.push(NameRef { name, line: i + 1 });
+                    }
+                }
+            }
+            Operation::Renamed => {
+                let mut from: Option<NameRef> = None;
+                for i in start + 1..end {
+                    if doc.is_code(i) {
+                        continue;
+                    }
+                    let line = doc.line(i);
+                    if let Some(name) = named_entry(line, "FROM:") {
+                        if let Some(f) = from.take() {
+                            delta.notes.push(DeltaNote::DanglingFrom {
+                                line: f.line,
+                                name: f.name,
+                            });
+                        }
+                        from = Some(NameRef { name, line: i + 1 });
+                    } else if let Some(name) = named_entry(line, "TO:")
+                        && let Some(f) = from.take()
+                    {
+                        delta.renamed.push(Rename {
+                            from: f.name,
+                            to: name,
+                            line: f.line,
+                        });
+                    }
+                }
+                if let Some(f) = from {
+                    delta.notes.push(DeltaNote::DanglingFrom {
+                        line: f.line,
+                        name: f.name,
+                    });
+                }
+            }
+        }
+    }
+    delta
+}
+
+/// Text of a delta block: body lines up to its first `####` header.
+fn requirement_text_until_scenario(doc: &Doc, h: usize, end: usize) -> String {
+    let from = doc.headers[h].line + 1;
+    let to = doc.headers[h + 1..]
+        .iter()
+        .find(|x| x.line < end && x.level >= 4)
+        .map(|x| x.line)
+        .unwrap_or(end)
+        .min(end);
+    let lines: Vec<usize> = (from..to)
+        .filter(|&i| header_of(doc.line(i)).is_none() || doc.is_code(i))
+        .collect();
+    let body: Vec<&str> = lines
+        .iter()
+        .map(|&i| doc.line(i).trim())
+        .filter(|l| !l.is_empty())
+        .collect();
+    let meta = body.iter().take_while(|l| is_metadata(l)).count();
+    if meta == body.len() {
+        body.join("\n")
+    } else {
+        body[meta..].join("\n")
+    }
+}
+
+/// A top-level `##` section of a proposal.
+#[derive(Debug, Clone)]
+pub struct Section {
+    pub title: String,
+    pub line: usize,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Proposal {
+    pub title: Option<String>,
+    pub sections: Vec<Section>,
+}
+
+impl Proposal {
+    pub fn section(&self, name: &str) -> Option<&Section> {
+        self.sections
+            .iter()
+            .find(|s| s.title.trim().eq_ignore_ascii_case(name))
+    }
+}
+
+pub fn parse_proposal(doc: &Doc) -> Proposal {
+    let title = doc
+        .headers
+        .iter()
+        .find(|h| h.level == 1)
+        .map(|h| match h.title.split_once(':') {
+            Some((_, t)) if !t.trim().is_empty() => t.trim().to_string(),
+            _ => h.title.clone(),
+        });
+    let sections = doc
+        .headers
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| h.level == 2)
+        .map(|(i, h)| Section {
+            title: h.title.clone(),
+            line: h.line + 1,
+            body: doc.section_body(i),
+        })
+        .collect();
+    Proposal { title, sections }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tasks {
+    pub total: usize,
+    pub done: usize,
+    /// Task texts (checkbox removed), for rules that look for a topic.
+    pub items: Vec<String>,
+    /// `##` group headers with whether they hold anything.
+    pub groups: Vec<(String, bool)>,
+}
+
+/// A task is any line, at any indent, starting with `-` or `*` and a checkbox.
+pub fn parse_tasks(doc: &Doc) -> Tasks {
+    let mut t = Tasks::default();
+    for i in 0..doc.line_count() {
+        if doc.is_code(i) {
+            continue;
+        }
+        let line = doc.line(i).trim_start();
+        let Some(rest) = line.strip_prefix(['-', '*']) else {
+            continue;
+        };
+        let rest = rest.trim_start();
+        let (done, item) = if let Some(r) = rest.strip_prefix("[ ]") {
+            (false, r)
+        } else if let Some(r) = rest
+            .strip_prefix("[x]")
+            .or_else(|| rest.strip_prefix("[X]"))
+        {
+            (true, r)
+        } else {
+            continue;
+        };
+        t.total += 1;
+        t.done += usize::from(done);
+        t.items.push(item.trim().to_string());
+    }
+    t.groups = doc
+        .headers
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| h.level <= 3)
+        .map(|(i, h)| (h.title.clone(), !doc.section_body(i).is_empty()))
+        .collect();
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn main_spec_requirements_and_scenarios() {
+        let doc = Doc::parse(
+            "# a Specification\n## Purpose\nP.\n## Requirements\n### Requirement: One\n**ID**: 1\nThe system SHALL x.\n\n#### Scenario: S\n- **WHEN** a\n#### Scenario: Empty\n### Topic\n**Only**: meta\n",
+        );
+        let s = parse_main_spec(&doc);
+        assert_eq!(s.requirements.len(), 2);
+        assert_eq!(s.requirements[0].text, "The system SHALL x.");
+        assert_eq!(s.requirements[0].scenarios.len(), 1);
+        assert_eq!(s.requirements[1].name, "Topic");
+        assert_eq!(s.requirements[1].text, "**Only**: meta");
+        assert!(s.structure.is_empty());
+    }
+
+    #[test]
+    fn delta_sections() {
+        let doc = Doc::parse(
+            "## RENAMED Requirements\n- FROM: `### Requirement: Old`\n- TO: `### Requirement: New`\n## REMOVED Requirements\n- `### Requirement: Gone`\n**Reason**: x\n### Requirement: Also\n## added requirements\n###Requirement: A\nText SHALL.\n### Note\nmore\n#### Scenario: s\nok\n",
+        );
+        let d = parse_delta(&doc);
+        assert_eq!(
+            d.renamed,
+            vec![Rename {
+                from: "Old".into(),
+                to: "New".into(),
+                line: 2
+            }]
+        );
+        let removed: Vec<_> = d.removed.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(removed, ["Gone", "Also"]);
+        assert_eq!(d.added.len(), 1);
+        assert_eq!(d.added[0].scenarios.len(), 1);
+        assert!(d.added[0].raw.contains("### Note"));
+        assert_eq!(d.notes.len(), 1);
+    }
+
+    #[test]
+    fn tasks_any_indent() {
+        let doc =
+            Doc::parse("## 1. G\n- [ ] 1.1 a\n  * [x] b\n- [X] c\n- [] no\n```\n- [ ] code\n```\n");
+        let t = parse_tasks(&doc);
+        assert_eq!((t.done, t.total), (2, 3));
+    }
+}

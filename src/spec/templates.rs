@@ -1,0 +1,130 @@
+//! Files `init` and `new` write. Proposals carry OpenSpec's Why / What
+//! Changes / Impact and, per kind, the sections of the pantherOS process.
+use super::kind::{Kind, KindSection};
+
+pub const CONFIG_YAML: &str = "schema: spec-driven\n\n# Project context shown to assistants writing proposals.\ncontext: |\n  NixOS flake repository managed with openspec.\n\n# Per-artifact rules, for example:\n# rules:\n#   proposal:\n#     - Name the affected hosts in Impact.\n";
+
+pub const PROJECT_MD: &str = "# Project Context\n\n## Purpose\n<!-- What this repository is for. -->\n\n## Conventions\n<!-- Module layout, naming, how hosts are declared. -->\n";
+
+const WHY_HINT: &str =
+    "<!-- Why is this change needed? The problem or opportunity, 50 to 1000 characters. -->";
+const WHAT_HINT: &str = "<!-- Bullet list of changes; mark breaking ones with **BREAKING**. -->";
+const IMPACT_HINT: &str = "<!-- Affected specs, hosts, modules and code. -->";
+
+fn bullets(section: &KindSection) -> String {
+    section
+        .bullets
+        .iter()
+        .map(|b| format!("- {b}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Whether a section body still says only what the template said.
+pub fn is_placeholder(section_title: &str, body: &str) -> bool {
+    let stripped = strip_comments(body);
+    if stripped.trim().is_empty() {
+        return true;
+    }
+    Kind::ALL
+        .iter()
+        .flat_map(|k| k.sections())
+        .filter(|s| s.title.eq_ignore_ascii_case(section_title.trim()))
+        .any(|s| normalise(&stripped) == normalise(&bullets(s)))
+}
+
+fn normalise(s: &str) -> String {
+    s.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn strip_comments(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find("<!--") {
+        out.push_str(&rest[..i]);
+        match rest[i..].find("-->") {
+            Some(j) => rest = &rest[i + j + 3..],
+            None => return out,
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+pub fn proposal(kind: Kind, title: &str) -> String {
+    let mut out = format!(
+        "# {}: {title}\n\n## Why\n{WHY_HINT}\n\n## What Changes\n{WHAT_HINT}\n",
+        kind.heading_prefix()
+    );
+    for section in kind.sections() {
+        out.push_str(&format!("\n## {}\n{}\n", section.title, bullets(section)));
+    }
+    out.push_str(&format!("\n## Impact\n{IMPACT_HINT}\n"));
+    out
+}
+
+pub fn tasks(kind: Kind, id: &str) -> String {
+    let build = match kind {
+        Kind::Hardware => {
+            "- [ ] 1.1 Update the hardware configuration and disk layout\n- [ ] 1.2 Record the hardware report for the affected hosts\n"
+        }
+        Kind::Module => {
+            "- [ ] 1.1 Implement the new module interface\n- [ ] 1.2 Migrate every host that uses the old options\n"
+        }
+        Kind::Security => {
+            "- [ ] 1.1 Implement the security measures\n- [ ] 1.2 Review access control and secrets handling\n"
+        }
+        Kind::Host => {
+            "- [ ] 1.1 Change the host configuration\n- [ ] 1.2 Update the host's hardware and disk modules if needed\n"
+        }
+        Kind::Skill => {
+            "- [ ] 1.1 Implement the skill and its interface\n- [ ] 1.2 Wire the skill into its workflows\n"
+        }
+        Kind::Change => "- [ ] 1.1 Implement the change\n",
+    };
+    format!(
+        "## 1. Implementation\n{build}\n## 2. Testing\n- [ ] 2.1 Run `openspec validate {id} --strict`\n- [ ] 2.2 Run `openspec nixos-check {id}` on the affected hosts\n\n## 3. Rollback\n- [ ] 3.1 Describe how to roll back (git revert, previous generation) and test it on one host\n"
+    )
+}
+
+/// A delta spec skeleton for capability `cap`.
+pub fn delta_skeleton(cap: &str) -> String {
+    format!(
+        "## ADDED Requirements\n### Requirement: {cap} behaviour\nThe system SHALL <describe the behaviour>.\n\n#### Scenario: <name the situation>\n- **WHEN** <a condition>\n- **THEN** <the expected result>\n"
+    )
+}
+
+/// `.openspec.yaml` as OpenSpec 1.x writes it (our own keys go to tracking.json).
+pub fn openspec_yaml(created: &str) -> String {
+    format!("schema: spec-driven\ncreated: {created}\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::doc::Doc;
+    use crate::spec::parse::parse_proposal;
+
+    #[test]
+    fn every_kind_template_has_its_sections_as_placeholders() {
+        for kind in Kind::ALL {
+            let p = parse_proposal(&Doc::parse(&proposal(kind, "T")));
+            assert_eq!(p.title.as_deref(), Some("T"));
+            for name in ["Why", "What Changes", "Impact"]
+                .into_iter()
+                .chain(kind.sections().iter().map(|s| s.title))
+            {
+                let s = p.section(name).unwrap_or_else(|| panic!("{kind}: {name}"));
+                assert!(is_placeholder(name, &s.body), "{kind}: {name}");
+            }
+        }
+        assert!(!is_placeholder(
+            "Risk Assessment",
+            "- Root login over SSH is removed"
+        ));
+    }
+}

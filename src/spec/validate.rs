@@ -1,0 +1,537 @@
+//! Judging loaded items: the OpenSpec 1.x rules (`legacy` restores the 0.x
+//! verdicts) and, for changes with a kind, the kind's required sections.
+use serde::Serialize;
+
+use super::doc::has_normative_keyword;
+use super::kind::Kind;
+use super::parse::{DeltaNote, MainSpec, Requirement};
+use super::repo::{Change, LoadedSpec, MetaState};
+use super::templates::is_placeholder;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Level {
+    Error,
+    Warning,
+    Info,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Issue {
+    pub level: Level,
+    pub path: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+}
+
+impl Issue {
+    fn new(level: Level, path: &str, line: Option<usize>, message: impl Into<String>) -> Issue {
+        Issue {
+            level,
+            path: path.to_string(),
+            message: message.into(),
+            line,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Rules {
+    pub strict: bool,
+    pub legacy: bool,
+}
+
+/// Whether a list of issues passes: no error, and no warning under `--strict`.
+pub fn passes(issues: &[Issue], strict: bool) -> bool {
+    !issues
+        .iter()
+        .any(|i| i.level == Level::Error || (strict && i.level == Level::Warning))
+}
+
+/// Case- and space-folded name for comparisons across sections.
+pub fn fold(name: &str) -> String {
+    name.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+const PURPOSE_MIN: usize = 50;
+const TEXT_MAX: usize = 500;
+
+pub fn validate_spec(loaded: &LoadedSpec, rules: Rules) -> Vec<Issue> {
+    let path = loaded.rel.as_str();
+    if let Err(p) = &loaded.doc {
+        return vec![Issue::new(Level::Error, path, p.line, p.message.clone())];
+    }
+    main_spec_issues(&loaded.spec, path, rules)
+}
+
+/// The main-spec rules over a parsed spec (also used on rebuilt specs in archive).
+pub fn main_spec_issues(spec: &MainSpec, path: &str, rules: Rules) -> Vec<Issue> {
+    let mut out = Vec::new();
+    match &spec.purpose {
+        None => out.push(Issue::new(
+            Level::Error,
+            path,
+            None,
+            "no `## Purpose` section; add one that says what the capability is for",
+        )),
+        Some(p) if p.chars().count() < PURPOSE_MIN => out.push(Issue::new(
+            Level::Warning,
+            path,
+            spec.purpose_line,
+            format!(
+                "Purpose is {} characters; write at least {PURPOSE_MIN}",
+                p.chars().count()
+            ),
+        )),
+        Some(_) => {}
+    }
+    match spec.requirements_line {
+        None => out.push(Issue::new(
+            Level::Error,
+            path,
+            None,
+            "no `## Requirements` section; add it with `### Requirement: <name>` blocks",
+        )),
+        Some(line) if spec.requirements.is_empty() => out.push(Issue::new(
+            Level::Error,
+            path,
+            Some(line),
+            "`## Requirements` holds no requirement; add a `### Requirement: <name>` block",
+        )),
+        Some(_) => {}
+    }
+    for r in &spec.requirements {
+        requirement_issues(r, path, rules, false, &mut out);
+    }
+    for (line, msg) in &spec.structure {
+        out.push(Issue::new(
+            Level::Error,
+            path,
+            Some(*line),
+            format!("{msg}; fix the structure of the spec"),
+        ));
+    }
+    out
+}
+
+/// Text, scenario and SHALL/MUST rules of one requirement or delta block.
+fn requirement_issues(
+    r: &Requirement,
+    path: &str,
+    rules: Rules,
+    delta: bool,
+    out: &mut Vec<Issue>,
+) {
+    let name = &r.name;
+    let line = Some(r.line);
+    if r.text.trim().is_empty() {
+        out.push(Issue::new(
+            Level::Error,
+            path,
+            line,
+            format!("requirement \"{name}\" has no text; describe it with SHALL or MUST below its header"),
+        ));
+    } else if !has_normative_keyword(&r.text) {
+        let in_header = has_normative_keyword(&r.header);
+        let level = if rules.legacy || (delta && in_header) {
+            Level::Error
+        } else {
+            Level::Warning
+        };
+        let msg = if in_header {
+            format!(
+                "requirement \"{name}\" has SHALL/MUST only in its header; put it in the requirement text"
+            )
+        } else {
+            format!(
+                "requirement \"{name}\" has no SHALL or MUST in its text; state it as \"The system SHALL …\""
+            )
+        };
+        out.push(Issue::new(level, path, line, msg));
+    }
+    if r.text.chars().count() > TEXT_MAX {
+        out.push(Issue::new(
+            Level::Info,
+            path,
+            line,
+            format!(
+                "requirement \"{name}\" text is {} characters (over {TEXT_MAX}); consider splitting it",
+                r.text.chars().count()
+            ),
+        ));
+    }
+    if r.scenarios.is_empty() {
+        out.push(Issue::new(
+            Level::Error,
+            path,
+            line,
+            format!("requirement \"{name}\" has no scenario; add `#### Scenario: <name>` with WHEN/THEN lines"),
+        ));
+    }
+}
+
+/// Everything about a change. `main_spec` looks up the current main spec of a capability.
+pub fn validate_change<'a>(
+    change: &Change,
+    main_spec: &dyn Fn(&str) -> Option<&'a MainSpec>,
+    rules: Rules,
+    kind: Option<Kind>,
+) -> Vec<Issue> {
+    let mut out = Vec::new();
+    let base = change.rel.as_str();
+    let file = |name: &str| format!("{base}/{name}");
+    for (name, problem) in [
+        (
+            "proposal.md",
+            change.proposal.as_ref().and_then(|p| p.as_ref().err()),
+        ),
+        (
+            "tasks.md",
+            change.tasks.as_ref().and_then(|t| t.as_ref().err()),
+        ),
+    ] {
+        if let Some(p) = problem {
+            out.push(Issue::new(
+                Level::Error,
+                &file(name),
+                p.line,
+                p.message.clone(),
+            ));
+        }
+    }
+    let skip_specs = match &change.meta {
+        MetaState::Unusable(msg) => {
+            out.push(Issue::new(
+                Level::Error,
+                &file(".openspec.yaml"),
+                None,
+                msg.clone(),
+            ));
+            false
+        }
+        MetaState::Ok(m) => m.skip_specs,
+        MetaState::Absent => false,
+    };
+    if let Some(p) = &change.root_spec {
+        out.push(Issue::new(
+            Level::Error,
+            p,
+            None,
+            format!(
+                "spec.md directly under {base}/specs/; move it to {base}/specs/<capability>/spec.md"
+            ),
+        ));
+    }
+    if let Some(p) = &change.change_root_spec {
+        out.push(Issue::new(
+            Level::Info,
+            p,
+            None,
+            format!("spec.md at the change root is not a delta and is ignored; move it to {base}/specs/<capability>/spec.md"),
+        ));
+    }
+    if skip_specs && !change.spec_files.is_empty() {
+        out.push(Issue::new(
+            Level::Error,
+            &file(".openspec.yaml"),
+            None,
+            format!(
+                "skip_specs is true but {} file(s) exist under {base}/specs/; remove them or set skip_specs: false",
+                change.spec_files.len()
+            ),
+        ));
+    }
+    for f in &change.spec_files {
+        if !f.ends_with("/spec.md") {
+            out.push(Issue::new(
+                Level::Info,
+                f,
+                None,
+                "not a delta spec (only specs/<capability>/spec.md files are read); ignored",
+            ));
+        }
+    }
+    let entries: usize = change.deltas.iter().map(|d| d.delta.entry_count()).sum();
+    if entries == 0 {
+        if skip_specs {
+            out.push(Issue::new(
+                Level::Info,
+                &file(".openspec.yaml"),
+                None,
+                "no delta specs: skip_specs is set, so archive will not touch specs",
+            ));
+        } else {
+            out.push(Issue::new(
+                Level::Error,
+                base,
+                None,
+                format!(
+                    "change has no delta; add {base}/specs/<capability>/spec.md with `## ADDED Requirements` (or set skip_specs: true in .openspec.yaml)"
+                ),
+            ));
+        }
+    }
+    for d in &change.deltas {
+        delta_issues(d, main_spec, rules, &mut out);
+    }
+    if let Some(kind) = kind {
+        kind_issues(change, kind, &mut out);
+    }
+    out
+}
+
+fn delta_issues<'a>(
+    d: &super::repo::DeltaFile,
+    main_spec: &dyn Fn(&str) -> Option<&'a MainSpec>,
+    rules: Rules,
+    out: &mut Vec<Issue>,
+) {
+    let path = d.rel.as_str();
+    if let Err(p) = &d.doc {
+        out.push(Issue::new(Level::Error, path, p.line, p.message.clone()));
+        return;
+    }
+    let delta = &d.delta;
+    if delta.sections == 0 {
+        out.push(Issue::new(
+            Level::Error,
+            path,
+            None,
+            "no delta section header; put requirements under `## ADDED Requirements` (or MODIFIED/REMOVED/RENAMED)",
+        ));
+        return;
+    }
+    if delta.entry_count() == 0 {
+        out.push(Issue::new(
+            Level::Error,
+            path,
+            None,
+            "delta sections hold no entries; add `### Requirement: <name>` blocks (headers like `### Topic` are not requirements)",
+        ));
+    }
+    for note in &delta.notes {
+        match note {
+            DeltaNote::NotARequirement { line, header } => out.push(Issue::new(
+                Level::Info,
+                path,
+                Some(*line),
+                format!("`### {header}` is not a requirement header and belongs to the block before it; write `### Requirement: {header}` to make it one"),
+            )),
+            DeltaNote::DanglingFrom { line, name } => out.push(Issue::new(
+                Level::Error,
+                path,
+                Some(*line),
+                format!("RENAMED `FROM: ### Requirement: {name}` has no `TO:` line; add `- TO: `### Requirement: <new name>``"),
+            )),
+        }
+    }
+    for r in delta.added.iter().chain(&delta.modified) {
+        requirement_issues(r, path, rules, true, out);
+    }
+    let dup = |names: Vec<(&str, usize)>, section: &str, out: &mut Vec<Issue>| {
+        let mut seen: Vec<String> = Vec::new();
+        for (n, line) in names {
+            let f = fold(n);
+            if seen.contains(&f) {
+                out.push(Issue::new(
+                    Level::Error,
+                    path,
+                    Some(line),
+                    format!("\"{n}\" appears twice in {section}; keep one entry"),
+                ));
+            } else {
+                seen.push(f);
+            }
+        }
+    };
+    dup(
+        delta
+            .added
+            .iter()
+            .map(|r| (r.name.as_str(), r.line))
+            .collect(),
+        "ADDED",
+        out,
+    );
+    dup(
+        delta
+            .modified
+            .iter()
+            .map(|r| (r.name.as_str(), r.line))
+            .collect(),
+        "MODIFIED",
+        out,
+    );
+    dup(
+        delta
+            .removed
+            .iter()
+            .map(|r| (r.name.as_str(), r.line))
+            .collect(),
+        "REMOVED",
+        out,
+    );
+    dup(
+        delta
+            .renamed
+            .iter()
+            .map(|r| (r.from.as_str(), r.line))
+            .collect(),
+        "RENAMED (FROM)",
+        out,
+    );
+    dup(
+        delta
+            .renamed
+            .iter()
+            .map(|r| (r.to.as_str(), r.line))
+            .collect(),
+        "RENAMED (TO)",
+        out,
+    );
+    let removed: Vec<String> = delta.removed.iter().map(|r| fold(&r.name)).collect();
+    let conflict = |name: &str, line: usize, section: &str, out: &mut Vec<Issue>| {
+        if removed.contains(&fold(name)) {
+            out.push(Issue::new(
+                Level::Error,
+                path,
+                Some(line),
+                format!("\"{name}\" is both in {section} and in REMOVED; keep it in one section"),
+            ));
+        }
+    };
+    for r in &delta.added {
+        conflict(&r.name, r.line, "ADDED", out);
+    }
+    for r in &delta.modified {
+        conflict(&r.name, r.line, "MODIFIED", out);
+    }
+    for r in &delta.renamed {
+        conflict(&r.from, r.line, "RENAMED", out);
+        if fold(&r.to) != fold(&r.from) {
+            conflict(&r.to, r.line, "RENAMED", out);
+        }
+    }
+    for m in &delta.modified {
+        if let Some(r) = delta
+            .renamed
+            .iter()
+            .find(|r| fold(&r.from) == fold(&m.name))
+        {
+            out.push(Issue::new(
+                Level::Error,
+                path,
+                Some(m.line),
+                format!(
+                    "MODIFIED names \"{}\", which RENAMED renames to \"{}\"; use the new name",
+                    m.name, r.to
+                ),
+            ));
+        }
+    }
+    for r in &delta.renamed {
+        if let Some(a) = delta.added.iter().find(|a| fold(&a.name) == fold(&r.to)) {
+            out.push(Issue::new(
+                Level::Error,
+                path,
+                Some(a.line),
+                format!("RENAMED to \"{}\" collides with an ADDED requirement of the same name; rename one of them", r.to),
+            ));
+        }
+    }
+    if let Some(spec) = main_spec(&d.capability) {
+        for m in &delta.modified {
+            let old = delta
+                .renamed
+                .iter()
+                .find(|r| r.to == m.name)
+                .map(|r| r.from.as_str())
+                .unwrap_or(&m.name);
+            let Some(current) = spec.requirements.iter().find(|r| r.name == old) else {
+                continue;
+            };
+            for s in &current.scenarios {
+                if !m.scenarios.iter().any(|x| x.name == s.name) {
+                    out.push(Issue::new(
+                        Level::Error,
+                        path,
+                        Some(m.line),
+                        format!(
+                            "MODIFIED \"{}\" drops scenario \"{}\" that specs/{}/spec.md still has; copy the whole requirement block and edit it",
+                            m.name, s.name, d.capability
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+fn mentions_rollback(s: &str) -> bool {
+    let l = s.to_lowercase();
+    l.contains("rollback") || l.contains("roll back") || l.contains("roll-back")
+}
+
+/// The kind's required sections and a rollback plan (warnings; `--strict` fails).
+fn kind_issues(change: &Change, kind: Kind, out: &mut Vec<Issue>) {
+    let path = format!("{}/proposal.md", change.rel);
+    let Some(Ok(proposal)) = &change.proposal else {
+        if change.proposal.is_none() {
+            out.push(Issue::new(
+                Level::Warning,
+                &path,
+                None,
+                format!(
+                    "a {kind} change needs a proposal.md; create it with its required sections"
+                ),
+            ));
+        }
+        return;
+    };
+    let required = ["Why", "What Changes"]
+        .into_iter()
+        .chain(kind.sections().iter().map(|s| s.title))
+        .chain(["Impact"]);
+    for title in required {
+        match proposal.section(title) {
+            None => out.push(Issue::new(
+                Level::Warning,
+                &path,
+                None,
+                format!("no `## {title}` section, which a {kind} change requires; add it"),
+            )),
+            Some(s) if is_placeholder(title, &s.body) => out.push(Issue::new(
+                Level::Warning,
+                &path,
+                Some(s.line),
+                format!("`## {title}` is empty or still the template text; fill it in"),
+            )),
+            Some(_) => {}
+        }
+    }
+    let in_proposal = proposal.sections.iter().any(|s| {
+        !is_placeholder(&s.title, &s.body)
+            && (mentions_rollback(&s.title) || mentions_rollback(&s.body))
+    });
+    let in_tasks = match &change.tasks {
+        Some(Ok(t)) => {
+            t.groups
+                .iter()
+                .any(|(title, filled)| *filled && mentions_rollback(title))
+                || t.items.iter().any(|i| mentions_rollback(i))
+        }
+        _ => false,
+    };
+    if !in_proposal && !in_tasks {
+        out.push(Issue::new(
+            Level::Warning,
+            &format!("{}/tasks.md", change.rel),
+            None,
+            "no rollback plan; add a `## Rollback` group to tasks.md (or a rollback section to the proposal)",
+        ));
+    }
+}
