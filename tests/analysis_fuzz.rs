@@ -558,6 +558,15 @@ fn check(t: &GenTree) -> Result<(), TestCaseError> {
 
     let hosts = hosts.as_array().cloned().unwrap_or_default();
     let names: Vec<&str> = hosts.iter().filter_map(|h| h["name"].as_str()).collect();
+    let mut unique = names.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    prop_assert_eq!(
+        unique.len(),
+        names.len(),
+        "a host is listed twice: {:?}",
+        names
+    );
     if flake_parses {
         for h in &t.flake.literal_hosts {
             prop_assert!(
