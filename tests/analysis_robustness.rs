@@ -41,6 +41,8 @@ fn binary_bytes(len: usize) -> Vec<u8> {
 }
 
 /// Otherwise valid Nix with a Latin-1 byte (0xE9) in a comment and a string.
+/// Nix itself accepts such bytes, but rnix parses `&str`: the analysis cannot
+/// read the file, so it must say so and widen (parse-error), never guess.
 const LATIN1: &[u8] =
     b"{ ... }:\n{\n  # caf\xe9\n  networking.hostName = \"caf\xe9\";\n  time.timeZone = \"UTC\";\n}\n";
 
