@@ -10,25 +10,35 @@ use super::source::SourceTree;
 use super::walk::{Ref, RefKind, Walker};
 use super::{Diagnostic, FlakeModel, Host, Level, Location, hosts};
 
-/// Everything one host depends on.
-#[derive(Debug, Clone, Default)]
+/// Everything one host depends on. Serialised in the `hosts --json` shape.
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Deps {
     pub files: BTreeSet<String>,
-    /// Directories whose every file is a dependency (no trailing `/`).
+    /// Directories whose every file is a dependency (stored without, printed with a trailing `/`).
+    #[serde(serialize_with = "with_slash")]
     pub directories: BTreeSet<String>,
     /// Directories whose listing is read (readDir): adding or removing an entry matters.
+    #[serde(serialize_with = "with_slash")]
     pub listings: BTreeSet<String>,
     pub globs: BTreeSet<String>,
     pub whole_source: bool,
     /// Why the host depends on the whole source: (file, line, reason).
+    #[serde(skip)]
     pub whole_source_reasons: Vec<(String, u32, String)>,
     /// Input names; "*" when the host may use any input.
     pub inputs: BTreeSet<String>,
     /// The .nix files the host reaches.
+    #[serde(skip)]
     pub reached: BTreeSet<String>,
     /// How each dependency was reached: target -> (referencing file, line).
+    #[serde(skip)]
     pub parent: BTreeMap<String, (String, u32)>,
+    #[serde(skip)]
     pub edges: BTreeSet<(String, String)>,
+}
+
+fn with_slash<S: serde::Serializer>(dirs: &BTreeSet<String>, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(dirs.iter().map(|d| format!("{d}/")))
 }
 
 impl Deps {

@@ -64,7 +64,7 @@ pub struct Host {
     /// `nixos` or `darwin`
     pub kind: String,
     pub entry: Location,
-    #[serde(skip)]
+    #[serde(flatten)]
     pub deps: Deps,
 }
 
@@ -84,6 +84,8 @@ impl FlakeModel {
         self.diagnostics.iter().any(|d| d.level == Level::Error)
     }
 }
+
+const ANALYSIS_STACK: usize = 512 << 20;
 
 /// Read the flake at `root` and every local .nix file its hosts reach.
 pub fn load(root: &Path) -> Result<FlakeModel, FlakeError> {

@@ -53,6 +53,16 @@ impl NixFile {
             ));
             return file;
         }
+        if let Some(line) = too_deep(&text) {
+            file.error = Some((
+                line,
+                1,
+                format!(
+                    "nests brackets deeper than {MAX_NESTING} levels; openspec does not parse it"
+                ),
+            ));
+            return file;
+        }
         let parse = rnix::Root::parse(&text);
         if let Some(err) = parse.errors().first() {
             let (line, col) = match error_offset(err) {
@@ -91,6 +101,33 @@ impl NixFile {
     pub fn line_of(&self, node: &rnix::SyntaxNode) -> u32 {
         self.line_col(node.text_range().start().into()).0
     }
+}
+
+/// Deeper than any hand-written Nix; rnix recurses per level.
+const MAX_NESTING: usize = 1500;
+
+/// The line where bracket nesting passes `MAX_NESTING`, if it does. Uses
+/// rnix's own (iterative) tokenizer, so strings and comments do not count.
+fn too_deep(text: &str) -> Option<u32> {
+    use rnix::SyntaxKind::*;
+    let mut depth = 0usize;
+    let mut line = 1u32;
+    for (kind, tok) in rnix::tokenize(text) {
+        match kind {
+            TOKEN_L_PAREN | TOKEN_L_BRACK | TOKEN_L_BRACE | TOKEN_INTERPOL_START => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(line);
+                }
+            }
+            TOKEN_R_PAREN | TOKEN_R_BRACK | TOKEN_R_BRACE | TOKEN_INTERPOL_END => {
+                depth = depth.saturating_sub(1)
+            }
+            _ => {}
+        }
+        line += tok.matches('\n').count() as u32;
+    }
+    None
 }
 
 fn error_offset(err: &rnix::ParseError) -> Option<u32> {

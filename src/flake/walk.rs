@@ -281,7 +281,11 @@ impl<'e, 't> Walker<'e, 't> {
         self.keep.push(env.clone());
         self.steps += 1;
         if self.depth >= MAX_DEPTH || self.steps > MAX_STEPS {
-            if self.scanned.insert((file.clone(), u32::from(range.start()), u32::from(range.end()))) {
+            if self.scanned.insert((
+                file.clone(),
+                u32::from(range.start()),
+                u32::from(range.end()),
+            )) {
                 self.scan(node, file);
             }
             return;
@@ -413,14 +417,20 @@ impl<'e, 't> Walker<'e, 't> {
 
     /// May this lambda's body be walked once more with bound arguments?
     fn bound_budget(&mut self, c: &Closure) -> bool {
-        let key = (c.file.clone(), u32::from(c.lambda.syntax().text_range().start()));
+        let key = (
+            c.file.clone(),
+            u32::from(c.lambda.syntax().text_range().start()),
+        );
         let n = self.bound_walks.entry(key).or_insert(0);
         *n += 1;
         *n <= BOUND_WALKS && self.steps < MAX_STEPS
     }
 
     fn walk_closure_unbound(&mut self, c: &Closure) {
-        let key = (c.file.clone(), u32::from(c.lambda.syntax().text_range().start()));
+        let key = (
+            c.file.clone(),
+            u32::from(c.lambda.syntax().text_range().start()),
+        );
         if self.unbound_done.insert(key) {
             self.walk_lambda_unbound(&c.lambda, &c.env, &c.file);
         }

@@ -1,50 +1,11 @@
 //! The `hosts --json` document (ARCHITECTURE.md) and its human form.
-use serde::Serialize;
 use serde_json::json;
 
-use crate::flake::{Diagnostic, FlakeModel, Host, Level};
-
-#[derive(Serialize)]
-pub struct HostDoc<'a> {
-    pub name: &'a str,
-    pub kind: &'a str,
-    pub entry: &'a crate::flake::Location,
-    pub files: Vec<&'a str>,
-    pub directories: Vec<String>,
-    pub listings: Vec<String>,
-    pub globs: Vec<&'a str>,
-    pub whole_source: bool,
-    pub inputs: Vec<&'a str>,
-}
-
-pub fn host_doc(h: &Host) -> HostDoc<'_> {
-    HostDoc {
-        name: &h.name,
-        kind: &h.kind,
-        entry: &h.entry,
-        files: h.deps.files.iter().map(String::as_str).collect(),
-        directories: h.deps.directories.iter().map(|d| format!("{d}/")).collect(),
-        listings: h
-            .deps
-            .listings
-            .iter()
-            .map(|d| {
-                if d.is_empty() {
-                    "/".into()
-                } else {
-                    format!("{d}/")
-                }
-            })
-            .collect(),
-        globs: h.deps.globs.iter().map(String::as_str).collect(),
-        whole_source: h.deps.whole_source,
-        inputs: h.deps.inputs.iter().map(String::as_str).collect(),
-    }
-}
+use crate::flake::{Diagnostic, FlakeModel, Level};
 
 pub fn json(model: &FlakeModel) -> serde_json::Value {
     json!({
-        "hosts": model.hosts.iter().map(host_doc).collect::<Vec<_>>(),
+        "hosts": model.hosts,
         "diagnostics": model.diagnostics,
     })
 }
