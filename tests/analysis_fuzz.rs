@@ -61,7 +61,7 @@ struct GenTree {
     flake: GenFlake,
     files: Vec<(String, Content)>,
     symlinks: Vec<(String, String)>,
-    /// Changed files for `impact::analyze` (see the TODO in `check`).
+    /// Changed files for `impact::analyze`.
     changed: Vec<String>,
 }
 
@@ -441,19 +441,28 @@ fn write_tree(t: &GenTree, tmp: &Path) -> std::io::Result<PathBuf> {
 /// What one `load` answered, as JSON so it can cross a thread and be compared.
 type Snapshot = Result<(Value, Value), String>;
 
-fn snapshot(root: &Path) -> Snapshot {
+fn snapshot(root: &Path, changed: &[String]) -> Snapshot {
     match openspec::flake::load(root) {
         Ok(model) => {
             let hosts = serde_json::to_value(&model.hosts).map_err(|e| e.to_string())?;
             let diags = serde_json::to_value(&model.diagnostics).map_err(|e| e.to_string())?;
-            // TODO(impact::analyze): once `openspec::impact::analyze` lands,
-            // also run it here on `GenTree::changed`, check it does not panic,
-            // that `affected_hosts` ⊆ model hosts, that every changed file a
-            // host lists in `files` makes that host affected, and that the
-            // report serialises:
-            //   let report = openspec::impact::analyze(&model, &changed,
-            //       &openspec::impact::Options::default());
-            //   serde_json::to_value(&report)
+            let report =
+                openspec::impact::analyze(&model, changed, &openspec::impact::Options::default());
+            for h in &report.affected_hosts {
+                if model.host(h).is_none() {
+                    return Err(format!("impact names a host the model does not have: {h}"));
+                }
+            }
+            for h in &model.hosts {
+                let lists_changed = changed.iter().any(|c| h.deps.files.contains(c));
+                if lists_changed && !report.affected_hosts.contains(&h.name) {
+                    return Err(format!(
+                        "host {} lists a changed file but impact leaves it out",
+                        h.name
+                    ));
+                }
+            }
+            serde_json::to_value(&report).map_err(|e| e.to_string())?;
             Ok((hosts, diags))
         }
         Err(e) => Err(e.to_string()),
@@ -465,11 +474,12 @@ static HUNG: AtomicBool = AtomicBool::new(false);
 
 /// `load` on another thread, so that a hang is reported instead of blocking
 /// the run and a panic is caught and shrunk like any failure.
-fn load_guarded(root: &Path) -> Result<Snapshot, TestCaseError> {
+fn load_guarded(root: &Path, changed: &[String]) -> Result<Snapshot, TestCaseError> {
     let (tx, rx) = mpsc::channel();
     let r = root.to_path_buf();
+    let changed = changed.to_vec();
     let worker = std::thread::spawn(move || {
-        let _ = tx.send(snapshot(&r));
+        let _ = tx.send(snapshot(&r, &changed));
     });
     match rx.recv_timeout(LOAD_LIMIT) {
         Ok(s) => {
@@ -533,8 +543,8 @@ fn check(t: &GenTree) -> Result<(), TestCaseError> {
     let tmp = tempfile::tempdir().map_err(|e| TestCaseError::fail(e.to_string()))?;
     let root = write_tree(t, tmp.path()).map_err(|e| TestCaseError::fail(e.to_string()))?;
 
-    let first = load_guarded(&root)?;
-    let second = load_guarded(&root)?;
+    let first = load_guarded(&root, &t.changed)?;
+    let second = load_guarded(&root, &t.changed)?;
     prop_assert_eq!(&first, &second, "two loads of the same tree differ");
 
     let flake_text = match &t.flake.text {
