@@ -35,6 +35,28 @@ impl Tree {
         t
     }
 
+    /// A repository from one string in the style of nil's fixtures: each file
+    /// starts with a line `#- /path` and runs to the next marker.
+    pub fn fixture(text: &str) -> Self {
+        let t = Tree::new();
+        let mut current: Option<(String, String)> = None;
+        for line in text.lines() {
+            if let Some(path) = line.trim_start().strip_prefix("#- /") {
+                if let Some((p, body)) = current.take() {
+                    t.write(&p, body);
+                }
+                current = Some((path.trim().to_string(), String::new()));
+            } else if let Some((_, body)) = current.as_mut() {
+                body.push_str(line);
+                body.push('\n');
+            }
+        }
+        if let Some((p, body)) = current {
+            t.write(&p, body);
+        }
+        t
+    }
+
     pub fn root(&self) -> &Path {
         &self.root
     }
