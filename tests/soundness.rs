@@ -1,0 +1,273 @@
+//! Soundness of static impact analysis against real Nix (2.8+), on the
+//! bundled example flake (tests/fixtures/example).
+//!
+//! The oracle copies the flake into a temporary git repository, then for
+//! every tracked file (edited) and every directory (a new file added) records
+//! which hosts' toplevel drvPaths change and which hosts' evaluations read
+//! the file. `openspec impact --files <f> --json` must name every such host.
+//! Run with `cargo test --test soundness -- --nocapture` to see the tables.
+mod soundness_support;
+
+use std::collections::BTreeSet;
+use std::process::Command;
+use std::sync::OnceLock;
+
+use soundness_support::{Oracle, ProbeKind, Repo, fixture_dir, show};
+
+fn oracle() -> &'static Oracle {
+    static ORACLE: OnceLock<Oracle> = OnceLock::new();
+    ORACLE.get_or_init(|| Oracle::compute(&fixture_dir()))
+}
+
+fn set(hosts: &[&str]) -> BTreeSet<String> {
+    hosts.iter().map(|h| h.to_string()).collect()
+}
+
+const ALL: &[&str] = &["hetzner-vps", "ovh-vps", "yoga", "zephyrus"];
+
+#[test]
+fn example_flake_evaluates_and_builds() {
+    let repo = Repo::copy_of(&fixture_dir());
+    let hosts = repo.host_names();
+    assert_eq!(hosts, set(ALL).into_iter().collect::<Vec<_>>());
+    let outs = repo
+        .build_all(&hosts)
+        .unwrap_or_else(|e| panic!("building the example hosts failed:\n{e}"));
+    assert_eq!(outs.len(), hosts.len(), "one output per host: {outs:?}");
+    for out in &outs {
+        assert!(std::path::Path::new(out).exists(), "{out} was not built");
+    }
+    // Nix must not need to write a lock file: the shipped one is complete.
+    assert!(
+        repo.git(&["status", "--porcelain", "flake.lock"])
+            .is_empty(),
+        "nix rewrote flake.lock"
+    );
+}
+
+/// The oracle itself must tell gated, unreachable and data files apart;
+/// otherwise a soundness pass would mean nothing.
+#[test]
+fn oracle_ground_truth_matches_the_fixture_design() {
+    let o = oracle();
+    print_truth(o);
+    let edit = |p: &str| o.truth(ProbeKind::Edit, p);
+    let add = |p: &str| o.truth(ProbeKind::Add, p);
+    let enables_ssh = set(&["hetzner-vps", "ovh-vps", "yoga"]);
+
+    // Gated module: imported by every host, changes only the hosts enabling it
+    // (a leaf, a nested attrset, a mkDefault); zephyrus never enables it.
+    assert_eq!(edit("modules/security/ssh.nix").changed, enables_ssh);
+    assert_eq!(edit("modules/security/ssh.nix").readers, set(ALL));
+    assert_eq!(edit("modules/security/keys/admin.pub").changed, enables_ssh);
+    // Gated modules no host enables (dankmaterial: the upstream-name trap).
+    for m in [
+        "modules/development/zed.nix",
+        "modules/ci/hercules.nix",
+        "modules/desktop-shells/dankmaterial.nix",
+    ] {
+        assert!(
+            edit(m).changed.is_empty(),
+            "{m} changed {:?}",
+            edit(m).changed
+        );
+        assert_eq!(edit(m).readers, set(ALL), "{m} is read by every host");
+    }
+    // Unreachable files: nobody reads them, nothing changes.
+    for f in [
+        "modules/legacy/broken.nix",
+        "modules/legacy/empty.nix",
+        "modules/desktop-shells/widgets.nix",
+        "hosts/servers/contabo-vps/default.nix",
+        "hosts/servers/ovh-vps/disko.nix",
+        "tests-integration/default.nix",
+        "tests-integration/shell.nix",
+    ] {
+        assert!(
+            edit(f).changed.is_empty() && edit(f).readers.is_empty(),
+            "{f}: {:?}",
+            edit(f)
+        );
+    }
+    // Ungated modules and the flake itself change every host.
+    for f in [
+        "flake.nix",
+        "modules/packages/cli.nix",
+        "modules/users/keys/alice.pub",
+        "modules/auto/zram.nix",
+    ] {
+        assert_eq!(edit(f).changed, set(ALL), "{f}");
+    }
+    // A host pointing at another host's file.
+    assert_eq!(
+        edit("hosts/servers/hetzner-vps/disko.nix").changed,
+        set(&["hetzner-vps", "ovh-vps"])
+    );
+    // Files only read: JSON through importJSON, a facter report, a .kdl source.
+    assert_eq!(
+        edit("hosts/servers/hetzner-vps/network.json").changed,
+        set(&["hetzner-vps"])
+    );
+    assert_eq!(edit("hosts/yoga/yoga-facter.json").changed, set(&["yoga"]));
+    assert_eq!(edit("home/alice/niri/config.kdl").changed, set(&["yoga"]));
+    // The helper-built host depends on the helper and its neighbour file.
+    assert_eq!(edit("lib/mk-host.nix").changed, set(&["zephyrus"]));
+    assert_eq!(edit("lib/common-host.nix").changed, set(&["zephyrus"]));
+    // Whole directories: `src = ./.` and the readDir auto-import folder.
+    assert_eq!(
+        add("hosts/yoga/scripts/openspec-probe.nix").changed,
+        set(&["yoga"])
+    );
+    assert_eq!(
+        add("hosts/yoga/scripts/openspec-probe.nix").readers,
+        set(&["yoga"])
+    );
+    assert_eq!(
+        add("modules/auto/openspec-probe.nix").changed,
+        set(&["hetzner-vps", "ovh-vps", "yoga", "zephyrus"])
+    );
+    assert!(
+        add("modules/security/openspec-probe.nix")
+            .changed
+            .is_empty()
+    );
+    // Files that do not exist yet but would change a host once created.
+    assert_eq!(add("hosts/yoga/local.nix").changed, set(&["yoga"]));
+    assert_eq!(
+        add("modules/environment/motd/zephyrus.txt").changed,
+        set(&["zephyrus"])
+    );
+    // The evaluation trace sees the stand-in and the helper only where used.
+    assert!(o.reads["zephyrus"].contains("lib/mk-host.nix"));
+    assert!(!o.reads["yoga"].contains("lib/mk-host.nix"));
+}
+
+#[test]
+fn static_impact_is_sound_against_nix() {
+    let o = oracle();
+    let repo = Repo::copy_of(&fixture_dir());
+    let mut misses = Vec::new();
+    let mut rows = Vec::new();
+    let (mut predicted_total, mut changed_total, mut must_total, mut precise_total) = (0, 0, 0, 0);
+    for truth in &o.probes {
+        let _applied = truth.probe.apply(&repo);
+        // A failing command fails the test at once: one message, not a hundred.
+        let predicted = impact(&repo, &truth.probe.path, false)
+            .unwrap_or_else(|e| panic!("openspec impact --files {} failed: {e}", truth.probe.path));
+        let precise = impact(&repo, &truth.probe.path, true).unwrap_or_else(|e| {
+            panic!(
+                "openspec impact --precise --files {} failed: {e}",
+                truth.probe.path
+            )
+        });
+        let must = truth.must_affect();
+        let missed: BTreeSet<_> = must.difference(&predicted).cloned().collect();
+        if !missed.is_empty() {
+            misses.push(format!(
+                "{:?} {}: missed {}",
+                truth.probe.kind,
+                truth.probe.path,
+                show(&missed)
+            ));
+        }
+        let missed_precise: BTreeSet<_> = truth.changed.difference(&precise).cloned().collect();
+        if !missed_precise.is_empty() {
+            misses.push(format!(
+                "{:?} {} (--precise): missed {}",
+                truth.probe.kind,
+                truth.probe.path,
+                show(&missed_precise)
+            ));
+        }
+        predicted_total += predicted.len();
+        precise_total += precise.len();
+        changed_total += truth.changed.len();
+        must_total += must.len();
+        rows.push((truth, predicted, precise));
+    }
+    eprintln!(
+        "\n{:<52} {:<36} {:<36} {:<36} precise",
+        "probe", "drv changed", "predicted", "eval reads"
+    );
+    for (t, predicted, precise) in &rows {
+        let name = match t.probe.kind {
+            ProbeKind::Edit => t.probe.path.clone(),
+            ProbeKind::Add => format!("+{}", t.probe.path),
+        };
+        eprintln!(
+            "{name:<52} {:<36} {:<36} {:<36} {}",
+            show(&t.changed),
+            show(predicted),
+            show(&t.readers),
+            show(precise)
+        );
+    }
+    eprintln!(
+        "totals over {} probes: predicted {predicted_total} host entries (--precise {precise_total}); \
+         drvPath really changed {changed_total}; changed or read {must_total}; \
+         precision {:.2} (changed/predicted), {:.2} with --precise",
+        rows.len(),
+        ratio(changed_total, predicted_total),
+        ratio(changed_total, precise_total),
+    );
+    assert!(
+        misses.is_empty(),
+        "unsound predictions:\n{}",
+        misses.join("\n")
+    );
+}
+
+fn ratio(a: usize, b: usize) -> f64 {
+    if b == 0 { 1.0 } else { a as f64 / b as f64 }
+}
+
+/// `affected_hosts` of `openspec --root <repo> impact --files <file> --json`.
+fn impact(repo: &Repo, file: &str, precise: bool) -> Result<BTreeSet<String>, String> {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_openspec"));
+    cmd.arg("--root")
+        .arg(&repo.root)
+        .args(["impact", "--files", file, "--json"]);
+    if precise {
+        cmd.arg("--precise");
+    }
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot run openspec: {e}"))?;
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| {
+        format!(
+            "stdout is not one JSON document ({e}); exit {:?}; stderr: {}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })?;
+    if !out.status.success() {
+        return Err(format!("exit {:?}: {doc}", out.status.code()));
+    }
+    let hosts = doc["affected_hosts"]
+        .as_array()
+        .ok_or_else(|| format!("no affected_hosts in {doc}"))?;
+    Ok(hosts
+        .iter()
+        .filter_map(|h| h.as_str().map(str::to_string))
+        .collect())
+}
+
+fn print_truth(o: &Oracle) {
+    eprintln!("\nground truth (real Nix): hosts {}", o.hosts.join(", "));
+    for (h, files) in &o.reads {
+        eprintln!(
+            "  {h}: {} reads {} files; copies whole: {:?}",
+            o.baseline[h],
+            files.len(),
+            o.copied_dirs[h]
+        );
+    }
+    eprintln!("{:<56} {:<40} eval reads", "probe", "drvPath changed");
+    for t in &o.probes {
+        let name = match t.probe.kind {
+            ProbeKind::Edit => t.probe.path.clone(),
+            ProbeKind::Add => format!("+{}", t.probe.path),
+        };
+        eprintln!("{name:<56} {:<40} {}", show(&t.changed), show(&t.readers));
+    }
+}
