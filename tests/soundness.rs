@@ -137,6 +137,21 @@ fn oracle_ground_truth_matches_the_fixture_design() {
         add("modules/environment/motd/zephyrus.txt").changed,
         set(&["zephyrus"])
     );
+    // Paths built from a literal list of host names: every key is everyone's.
+    assert_eq!(
+        edit("modules/security/keys/hosts/yoga.pub").changed,
+        set(ALL)
+    );
+    // `with available; [ rust zed ]`: rust is enabled by zephyrus only.
+    assert_eq!(
+        edit("modules/development/rust.nix").changed,
+        set(&["zephyrus"])
+    );
+    // The overlay is applied for every host; its package only reaches the hosts using it.
+    assert_eq!(edit("overlays/default.nix").readers, set(ALL));
+    let gui = set(&["yoga", "zephyrus"]);
+    assert_eq!(edit("pkgs/wallpapers/panther.svg").changed, gui);
+    assert_eq!(add("pkgs/wallpapers/openspec-probe.nix").changed, gui);
     // The evaluation trace sees the stand-in and the helper only where used.
     assert!(o.reads["zephyrus"].contains("lib/mk-host.nix"));
     assert!(!o.reads["yoga"].contains("lib/mk-host.nix"));
