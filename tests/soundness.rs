@@ -230,6 +230,36 @@ fn static_impact_is_sound_against_nix() {
         "unsound predictions:\n{}",
         misses.join("\n")
     );
+
+    // Soundness alone is met by "every host, always". The analysis must also
+    // start each host from its own entry: files no host reaches, and files of
+    // one host, name no other host. hetzner-vps may appear anywhere, as it
+    // uses `self.shortRev` (whole source).
+    let floor: &[(&str, &[&str])] = &[
+        ("modules/legacy/broken.nix", &[]),
+        ("modules/desktop-shells/widgets.nix", &[]),
+        ("hosts/servers/contabo-vps/default.nix", &[]),
+        ("hosts/servers/ovh-vps/disko.nix", &[]),
+        ("tests-integration/default.nix", &[]),
+        ("hosts/yoga/default.nix", &["yoga"]),
+        ("home/alice/niri/config.kdl", &["yoga"]),
+        ("lib/mk-host.nix", &["zephyrus"]),
+        ("hosts/servers/hetzner-vps/disko.nix", &["ovh-vps"]),
+    ];
+    for (file, allowed) in floor {
+        let (_, predicted, _) = rows
+            .iter()
+            .find(|(t, _, _)| t.probe.kind == ProbeKind::Edit && t.probe.path == *file)
+            .unwrap_or_else(|| panic!("no probe for {file}"));
+        let mut allowed = set(allowed);
+        allowed.insert("hetzner-vps".to_string());
+        let extra: BTreeSet<_> = predicted.difference(&allowed).cloned().collect();
+        assert!(
+            extra.is_empty(),
+            "{file}: hosts that cannot depend on it were predicted: {}",
+            show(&extra)
+        );
+    }
 }
 
 fn ratio(a: usize, b: usize) -> f64 {
@@ -284,5 +314,90 @@ fn print_truth(o: &Oracle) {
             ProbeKind::Add => format!("+{}", t.probe.path),
         };
         eprintln!("{name:<56} {:<40} {}", show(&t.changed), show(&t.readers));
+    }
+}
+
+/// `hosts --json` must list, for every host, each file whose edit changes the
+/// host or that its evaluation reads: in `files`, below one of `directories`,
+/// matched by one of `globs`, or through `whole_source`.
+#[test]
+fn static_host_dependencies_cover_what_nix_reads() {
+    let o = oracle();
+    let repo = Repo::copy_of(&fixture_dir());
+    let out = Command::new(env!("CARGO_BIN_EXE_openspec"))
+        .arg("--root")
+        .arg(&repo.root)
+        .args(["hosts", "--json"])
+        .output()
+        .expect("run openspec hosts");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "openspec hosts --json printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    assert!(out.status.success(), "openspec hosts --json failed: {doc}");
+    let mut deps = std::collections::BTreeMap::new();
+    for h in doc["hosts"].as_array().expect("hosts array") {
+        let name = h["name"].as_str().expect("host name").to_string();
+        deps.insert(name, HostDeps::from_json(h));
+    }
+    let names: BTreeSet<String> = deps.keys().cloned().collect();
+    assert_eq!(names, o.hosts.iter().cloned().collect(), "host names");
+
+    let mut missing = Vec::new();
+    for t in &o.probes {
+        for h in t.must_affect() {
+            if !deps[&h].covers(&t.probe.path) {
+                missing.push(format!("{h}: {:?} {}", t.probe.kind, t.probe.path));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "dependencies missing from hosts --json:\n{}",
+        missing.join("\n")
+    );
+}
+
+struct HostDeps {
+    files: BTreeSet<String>,
+    directories: Vec<String>,
+    globs: globset::GlobSet,
+    whole_source: bool,
+}
+
+impl HostDeps {
+    fn from_json(h: &serde_json::Value) -> HostDeps {
+        let strings = |key: &str| -> Vec<String> {
+            h[key]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let mut globs = globset::GlobSetBuilder::new();
+        for g in strings("globs") {
+            globs.add(globset::Glob::new(&g).unwrap_or_else(|e| panic!("bad glob {g}: {e}")));
+        }
+        HostDeps {
+            files: strings("files").into_iter().collect(),
+            directories: strings("directories"),
+            globs: globs.build().expect("glob set"),
+            whole_source: h["whole_source"].as_bool().unwrap_or(false),
+        }
+    }
+
+    fn covers(&self, path: &str) -> bool {
+        self.whole_source
+            || self.files.contains(path)
+            || self
+                .directories
+                .iter()
+                .any(|d| d.is_empty() || path.starts_with(d.as_str()))
+            || self.globs.is_match(path)
     }
 }
