@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use std::process::Command;
 use std::sync::OnceLock;
 
-use soundness_support::{Oracle, ProbeKind, Repo, fixture_dir, show};
+use soundness_support::{Oracle, ProbeKind, ProbeTruth, Repo, fixture_dir, show};
 
 fn oracle() -> &'static Oracle {
     static ORACLE: OnceLock<Oracle> = OnceLock::new();
@@ -152,6 +152,19 @@ fn oracle_ground_truth_matches_the_fixture_design() {
     let gui = set(&["yoga", "zephyrus"]);
     assert_eq!(edit("pkgs/wallpapers/panther.svg").changed, gui);
     assert_eq!(add("pkgs/wallpapers/openspec-probe.nix").changed, gui);
+    // An edit inside a gate reaches exactly the hosts that open it.
+    let gate = |p: &str| o.truth(ProbeKind::GateBody, p);
+    assert_eq!(gate("modules/security/ssh.nix").changed, enables_ssh);
+    assert_eq!(
+        gate("modules/security/1password.nix").changed,
+        set(&["yoga"])
+    );
+    assert!(gate("modules/development/zed.nix").changed.is_empty());
+    assert!(
+        gate("modules/desktop-shells/dankmaterial.nix")
+            .changed
+            .is_empty()
+    );
     // The evaluation trace sees the stand-in and the helper only where used.
     assert!(o.reads["zephyrus"].contains("lib/mk-host.nix"));
     assert!(!o.reads["yoga"].contains("lib/mk-host.nix"));
@@ -167,12 +180,18 @@ fn static_impact_is_sound_against_nix() {
     for truth in &o.probes {
         let _applied = truth.probe.apply(&repo);
         // A failing command fails the test at once: one message, not a hundred.
-        let predicted = impact(&repo, &truth.probe.path, false)
-            .unwrap_or_else(|e| panic!("openspec impact --files {} failed: {e}", truth.probe.path));
-        let precise = impact(&repo, &truth.probe.path, true).unwrap_or_else(|e| {
+        // A gate-body edit is handed over as git sees it (HEAD against the
+        // working tree), so a diff-aware `--precise` can see where it is.
+        let changed = match truth.probe.kind {
+            ProbeKind::GateBody => None,
+            _ => Some(truth.probe.path.as_str()),
+        };
+        let predicted = impact(&repo, changed, false)
+            .unwrap_or_else(|e| panic!("openspec impact for {} failed: {e}", probe_name(truth)));
+        let precise = impact(&repo, changed, true).unwrap_or_else(|e| {
             panic!(
-                "openspec impact --precise --files {} failed: {e}",
-                truth.probe.path
+                "openspec impact --precise for {} failed: {e}",
+                probe_name(truth)
             )
         });
         let must = truth.must_affect();
@@ -205,10 +224,7 @@ fn static_impact_is_sound_against_nix() {
         "probe", "drv changed", "predicted", "eval reads"
     );
     for (t, predicted, precise) in &rows {
-        let name = match t.probe.kind {
-            ProbeKind::Edit => t.probe.path.clone(),
-            ProbeKind::Add => format!("+{}", t.probe.path),
-        };
+        let name = probe_name(t);
         eprintln!(
             "{name:<52} {:<36} {:<36} {:<36} {}",
             show(&t.changed),
@@ -266,12 +282,15 @@ fn ratio(a: usize, b: usize) -> f64 {
     if b == 0 { 1.0 } else { a as f64 / b as f64 }
 }
 
-/// `affected_hosts` of `openspec --root <repo> impact --files <file> --json`.
-fn impact(repo: &Repo, file: &str, precise: bool) -> Result<BTreeSet<String>, String> {
+/// `affected_hosts` of `openspec --root <repo> impact --files <file> --json`,
+/// or of `impact --base HEAD --json` (changes taken from git) without a file.
+fn impact(repo: &Repo, file: Option<&str>, precise: bool) -> Result<BTreeSet<String>, String> {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_openspec"));
-    cmd.arg("--root")
-        .arg(&repo.root)
-        .args(["impact", "--files", file, "--json"]);
+    cmd.arg("--root").arg(&repo.root).args(["impact", "--json"]);
+    match file {
+        Some(f) => cmd.args(["--files", f]),
+        None => cmd.args(["--base", "HEAD"]),
+    };
     if precise {
         cmd.arg("--precise");
     }
@@ -297,6 +316,15 @@ fn impact(repo: &Repo, file: &str, precise: bool) -> Result<BTreeSet<String>, St
         .collect())
 }
 
+/// `path` for an edit, `+path` for an added file, `path{gate}` for a gate-body edit.
+fn probe_name(t: &ProbeTruth) -> String {
+    match t.probe.kind {
+        ProbeKind::Edit => t.probe.path.clone(),
+        ProbeKind::Add => format!("+{}", t.probe.path),
+        ProbeKind::GateBody => format!("{}{{gate}}", t.probe.path),
+    }
+}
+
 fn print_truth(o: &Oracle) {
     eprintln!("\nground truth (real Nix): hosts {}", o.hosts.join(", "));
     for (h, files) in &o.reads {
@@ -309,10 +337,7 @@ fn print_truth(o: &Oracle) {
     }
     eprintln!("{:<56} {:<40} eval reads", "probe", "drvPath changed");
     for t in &o.probes {
-        let name = match t.probe.kind {
-            ProbeKind::Edit => t.probe.path.clone(),
-            ProbeKind::Add => format!("+{}", t.probe.path),
-        };
+        let name = probe_name(t);
         eprintln!("{name:<56} {:<40} {}", show(&t.changed), show(&t.readers));
     }
 }

@@ -4,7 +4,7 @@
 pub mod oracle;
 pub mod repo;
 
-pub use oracle::Oracle;
+pub use oracle::{Oracle, ProbeTruth};
 pub use repo::{ProbeKind, Repo};
 
 use std::collections::BTreeSet;

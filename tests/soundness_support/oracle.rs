@@ -57,7 +57,7 @@ impl Oracle {
         }
 
         let mut probes = Vec::new();
-        for probe in Probe::all(&tracked) {
+        for probe in Probe::all(&repo.root, &tracked) {
             let now = {
                 let _applied = probe.apply(&repo);
                 repo.drv_paths(&hosts)
@@ -70,7 +70,7 @@ impl Oracle {
             let readers = hosts
                 .iter()
                 .filter(|h| match probe.kind {
-                    ProbeKind::Edit => reads[*h].contains(&probe.path),
+                    ProbeKind::Edit | ProbeKind::GateBody => reads[*h].contains(&probe.path),
                     ProbeKind::Add => copied_dirs[*h]
                         .iter()
                         .any(|d| probe.path.starts_with(d.as_str())),

@@ -194,7 +194,13 @@ pub enum ProbeKind {
     Edit,
     /// Create a file that did not exist (then `git add` it, as Nix only sees tracked files).
     Add,
+    /// Insert a line inside the `mkIf cfg.enable { … }` body of a gated module
+    /// (only the gated definitions move): the edit `--precise` is about.
+    GateBody,
 }
+
+/// The line that opens a gate in the fixture's gated modules.
+pub const GATE_MARKER: &str = "mkIf cfg.enable {";
 
 /// One change to the repository whose effect on every host is measured.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -217,7 +223,7 @@ pub const ADDED_NAME: &str = "openspec-probe.nix";
 
 impl Probe {
     /// Every tracked file edited, a new file added to every directory, and the extra creations.
-    pub fn all(tracked: &[String]) -> Vec<Probe> {
+    pub fn all(root: &Path, tracked: &[String]) -> Vec<Probe> {
         let mut probes: Vec<Probe> = tracked
             .iter()
             .map(|f| Probe {
@@ -250,6 +256,15 @@ impl Probe {
                 path: (*f).to_string(),
             });
         }
+        for f in tracked.iter().filter(|f| f.ends_with(".nix")) {
+            let text = std::fs::read_to_string(root.join(f)).unwrap_or_default();
+            if text.contains(GATE_MARKER) {
+                probes.push(Probe {
+                    kind: ProbeKind::GateBody,
+                    path: f.clone(),
+                });
+            }
+        }
         probes
     }
 
@@ -260,6 +275,18 @@ impl Probe {
             ProbeKind::Edit => {
                 let bytes = std::fs::read(&file).expect("read probed file");
                 std::fs::write(&file, edited(&self.path, &bytes)).expect("write probed file");
+                Some(bytes)
+            }
+            ProbeKind::GateBody => {
+                let bytes = std::fs::read(&file).expect("read probed file");
+                let text = String::from_utf8_lossy(&bytes);
+                let at = text.find(GATE_MARKER).expect("a gated module") + GATE_MARKER.len();
+                let edited = format!(
+                    "{}\n    # openspec probe: inside the gate{}",
+                    &text[..at],
+                    &text[at..]
+                );
+                std::fs::write(&file, edited).expect("write probed file");
                 Some(bytes)
             }
             ProbeKind::Add => {
