@@ -2,9 +2,12 @@
 //! bundled example flake (tests/fixtures/example).
 //!
 //! The oracle copies the flake into a temporary git repository, then for
-//! every tracked file (edited) and every directory (a new file added) records
-//! which hosts' toplevel drvPaths change and which hosts' evaluations read
-//! the file. `openspec impact --files <f> --json` must name every such host.
+//! every tracked file (edited), every directory (a new file added) and every
+//! gated module (a line added inside its `mkIf` body) records which hosts'
+//! toplevel drvPaths change and which hosts' evaluations read the file.
+//! `openspec impact --json` must name every such host (`--precise`: every
+//! host whose drvPath changed), and `openspec hosts --json` must list the
+//! file among each such host's dependencies.
 //! Run with `cargo test --test soundness -- --nocapture` to see the tables.
 mod soundness_support;
 
@@ -179,13 +182,13 @@ fn static_impact_is_sound_against_nix() {
     let (mut predicted_total, mut changed_total, mut must_total, mut precise_total) = (0, 0, 0, 0);
     for truth in &o.probes {
         let _applied = truth.probe.apply(&repo);
-        // A failing command fails the test at once: one message, not a hundred.
         // A gate-body edit is handed over as git sees it (HEAD against the
         // working tree), so a diff-aware `--precise` can see where it is.
         let changed = match truth.probe.kind {
             ProbeKind::GateBody => None,
             _ => Some(truth.probe.path.as_str()),
         };
+        // A failing command fails the test at once: one message, not a hundred.
         let predicted = impact(&repo, changed, false)
             .unwrap_or_else(|e| panic!("openspec impact for {} failed: {e}", probe_name(truth)));
         let precise = impact(&repo, changed, true).unwrap_or_else(|e| {
