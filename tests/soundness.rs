@@ -12,10 +12,10 @@
 mod soundness_support;
 
 use std::collections::BTreeSet;
-use std::process::Command;
+use std::ffi::OsString;
 use std::sync::OnceLock;
 
-use soundness_support::{Oracle, ProbeKind, ProbeTruth, Repo, fixture_dir, show};
+use soundness_support::{Oracle, ProbeKind, ProbeTruth, Repo, fixture_dir, run, show};
 
 fn oracle() -> &'static Oracle {
     static ORACLE: OnceLock<Oracle> = OnceLock::new();
@@ -285,30 +285,34 @@ fn ratio(a: usize, b: usize) -> f64 {
     if b == 0 { 1.0 } else { a as f64 / b as f64 }
 }
 
+/// `--root <repo>` followed by `rest`.
+fn openspec_args(repo: &Repo, rest: &[&str]) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec!["--root".into(), repo.root.clone().into()];
+    args.extend(rest.iter().map(OsString::from));
+    args
+}
+
 /// `affected_hosts` of `openspec --root <repo> impact --files <file> --json`,
 /// or of `impact --base HEAD --json` (changes taken from git) without a file.
 fn impact(repo: &Repo, file: Option<&str>, precise: bool) -> Result<BTreeSet<String>, String> {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_openspec"));
-    cmd.arg("--root").arg(&repo.root).args(["impact", "--json"]);
+    let mut args = openspec_args(repo, &["impact", "--json"]);
     match file {
-        Some(f) => cmd.args(["--files", f]),
-        None => cmd.args(["--base", "HEAD"]),
-    };
-    if precise {
-        cmd.arg("--precise");
+        Some(f) => args.extend(["--files".into(), f.into()]),
+        None => args.extend(["--base".into(), "HEAD".into()]),
     }
-    let out = cmd
-        .output()
-        .map_err(|e| format!("cannot run openspec: {e}"))?;
+    if precise {
+        args.push("--precise".into());
+    }
+    let out = run::openspec(&args)?;
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| {
         format!(
             "stdout is not one JSON document ({e}); exit {:?}; stderr: {}",
-            out.status.code(),
+            out.code,
             String::from_utf8_lossy(&out.stderr)
         )
     })?;
-    if !out.status.success() {
-        return Err(format!("exit {:?}: {doc}", out.status.code()));
+    if out.code != Some(0) {
+        return Err(format!("exit {:?}: {doc}", out.code));
     }
     let hosts = doc["affected_hosts"]
         .as_array()
@@ -352,19 +356,15 @@ fn print_truth(o: &Oracle) {
 fn static_host_dependencies_cover_what_nix_reads() {
     let o = oracle();
     let repo = Repo::copy_of(&fixture_dir());
-    let out = Command::new(env!("CARGO_BIN_EXE_openspec"))
-        .arg("--root")
-        .arg(&repo.root)
-        .args(["hosts", "--json"])
-        .output()
-        .expect("run openspec hosts");
+    let out = run::openspec(&openspec_args(&repo, &["hosts", "--json"]))
+        .unwrap_or_else(|e| panic!("{e}"));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "openspec hosts --json printed no JSON ({e}): {}",
             String::from_utf8_lossy(&out.stderr)
         )
     });
-    assert!(out.status.success(), "openspec hosts --json failed: {doc}");
+    assert_eq!(out.code, Some(0), "openspec hosts --json failed: {doc}");
     let mut deps = std::collections::BTreeMap::new();
     for h in doc["hosts"].as_array().expect("hosts array") {
         let name = h["name"].as_str().expect("host name").to_string();

@@ -3,6 +3,7 @@
 //! what each probe does to every host (drvPath changes, files the evaluation reads).
 pub mod oracle;
 pub mod repo;
+pub mod run;
 
 pub use oracle::{Oracle, ProbeTruth};
 pub use repo::{ProbeKind, Repo};
