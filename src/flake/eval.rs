@@ -12,7 +12,7 @@ use super::source::{self, SourceTree};
 use super::value::*;
 
 const MAX_DEPTH: u32 = 200;
-const FUEL: u64 = 300_000;
+const FUEL: u64 = 50_000;
 
 pub struct Eval<'t> {
     pub tree: &'t SourceTree,
@@ -23,6 +23,7 @@ pub struct Eval<'t> {
     /// Input names declared by flake.nix.
     pub input_names: Vec<String>,
     roots: std::cell::RefCell<std::collections::HashMap<String, Option<Thunk>>>,
+    names: std::cell::RefCell<std::collections::HashMap<String, Rc<str>>>,
 }
 
 impl<'t> Eval<'t> {
@@ -34,6 +35,7 @@ impl<'t> Eval<'t> {
             outputs: Default::default(),
             input_names: vec![],
             roots: Default::default(),
+            names: Default::default(),
         }
     }
 
@@ -49,9 +51,19 @@ impl<'t> Eval<'t> {
             .get(rel)
             .filter(|f| f.error.is_none())
             .and_then(|f| f.root_expr())
-            .map(|e| Thunk::lazy(e, self.global_env(), Rc::from(rel)));
+            .map(|e| Thunk::lazy(e, self.global_env(), self.file_name(rel)));
         self.roots.borrow_mut().insert(rel.to_string(), t.clone());
         t
+    }
+
+    /// The one shared name of a repository file (walkers key on its address).
+    pub fn file_name(&self, rel: &str) -> Rc<str> {
+        if let Some(n) = self.names.borrow().get(rel) {
+            return n.clone();
+        }
+        let n: Rc<str> = Rc::from(rel);
+        self.names.borrow_mut().insert(rel.to_string(), n.clone());
+        n
     }
 
     /// A fresh step budget for the next top-level walk.
@@ -762,7 +774,10 @@ fn insert_path(tree: &mut BTreeMap<String, Node>, names: &[String], t: Thunk, ev
 
 pub fn ident_name(i: &ast::Ident) -> String {
     use rowan::ast::AstNode;
-    i.syntax().text().to_string()
+    match i.ident_token() {
+        Some(t) => t.text().to_string(),
+        None => i.syntax().text().to_string(), // `or` used as a name
+    }
 }
 
 /// The text of a path literal with its interpolations filled by `fill`;

@@ -38,7 +38,7 @@ pub fn prepare(ev: &mut Eval) {
     let Some(ast::Expr::AttrSet(set)) = file.root_expr().map(super::walk::strip_parens) else {
         return;
     };
-    let fname: Rc<str> = Rc::from("flake.nix");
+    let fname: Rc<str> = ev.file_name("flake.nix");
     let mut inputs = vec![];
     let mut outputs = None;
     for entry in set.entries() {

@@ -99,7 +99,10 @@ pub fn load(root: &Path) -> Result<FlakeModel, FlakeError> {
     // rnix, the evaluator and the walker recurse over syntax trees; the
     // analysis runs on threads with large (virtual, lazily committed) stacks.
     let work = || deps::build(source::SourceTree::load(root));
-    match rayon::ThreadPoolBuilder::new().stack_size(ANALYSIS_STACK).build() {
+    match rayon::ThreadPoolBuilder::new()
+        .stack_size(ANALYSIS_STACK)
+        .build()
+    {
         Ok(pool) => Ok(pool.install(work)),
         Err(_) => Ok(work()),
     }

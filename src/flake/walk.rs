@@ -5,8 +5,9 @@
 //! `self.<output>` selection, helper functions applied to literal arguments).
 //! Whatever it cannot prove falls back to the syntax: globs, whole
 //! directories, or the whole source.
-use std::collections::HashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use rnix::ast::{self, HasEntry, InterpolPart};
 use rowan::ast::AstNode;
@@ -66,28 +67,33 @@ pub enum Usage {
     Arg,
     /// The function of an application whose body is walked with bound arguments.
     Callee,
+    /// The function of a call the walker treats by its name (`nixosSystem`):
+    /// the files that define it matter, its body is read unbound, as a module.
+    Definition,
 }
 
 const MAX_DEPTH: u32 = 400;
 /// Bound walks of one lambda before it is walked once unbound instead.
-const BOUND_WALKS: u32 = 8;
+const BOUND_WALKS: u32 = 4;
 /// Nodes one walk visits before the rest is taken from the syntax alone.
 const MAX_STEPS: u64 = 1_000_000;
 
 pub struct Walker<'e, 't> {
     ev: &'e Eval<'t>,
     pub refs: Vec<Ref>,
-    visited: HashSet<(Rc<str>, u32, u32, usize, u8)>,
-    thunks_seen: HashSet<(usize, u8)>,
+    visited: FxHashSet<(usize, u32, u32, usize, u8)>,
+    thunks_seen: FxHashSet<(usize, u8)>,
     /// Environments stay alive while the walk runs, so their addresses
     /// (part of the visited key) are never reused.
     keep: Vec<Env>,
     keep_thunks: Vec<Thunk>,
     depth: u32,
     steps: u64,
-    bound_walks: std::collections::HashMap<(Rc<str>, u32), u32>,
-    unbound_done: HashSet<(Rc<str>, u32)>,
-    scanned: HashSet<(Rc<str>, u32, u32)>,
+    bound_walks: FxHashMap<(usize, u32), u32>,
+    /// One-entry cache of the file lines are computed in.
+    line_file: Option<(usize, Arc<super::source::NixFile>)>,
+    unbound_done: FxHashSet<(usize, u32)>,
+    scanned: FxHashSet<(usize, u32, u32)>,
 }
 
 fn usage_tag(u: Usage) -> u8 {
@@ -99,15 +105,16 @@ impl<'e, 't> Walker<'e, 't> {
         Walker {
             ev,
             refs: vec![],
-            visited: HashSet::new(),
-            thunks_seen: HashSet::new(),
+            visited: Default::default(),
+            thunks_seen: Default::default(),
             keep: vec![],
             keep_thunks: vec![],
             depth: 0,
             steps: 0,
             bound_walks: Default::default(),
-            unbound_done: HashSet::new(),
-            scanned: HashSet::new(),
+            unbound_done: Default::default(),
+            line_file: None,
+            scanned: Default::default(),
         }
     }
 
@@ -120,13 +127,21 @@ impl<'e, 't> Walker<'e, 't> {
         });
     }
 
-    fn line(&self, file: &str, node: &rnix::SyntaxNode) -> u32 {
-        self.ev
-            .tree
-            .nix
-            .get(file)
-            .map(|f| f.line_of(node))
-            .unwrap_or(1)
+    fn line(&mut self, file: &str, node: &rnix::SyntaxNode) -> u32 {
+        let key = file.as_ptr() as usize;
+        if let Some((k, f)) = &self.line_file
+            && *k == key
+            && f.rel == file
+        {
+            return f.line_of(node);
+        }
+        match self.ev.tree.nix.get(file) {
+            Some(f) => {
+                self.line_file = Some((key, f.clone()));
+                f.line_of(node)
+            }
+            None => 1,
+        }
     }
 
     /// Walk a whole file as a module: every path it names.
@@ -269,7 +284,7 @@ impl<'e, 't> Walker<'e, 't> {
         let node = expr.syntax();
         let range = node.text_range();
         let key = (
-            file.clone(),
+            fid(file),
             u32::from(range.start()),
             u32::from(range.end()),
             env.id(),
@@ -281,11 +296,10 @@ impl<'e, 't> Walker<'e, 't> {
         self.keep.push(env.clone());
         self.steps += 1;
         if self.depth >= MAX_DEPTH || self.steps > MAX_STEPS {
-            if self.scanned.insert((
-                file.clone(),
-                u32::from(range.start()),
-                u32::from(range.end()),
-            )) {
+            if self
+                .scanned
+                .insert((fid(file), u32::from(range.start()), u32::from(range.end())))
+            {
                 self.scan(node, file);
             }
             return;
@@ -418,7 +432,7 @@ impl<'e, 't> Walker<'e, 't> {
     /// May this lambda's body be walked once more with bound arguments?
     fn bound_budget(&mut self, c: &Closure) -> bool {
         let key = (
-            c.file.clone(),
+            fid(&c.file),
             u32::from(c.lambda.syntax().text_range().start()),
         );
         let n = self.bound_walks.entry(key).or_insert(0);
@@ -428,7 +442,7 @@ impl<'e, 't> Walker<'e, 't> {
 
     fn walk_closure_unbound(&mut self, c: &Closure) {
         let key = (
-            c.file.clone(),
+            fid(&c.file),
             u32::from(c.lambda.syntax().text_range().start()),
         );
         if self.unbound_done.insert(key) {
@@ -581,12 +595,51 @@ impl<'e, 't> Walker<'e, 't> {
                 }
                 other => {
                     let (benv, bfile) = (benv.clone(), bfile.clone());
-                    self.walk_expr(&other, &benv, &bfile, Usage::Value);
+                    if !self.imported_attrset(&other, &benv, &bfile, line) {
+                        self.walk_expr(&other, &benv, &bfile, Usage::Value);
+                    }
                 }
             },
             Origin::Value => {}
             _ => self.walk_thunk(&t, Usage::Value, file, line),
         }
+    }
+
+    /// `x = import ./file.nix ARGS;` used as `x.attr`: the file is a dependency,
+    /// the selected attribute was walked with the arguments bound, and
+    /// attributes nobody selects cannot matter (Nix is lazy).
+    fn imported_attrset(&mut self, e: &ast::Expr, env: &Env, file: &Rc<str>, line: u32) -> bool {
+        let mut args = vec![];
+        let mut cur = e.clone();
+        while let ast::Expr::Apply(a) = strip_parens(cur.clone()) {
+            let (Some(f), Some(arg)) = (a.lambda(), a.argument()) else {
+                return false;
+            };
+            args.push(arg);
+            cur = f;
+        }
+        let Some(path_arg) = args.pop() else {
+            return false;
+        };
+        if !matches!(
+            self.ev.eval(&cur, env, file),
+            Value::Builtin(Builtin::Import, _)
+        ) {
+            return false;
+        }
+        let Value::Path(p) = self.ev.eval(&path_arg, env, file) else {
+            return false;
+        };
+        let target = if self.ev.tree.is_dir(&p) {
+            module_file(&p)
+        } else {
+            p
+        };
+        self.push(RefKind::FileWalked, target, file, line);
+        for a in args {
+            self.walk_expr(&a, env, file, Usage::Arg);
+        }
+        true
     }
 
     fn select_self(
@@ -646,7 +699,27 @@ impl<'e, 't> Walker<'e, 't> {
         let func = self.ev.eval(&fexpr, env, file);
         let arg_thunk = Thunk::lazy(arg.clone(), env.clone(), file.clone());
         self.keep_thunks.push(arg_thunk.clone());
+        // A local `nixosSystem` (a wrapper or a stand-in) is treated as nixpkgs'
+        // own: the host's modules are its argument, its definition is a module-like
+        // dependency. Walking its body bound would re-derive the module system.
+        if matches!(func, Value::Closure(_))
+            && matches!(
+                callee_name(&fexpr).as_deref(),
+                Some("nixosSystem" | "darwinSystem")
+            )
+        {
+            self.walk_expr(&fexpr, env, file, Usage::Definition);
+            self.walk_expr(&arg, env, file, Usage::Value);
+            return;
+        }
         match &func {
+            Value::Closure(c) if usage == Usage::Definition => {
+                if !Rc::ptr_eq(&c.file, file) {
+                    self.push(RefKind::File, c.file.to_string(), file, line);
+                }
+                self.walk_expr(&fexpr, env, file, Usage::Definition);
+                self.walk_expr(&arg, env, file, Usage::Value);
+            }
             Value::Closure(c) if !self.bound_budget(c) => {
                 // Walked bound often enough (a recursive helper): once unbound, and
                 // the argument as a plain value, which covers every call.
@@ -1065,6 +1138,24 @@ impl<'e, 't> Walker<'e, 't> {
                 );
             }
         }
+    }
+}
+
+/// A file's identity: file names are interned by `Eval::file_name`, so the
+/// pointer names the file without hashing its text.
+fn fid(file: &Rc<str>) -> usize {
+    Rc::as_ptr(file) as *const u8 as usize
+}
+
+/// The name a function is called by: `f` in `f x`, `nixosSystem` in `lib.nixosSystem x`.
+fn callee_name(e: &ast::Expr) -> Option<String> {
+    match strip_parens(e.clone()) {
+        ast::Expr::Ident(i) => Some(ident_name(&i)),
+        ast::Expr::Select(s) => match s.attrpath()?.attrs().last()? {
+            ast::Attr::Ident(i) => Some(ident_name(&i)),
+            _ => None,
+        },
+        _ => None,
     }
 }
 
