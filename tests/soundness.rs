@@ -351,7 +351,7 @@ fn print_truth(o: &Oracle) {
 
 /// `hosts --json` must list, for every host, each file whose edit changes the
 /// host or that its evaluation reads: in `files`, below one of `directories`,
-/// matched by one of `globs`, or through `whole_source`.
+/// matched by one of `globs`, an entry of one of `listings`, or through `whole_source`.
 #[test]
 fn static_host_dependencies_cover_what_nix_reads() {
     let o = oracle();
@@ -391,6 +391,8 @@ fn static_host_dependencies_cover_what_nix_reads() {
 struct HostDeps {
     files: BTreeSet<String>,
     directories: Vec<String>,
+    /// Directories whose listing is read (`readDir`): a new entry there counts.
+    listings: Vec<String>,
     globs: globset::GlobSet,
     whole_source: bool,
 }
@@ -414,6 +416,7 @@ impl HostDeps {
         HostDeps {
             files: strings("files").into_iter().collect(),
             directories: strings("directories"),
+            listings: strings("listings"),
             globs: globs.build().expect("glob set"),
             whole_source: h["whole_source"].as_bool().unwrap_or(false),
         }
@@ -427,5 +430,9 @@ impl HostDeps {
                 .iter()
                 .any(|d| d.is_empty() || path.starts_with(d.as_str()))
             || self.globs.is_match(path)
+            || self.listings.iter().any(|l| {
+                path.strip_prefix(l.as_str())
+                    .is_some_and(|rest| !rest.is_empty() && !rest.contains('/'))
+            })
     }
 }

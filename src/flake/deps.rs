@@ -30,6 +30,9 @@ pub struct Deps {
     /// The .nix files the host reaches.
     #[serde(skip)]
     pub reached: BTreeSet<String>,
+    /// Reached files that implement a `nixosSystem` rather than configure the host.
+    #[serde(skip)]
+    pub machinery: BTreeSet<String>,
     /// How each dependency was reached: target -> (referencing file, line).
     #[serde(skip)]
     pub parent: BTreeMap<String, (String, u32)>,
@@ -239,6 +242,36 @@ pub fn compile_glob(pattern: &str) -> Option<globset::GlobMatcher> {
         .map(|g| g.compile_matcher())
 }
 
+/// What implements a local `nixosSystem`, and whatever only such files name:
+/// reached, but configuring nothing (the enable-option layer skips them).
+fn machinery(d: &Deps, targets: BTreeSet<String>) -> BTreeSet<String> {
+    if targets.is_empty() {
+        return targets;
+    }
+    let mut incoming: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (from, to) in &d.edges {
+        incoming.entry(to.as_str()).or_default().push(from.as_str());
+    }
+    let mut set = targets;
+    loop {
+        let more: Vec<String> = d
+            .reached
+            .iter()
+            .filter(|f| !set.contains(*f) && f.as_str() != "flake.nix")
+            .filter(|f| {
+                incoming
+                    .get(f.as_str())
+                    .is_some_and(|ins| ins.iter().all(|i| set.contains(*i)))
+            })
+            .cloned()
+            .collect();
+        if more.is_empty() {
+            return set;
+        }
+        set.extend(more);
+    }
+}
+
 fn follow(
     tree: &SourceTree,
     file_refs: &HashMap<String, Vec<Ref>>,
@@ -256,6 +289,7 @@ fn follow(
     }
     let mut queue: VecDeque<Ref> = entry.into();
     let mut expanded: BTreeSet<String> = BTreeSet::new();
+    let mut machinery_targets: BTreeSet<String> = BTreeSet::new();
     let mut reach = |d: &mut Deps,
                      queue: &mut VecDeque<Ref>,
                      target: &str,
@@ -297,8 +331,11 @@ fn follow(
             message,
         };
         match r.kind {
-            RefKind::File | RefKind::FileWalked => {
-                reach(&mut d, &mut queue, &r.target, &r.from, r.line, r.kind == RefKind::File);
+            RefKind::File | RefKind::FileWalked | RefKind::Machinery => {
+                if r.kind == RefKind::Machinery {
+                    machinery_targets.insert(r.target.clone());
+                }
+                reach(&mut d, &mut queue, &r.target, &r.from, r.line, r.kind != RefKind::FileWalked);
                 if !tree.is_file(&r.target) && !tree.is_dir(&r.target) {
                     diags.push(diag(
                         Level::Warning,
@@ -365,5 +402,6 @@ fn follow(
             }
         }
     }
+    d.machinery = machinery(&d, machinery_targets);
     (d, diags)
 }

@@ -31,6 +31,9 @@ pub struct Ref {
 pub enum RefKind {
     /// A file (it may not exist); a .nix file is followed.
     File,
+    /// A .nix file that implements a `nixosSystem` (a stand-in or wrapper):
+    /// followed like `File`, but it configures nothing.
+    Machinery,
     /// A .nix file whose relevant code was walked with its arguments bound:
     /// a dependency, but not followed again unbound.
     FileWalked,
@@ -715,7 +718,7 @@ impl<'e, 't> Walker<'e, 't> {
         match &func {
             Value::Closure(c) if usage == Usage::Definition => {
                 if !Rc::ptr_eq(&c.file, file) {
-                    self.push(RefKind::File, c.file.to_string(), file, line);
+                    self.push(RefKind::Machinery, c.file.to_string(), file, line);
                 }
                 self.walk_expr(&fexpr, env, file, Usage::Definition);
                 self.walk_expr(&arg, env, file, Usage::Value);
@@ -791,6 +794,8 @@ impl<'e, 't> Walker<'e, 't> {
                         };
                         let kind = if path_usage == Usage::Callee {
                             RefKind::FileWalked
+                        } else if usage == Usage::Definition {
+                            RefKind::Machinery
                         } else {
                             RefKind::File
                         };

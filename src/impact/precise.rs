@@ -139,13 +139,22 @@ impl Gate {
                 }
                 body = Some(outer.argument()?.syntax().text_range());
             } else if path.first().map(String::as_str) == Some("options") {
-                let mut full = vec!["options".to_string()];
-                full.extend(option.iter().cloned());
-                full.push("enable".into());
-                if path == full {
-                    let v = strip_parens(value).syntax().text().to_string();
-                    default_false =
-                        v.starts_with("mkEnableOption") || v.starts_with("lib.mkEnableOption");
+                // `options.P.enable = mkEnableOption …`, in any nesting of attrsets.
+                let mut want: Vec<Option<String>> = vec![Some("options".into())];
+                want.extend(option.iter().cloned().map(Some));
+                want.push(Some("enable".into()));
+                for node in apv.syntax().descendants() {
+                    let Some(inner) = ast::AttrpathValue::cast(node) else {
+                        continue;
+                    };
+                    if full_path(inner.syntax()).0 == want {
+                        let v = inner
+                            .value()
+                            .map(|v| strip_parens(v).syntax().text().to_string())
+                            .unwrap_or_default();
+                        default_false =
+                            v.starts_with("mkEnableOption") || v.starts_with("lib.mkEnableOption");
+                    }
                 }
             } else {
                 return None; // a definition outside the gate
@@ -194,30 +203,53 @@ fn path_of(p: &ast::Attrpath) -> Option<Vec<String>> {
 fn enabled_by(tree: &SourceTree, host: &Host, option: &[String]) -> Option<String> {
     let mut target: Vec<String> = option.to_vec();
     target.push("enable".into());
-    for rel in &host.deps.reached {
+    // Files that implement a local `nixosSystem` configure nothing themselves.
+    for rel in host
+        .deps
+        .reached
+        .iter()
+        .filter(|f| !host.deps.machinery.contains(*f))
+    {
         let Some(file) = tree.nix.get(rel) else {
             continue;
         };
         let Some(root) = file.root() else { continue };
         for node in root.descendants() {
-            let Some(apv) = ast::AttrpathValue::cast(node.clone()) else {
-                continue;
-            };
-            let Some(path) = full_path(&apv) else {
-                return Some(format!(
-                    "{rel}:{} (a computed attribute name)",
-                    file.line_of(&node)
-                ));
-            };
-            let mut path: &[Option<String>] = &path;
-            if path.first() == Some(&Some("options".to_string())) {
-                continue;
-            }
-            if path.first() == Some(&Some("config".to_string())) {
-                path = &path[1..];
-            }
-            if defines(path, &target, &apv) {
-                return Some(format!("{rel}:{}", file.line_of(&node)));
+            // (path from the file's top, anchored at a module's top?, the value if literal)
+            let defs: Vec<(Vec<Option<String>>, bool, Option<ast::Expr>)> =
+                if let Some(apv) = ast::AttrpathValue::cast(node.clone()) {
+                    let (path, anchored) = full_path(apv.syntax());
+                    vec![(path, anchored, apv.value())]
+                } else if let Some(inh) = ast::Inherit::cast(node.clone()) {
+                    // `{ inherit x; }` defines `x` with a value the syntax does not show.
+                    let (base, anchored) = match node.parent() {
+                        Some(p) => full_path(&p),
+                        None => (vec![], true),
+                    };
+                    inh.attrs()
+                        .map(|a| {
+                            let mut p = base.clone();
+                            p.push(match a {
+                                ast::Attr::Ident(i) => Some(i.syntax().text().to_string()),
+                                _ => None,
+                            });
+                            (p, anchored, None)
+                        })
+                        .collect()
+                } else {
+                    continue;
+                };
+            for (path, anchored, value) in defs {
+                let mut path: &[Option<String>] = &path;
+                if path.first() == Some(&Some("options".to_string())) {
+                    continue;
+                }
+                if path.first() == Some(&Some("config".to_string())) {
+                    path = &path[1..];
+                }
+                if defines(path, anchored, &target, value) {
+                    return Some(format!("{rel}:{}", file.line_of(&node)));
+                }
             }
         }
     }
@@ -225,7 +257,12 @@ fn enabled_by(tree: &SourceTree, host: &Host, option: &[String]) -> Option<Strin
 }
 
 /// True when a definition at `path` (None = computed name) can set `target`.
-fn defines(path: &[Option<String>], target: &[String], apv: &ast::AttrpathValue) -> bool {
+fn defines(
+    path: &[Option<String>],
+    anchored: bool,
+    target: &[String],
+    value: Option<ast::Expr>,
+) -> bool {
     // A set bound in a `let` or built by a helper can end up anywhere: any
     // definition whose tail is exactly `<P>.enable` counts.
     let tail_matches = |tail: &[Option<String>]| {
@@ -237,6 +274,9 @@ fn defines(path: &[Option<String>], target: &[String], apv: &ast::AttrpathValue)
     };
     if (0..path.len()).any(|i| tail_matches(&path[i..])) {
         return true;
+    }
+    if !anchored {
+        return false; // a `let` binding is a definition only where it is used, matched above
     }
     let matches_prefix = path
         .iter()
@@ -250,7 +290,7 @@ fn defines(path: &[Option<String>], target: &[String], apv: &ast::AttrpathValue)
     }
     // A prefix: only a literal attrset value is looked into (its entries are
     // their own AttrpathValues); anything else (`= enabled`, a function call) may set it.
-    !apv.value().is_some_and(transparent)
+    !value.is_some_and(transparent)
 }
 
 /// A value that cannot carry option definitions at all.
@@ -292,29 +332,37 @@ fn transparent(v: ast::Expr) -> bool {
 }
 
 /// The attribute path of a definition from the file's top, through nested
-/// attrsets and wrappers such as `mkIf c { … }` or `mkMerge [ … ]`.
-/// `None` entries are computed names.
-fn full_path(apv: &ast::AttrpathValue) -> Option<Vec<Option<String>>> {
+/// attrsets and wrappers such as `mkIf c { … }` or `mkMerge [ … ]` (`None`
+/// entries are computed names), and whether it is anchored at a module's top
+/// (false when it passes through a `let` binding).
+fn full_path(start: &rnix::SyntaxNode) -> (Vec<Option<String>>, bool) {
     let mut segments: Vec<Vec<Option<String>>> = vec![];
-    let mut cur: Option<rnix::SyntaxNode> = Some(apv.syntax().clone());
+    let mut anchored = true;
+    let mut cur: Option<rnix::SyntaxNode> = Some(start.clone());
     while let Some(node) = cur {
         if let Some(a) = ast::AttrpathValue::cast(node.clone()) {
             let seg: Vec<Option<String>> = a
-                .attrpath()?
-                .attrs()
-                .map(|at| match at {
-                    ast::Attr::Ident(i) => Some(i.syntax().text().to_string()),
-                    ast::Attr::Str(s) => match s.normalized_parts().as_slice() {
-                        [ast::InterpolPart::Literal(l)] => Some(l.clone()),
-                        _ => None,
-                    },
-                    ast::Attr::Dynamic(_) => None,
+                .attrpath()
+                .map(|p| {
+                    p.attrs()
+                        .map(|at| match at {
+                            ast::Attr::Ident(i) => Some(i.syntax().text().to_string()),
+                            ast::Attr::Str(s) => match s.normalized_parts().as_slice() {
+                                [ast::InterpolPart::Literal(l)] => Some(l.clone()),
+                                _ => None,
+                            },
+                            ast::Attr::Dynamic(_) => None,
+                        })
+                        .collect()
                 })
-                .collect();
+                .unwrap_or_else(|| vec![None]);
+            if node.parent().is_some_and(|p| ast::LetIn::cast(p).is_some()) {
+                anchored = false;
+            }
             segments.push(seg);
         }
         cur = node.parent();
     }
     segments.reverse();
-    Some(segments.into_iter().flatten().collect())
+    (segments.into_iter().flatten().collect(), anchored)
 }
