@@ -190,6 +190,15 @@ impl Nix {
     /// `nix build --json -L (--no-link | --out-link ROOT) <drv installable>`;
     /// the out-link is an indirect GC root.
     pub fn build_args(&self, drv: &StorePath, out_link: Option<&Path>) -> Vec<String> {
+        self.build_installable_args(self.drv_installable(drv), out_link)
+    }
+
+    /// `build_args` for an installable given as text (plans show placeholders).
+    pub fn build_installable_args(
+        &self,
+        installable: String,
+        out_link: Option<&Path>,
+    ) -> Vec<String> {
         let mut a: Vec<String> = vec!["build".into(), "--json".into(), "-L".into()];
         match out_link {
             Some(l) if self.settings.local_store() => {
@@ -198,7 +207,7 @@ impl Nix {
             }
             _ => a.push("--no-link".into()),
         }
-        a.push(self.drv_installable(drv));
+        a.push(installable);
         self.with_settings(a)
     }
 
