@@ -280,13 +280,17 @@ impl Nix {
         parse_derivations(&out, &self.store_dir)
     }
 
-    /// Closure size in bytes of a valid store path.
-    pub fn closure_size(&self, path: &StorePath) -> Result<Option<u64>, NixError> {
-        let out = self.run(&self.path_info_args(std::slice::from_ref(path), true))?;
+    /// Closure sizes in bytes of valid store paths, in one call.
+    pub fn closure_sizes(
+        &self,
+        paths: &[StorePath],
+    ) -> Result<std::collections::BTreeMap<StorePath, u64>, NixError> {
+        let out = self.run(&self.path_info_args(paths, true))?;
         Ok(parse_path_info(&out, &self.store_dir)?
             .into_iter()
-            .find(|i| &i.path == path && i.valid)
-            .and_then(|i| i.closure_size))
+            .filter(|i| i.valid)
+            .filter_map(|i| Some((i.path, i.closure_size?)))
+            .collect())
     }
 
     pub fn parse_build_json(&self, json: &str) -> Result<Vec<BuildResult>, NixError> {
@@ -361,4 +365,29 @@ pub fn error_tail(stderr: &str, max: usize) -> String {
         }
     };
     picked.join("\n").trim_end().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_tail_starts_at_the_error_and_drops_warnings() {
+        let log = "$ nix eval …\nwarning: Git tree '/r' is dirty\nerror: boom\n\n       at /nix/store/x-source/flake.nix:3:5:\n(use '--show-trace' to show detailed location information)\n";
+        let t = error_tail(log, 3);
+        assert_eq!(
+            t,
+            "error: boom\n\n       at /nix/store/x-source/flake.nix:3:5:"
+        );
+        assert_eq!(error_tail("a\nb\nc\n", 2), "b\nc");
+    }
+
+    #[test]
+    fn host_names_are_quoted_or_refused() {
+        assert_eq!(quote_attr("yoga").unwrap(), "\"yoga\"");
+        assert!(quote_attr("a${b}").is_err());
+        assert!(quote_attr("").is_err());
+        assert_eq!(parse_host_list("[\"a\",\"b\"]\n").unwrap(), ["a", "b"]);
+        assert!(parse_host_list("{}").is_err());
+    }
 }

@@ -15,9 +15,11 @@ pub struct NixSettings {
     pub config: Vec<String>,
 }
 
-/// Always on: the CLI we call is the `nix-command`/`flakes` one. `extra-`
-/// adds to whatever the user's configuration enables instead of replacing it.
-const REQUIRED: &str = "extra-experimental-features = nix-command flakes";
+/// Always on: the CLI we call is the `nix-command`/`flakes` one (`extra-`
+/// adds to what the user's configuration enables instead of replacing it).
+/// The evaluation cache is off because parallel evaluators of one flake share
+/// its SQLite file and wait on each other's locks ("database is busy").
+const REQUIRED: &str = "extra-experimental-features = nix-command flakes\neval-cache = false";
 
 impl NixSettings {
     /// The `NIX_CONFIG` of a child: the inherited value, then ours (later lines win).
@@ -70,9 +72,9 @@ mod tests {
         };
         assert_eq!(
             s.nix_config(Some("substituters =\n")),
-            "substituters =\nextra-experimental-features = nix-command flakes\nsandbox = false"
+            "substituters =\nextra-experimental-features = nix-command flakes\neval-cache = false\nsandbox = false"
         );
-        assert_eq!(s.nix_config(None).lines().count(), 2);
+        assert_eq!(s.nix_config(None).lines().count(), 3);
     }
 
     #[test]

@@ -115,11 +115,42 @@ pub fn run_hosts(
                 });
         });
     });
-    Ok(engine
+    let mut results: Vec<HostResult> = engine
         .results
         .into_iter()
         .map(|m| m.into_inner().unwrap_or_else(|p| p.into_inner()))
-        .collect())
+        .collect();
+    if opts.closure_sizes && !nix.interrupt_flag().load(Ordering::SeqCst) {
+        add_closure_sizes(nix, &mut results);
+    }
+    Ok(results)
+}
+
+/// Closure sizes of every built output, in one `nix path-info` call.
+fn add_closure_sizes(nix: &Nix, results: &mut [HostResult]) {
+    let outs: Vec<StorePath> = results
+        .iter()
+        .filter_map(|r| r.out_path.as_deref())
+        .filter_map(|p| StorePath::parse(p, nix.store_dir()).ok())
+        .collect();
+    if outs.is_empty() {
+        return;
+    }
+    let Ok(sizes) = nix.closure_sizes(&outs) else {
+        return;
+    };
+    for r in results.iter_mut() {
+        if let Some(size) = r
+            .out_path
+            .as_deref()
+            .and_then(|p| sizes.iter().find(|(k, _)| k.as_str() == p).map(|(_, v)| *v))
+        {
+            r.closure = Some(Closure {
+                base_bytes: None,
+                head_bytes: Some(size),
+            });
+        }
+    }
 }
 
 impl Engine<'_> {
@@ -334,17 +365,9 @@ impl Engine<'_> {
                     .ok()
                     .and_then(|b| b.into_iter().next())
                     .and_then(|b| b.outputs.get("out").cloned());
-                let closure = match (&out, self.opts.closure_sizes) {
-                    (Some(p), true) => Some(Closure {
-                        base_bytes: None,
-                        head_bytes: self.nix.closure_size(p).ok().flatten(),
-                    }),
-                    _ => None,
-                };
                 self.finish(i, |r| {
                     r.status = HostStatus::Built;
                     r.out_path = out.map(|p| p.to_string());
-                    r.closure = closure;
                 });
             }
             Outcome::Exited(_) => {
