@@ -131,6 +131,30 @@ fn keep_going_reports_eval_error_and_failing_builder_and_builds_the_rest() {
     );
     let log = std::fs::read_to_string(f.verification().join("failing.log")).unwrap();
     assert!(log.contains("building failing fails on purpose"), "{log}");
+    // An evaluation error in the middle of an evaluator's chunk ends that
+    // host only: the hosts after it get a fresh evaluator.
+    let out = run(
+        &f,
+        &[
+            "nixos-check",
+            "c1",
+            "--hosts",
+            "alpha,bad,omega",
+            "--chunk-size",
+            "3",
+            "--keep-going",
+            "--json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let doc = json_of(&out);
+    assert_eq!(host(&doc, "alpha")["status"], "built", "{doc:#}");
+    assert_eq!(host(&doc, "bad")["status"], "eval-failed");
+    assert_eq!(host(&doc, "omega")["status"], "built");
+    let bad_log = std::fs::read_to_string(f.verification().join("bad.log")).unwrap();
+    assert!(bad_log.contains("broken module in hosts/bad"), "{bad_log}");
+    let alpha_log = std::fs::read_to_string(f.verification().join("alpha.log")).unwrap();
+    assert!(!alpha_log.contains("broken module"), "{alpha_log}");
     // Human output names the failures too.
     let out = run(&f, &["nixos-check", "c1", "--all-hosts", "--keep-going"]);
     let text = String::from_utf8_lossy(&out.stdout);
@@ -300,7 +324,7 @@ fn dry_run_prints_the_plan_and_runs_nothing() {
         .map(|c| c.as_str().unwrap())
         .collect();
     assert!(
-        cmds[0].starts_with("nix eval --raw") && cmds[0].contains("\"alpha\""),
+        cmds[0].starts_with("nix eval --json") && cmds[0].contains("\"alpha\""),
         "{cmds:?}"
     );
     assert!(

@@ -34,6 +34,9 @@ pub struct Args {
     /// Continue with other hosts after a failure
     #[arg(long)]
     pub keep_going: bool,
+    /// Hosts per evaluator process (default: hosts spread evenly over --jobs, at most 8)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub chunk_size: Option<u16>,
     /// Per-host timeout in seconds (evaluation and build)
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<u64>,
@@ -189,6 +192,7 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
         gc_root_dir: dest.gc_roots.clone(),
         closure_sizes: !args.eval_only,
         display_base: Some(dest.display_base.clone()),
+        chunk_size: args.chunk_size.map(usize::from),
     };
 
     if args.dry_run {

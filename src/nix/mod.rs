@@ -177,6 +177,33 @@ impl Nix {
         ]))
     }
 
+    /// One evaluator for several hosts that reports each toplevel drvPath as
+    /// soon as it is known, as a `trace: openspec-drv "<host>" <drv>` line on
+    /// stderr (hosts in order), so builds can start while it goes on:
+    /// `nix eval --json <flake>#nixosConfigurations --apply 'cs: foldl' … [hosts]'`.
+    pub fn eval_toplevels_traced_args(
+        &self,
+        flake: &str,
+        hosts: &[String],
+    ) -> Result<Vec<String>, NixError> {
+        let names: Vec<String> = hosts
+            .iter()
+            .map(|h| quote_attr(h))
+            .collect::<Result<_, _>>()?;
+        let apply = format!(
+            "cs: builtins.foldl' (acc: n: builtins.seq (builtins.trace \"{TRACE_TAG} \\\"${{n}}\\\" ${{cs.${{n}}.config.system.build.toplevel.drvPath}}\" null) (acc + 1)) 0 [ {} ]",
+            names.join(" ")
+        );
+        Ok(self.with_settings(vec![
+            "eval".into(),
+            "--json".into(),
+            "--no-write-lock-file".into(),
+            format!("{flake}#nixosConfigurations"),
+            "--apply".into(),
+            apply,
+        ]))
+    }
+
     /// The installable that builds a derivation's outputs: a bare `.drv` up
     /// to 2.14, `<drv>^*` from 2.15 (where a bare `.drv` means the file).
     pub fn drv_installable(&self, drv: &StorePath) -> String {
@@ -306,6 +333,16 @@ fn read_all(f: &mut std::fs::File) -> std::io::Result<String> {
     Ok(s)
 }
 
+const TRACE_TAG: &str = "openspec-drv";
+
+/// `(host, drvPath)` from a line of `eval_toplevels_traced_args`' stderr.
+pub fn parse_traced_drv(line: &str, store_dir: &str) -> Option<(String, StorePath)> {
+    let rest = line.strip_prefix("trace: ")?.strip_prefix(TRACE_TAG)?;
+    let rest = rest.strip_prefix(" \"")?;
+    let (host, drv) = rest.rsplit_once("\" ")?;
+    Some((host.to_string(), StorePath::parse(drv, store_dir).ok()?))
+}
+
 /// A host name as a quoted attribute (`"yoga"`), refusing what cannot be quoted plainly.
 pub fn quote_attr(name: &str) -> Result<String, NixError> {
     if name.is_empty() || name.contains(['"', '\\', '$', '\n']) {
@@ -389,5 +426,30 @@ mod tests {
         assert!(quote_attr("").is_err());
         assert_eq!(parse_host_list("[\"a\",\"b\"]\n").unwrap(), ["a", "b"]);
         assert!(parse_host_list("{}").is_err());
+    }
+
+    #[test]
+    fn traced_lines_name_the_host_and_its_drv() {
+        let line = "trace: openspec-drv \"yoga\" /nix/store/5f5bx2xkvmwvndad53cg2kh5yjqly16i-nixos-system-yoga.drv";
+        let (h, d) = parse_traced_drv(line, "/nix/store").unwrap();
+        assert_eq!(h, "yoga");
+        assert_eq!(d.name(), "nixos-system-yoga.drv");
+        assert!(parse_traced_drv("trace: something else", "/nix/store").is_none());
+        assert!(parse_traced_drv("error: openspec-drv", "/nix/store").is_none());
+        let v = NixVersion::parse("nix (Nix) 2.8.0").unwrap();
+        let nix = Nix::new(PathBuf::from("nix"), v, NixSettings::default());
+        let args = nix
+            .eval_toplevels_traced_args("/f", &["a".into(), "b".into()])
+            .unwrap();
+        assert_eq!(
+            args[..4],
+            [
+                "eval",
+                "--json",
+                "--no-write-lock-file",
+                "/f#nixosConfigurations"
+            ]
+        );
+        assert!(args[5].ends_with("[ \"a\" \"b\" ]"), "{}", args[5]);
     }
 }

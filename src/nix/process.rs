@@ -18,21 +18,26 @@ pub enum Outcome {
     Stopped,
 }
 
-/// Run `cmd` in a new process group until it exits, `deadline` passes or any
-/// of `stop` is set.
-pub fn run_watched(
-    mut cmd: Command,
-    stdout: Stdio,
-    stderr: Stdio,
-    deadline: Option<Instant>,
-    stop: &[&AtomicBool],
-) -> std::io::Result<Outcome> {
+/// Start `cmd` as the leader of a new process group.
+pub fn spawn_group(mut cmd: Command, stdout: Stdio, stderr: Stdio) -> std::io::Result<Child> {
     use std::os::unix::process::CommandExt;
     cmd.process_group(0)
         .stdin(Stdio::null())
         .stdout(stdout)
         .stderr(stderr);
-    let mut child = cmd.spawn()?;
+    cmd.spawn()
+}
+
+/// Run `cmd` in a new process group until it exits, `deadline` passes or any
+/// of `stop` is set.
+pub fn run_watched(
+    cmd: Command,
+    stdout: Stdio,
+    stderr: Stdio,
+    deadline: Option<Instant>,
+    stop: &[&AtomicBool],
+) -> std::io::Result<Outcome> {
+    let mut child = spawn_group(cmd, stdout, stderr)?;
     let mut delay = Duration::from_millis(1);
     loop {
         if let Some(status) = child.try_wait()? {

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::VerifyError;
 use super::monitor::Sink;
 use super::report::{CheckReport, HostResult, HostStatus, NixInfo, Summary};
-use super::runner::{RunOptions, run_hosts};
+use super::runner::{RunOptions, chunk_size, run_hosts};
 use crate::nix::Nix;
 
 pub struct CheckRequest {
@@ -101,23 +101,26 @@ pub fn check(nix: &Nix, req: &CheckRequest, sink: &dyn Sink) -> Result<CheckRepo
     Ok(report)
 }
 
-/// One host of a dry run: the commands it would run.
+/// One host of a dry run: its evaluator (shared by the hosts of a chunk) and
+/// the commands it would run.
 #[derive(Debug, Clone, Serialize)]
 pub struct PlannedHost {
     pub name: String,
+    pub evaluator: usize,
     pub commands: Vec<String>,
 }
 
 /// The commands `check` would run per host, with the drvPath as a placeholder.
 pub fn plan(nix: &Nix, flake: &str, hosts: &[String], run: &RunOptions) -> Vec<PlannedHost> {
-    hosts
-        .iter()
-        .map(|h| {
-            let mut commands = Vec::new();
-            match nix.eval_toplevel_args(flake, h) {
-                Ok(a) => commands.push(nix.display(&a)),
-                Err(e) => commands.push(format!("# {e}")),
-            }
+    let size = chunk_size(hosts.len(), run.jobs, run.chunk_size);
+    let mut planned = Vec::new();
+    for (evaluator, chunk) in hosts.chunks(size).enumerate() {
+        let eval = match nix.eval_toplevels_traced_args(flake, chunk) {
+            Ok(a) => nix.display(&a),
+            Err(e) => format!("# {e}"),
+        };
+        for h in chunk {
+            let mut commands = vec![eval.clone()];
             if !run.eval_only {
                 let placeholder = format!("<drvPath of {h}>");
                 let installable = if nix.features.drv_needs_caret {
@@ -129,12 +132,14 @@ pub fn plan(nix: &Nix, flake: &str, hosts: &[String], run: &RunOptions) -> Vec<P
                 commands
                     .push(nix.display(&nix.build_installable_args(installable, root.as_deref())));
             }
-            PlannedHost {
+            planned.push(PlannedHost {
                 name: h.clone(),
+                evaluator,
                 commands,
-            }
-        })
-        .collect()
+            });
+        }
+    }
+    planned
 }
 
 /// `path` relative to `base` when below it.

@@ -3,8 +3,9 @@
 //! set of `jobs` build workers as soon as its evaluation ends, while other
 //! hosts still evaluate. Every child runs in its own process group and is
 //! stopped on a timeout, on fail-fast, or on Ctrl-C.
+use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,8 +16,8 @@ use rayon::prelude::*;
 
 use super::monitor::{Event, Sink};
 use super::report::{Closure, HostResult, HostStatus};
-use crate::nix::process::{Outcome, run_watched};
-use crate::nix::{Nix, StorePath, error_tail};
+use crate::nix::process::{Outcome, run_watched, spawn_group, terminate_group};
+use crate::nix::{Nix, StorePath, error_tail, parse_traced_drv};
 
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -33,6 +34,21 @@ pub struct RunOptions {
     pub closure_sizes: bool,
     /// How log paths appear in the report (relative to this when below it).
     pub display_base: Option<PathBuf>,
+    /// Hosts per evaluator process; None: spread the hosts evenly over the
+    /// workers, at most `MAX_CHUNK` per process.
+    pub chunk_size: Option<usize>,
+}
+
+/// Several hosts share one evaluator (and its heap, and one copy of the
+/// flake), which saves about a third of the CPU of one process per host; the
+/// cap bounds an evaluator's memory on large configurations.
+pub const MAX_CHUNK: usize = 8;
+
+pub fn chunk_size(hosts: usize, jobs: usize, asked: Option<usize>) -> usize {
+    match asked {
+        Some(n) => n.max(1),
+        None => hosts.div_ceil(jobs.max(1)).clamp(1, MAX_CHUNK),
+    }
 }
 
 const ERROR_LINES: usize = 12;
@@ -104,16 +120,19 @@ pub fn run_hosts(
             }
         }
         let tx = tx;
+        let size = chunk_size(hosts.len(), jobs, opts.chunk_size);
+        let chunks: Vec<Vec<usize>> = (0..hosts.len())
+            .collect::<Vec<_>>()
+            .chunks(size)
+            .map(<[usize]>::to_vec)
+            .collect();
         pool.install(|| {
-            (0..hosts.len())
-                .into_par_iter()
+            chunks
+                .par_iter()
                 .with_max_len(1)
-                .for_each(|i| {
-                    if let Some(job) = engine.evaluate(i) {
-                        let _ = tx.send(job);
-                    }
-                });
+                .for_each_with(tx.clone(), |tx, c| engine.evaluate_chunk(c, tx));
         });
+        drop(tx);
     });
     let mut results: Vec<HostResult> = engine
         .results
@@ -246,91 +265,186 @@ impl Engine<'_> {
         }
     }
 
-    fn evaluate(&self, i: usize) -> Option<Evaluated> {
-        if self.should_stop(i) {
-            return None;
-        }
-        let host = self.name(i);
-        let args = match self.nix.eval_toplevel_args(self.flake, &host) {
-            Ok(a) => a,
-            Err(e) => {
-                self.finish(i, |r| {
-                    r.status = HostStatus::EvalFailed;
-                    r.error = Some(e.to_string());
-                });
-                return None;
+    /// Evaluate a chunk of hosts in one evaluator process that reports each
+    /// drvPath as soon as it is known; each is queued for its build at once.
+    /// A failure, a timeout or a refused host name ends that host only: the
+    /// rest of the chunk gets a fresh evaluator.
+    fn evaluate_chunk(&self, chunk: &[usize], queue: &mpsc::Sender<Evaluated>) {
+        let mut pending: VecDeque<usize> = chunk.iter().copied().collect();
+        while !pending.is_empty() {
+            pending.retain(|&i| !self.should_stop(i));
+            if pending.is_empty() {
+                return;
             }
-        };
-        let log = self.shown(&self.log_path(&host));
-        self.with(i, |r| r.log = Some(log));
-        self.sink.event(Event::Evaluating { host: &host });
-        let start = Instant::now();
-        let deadline = self.opts.timeout.map(|t| start + t);
-        let result = self.step(&host, &args, deadline, true);
-        let secs = start.elapsed().as_secs_f64();
-        self.with(i, |r| r.eval_seconds = Some(secs));
-        let (outcome, stdout) = match result {
-            Ok(x) => x,
-            Err(e) => {
-                self.finish(i, |r| {
-                    r.status = HostStatus::EvalFailed;
-                    r.error = Some(format!("cannot run nix: {e}"));
-                });
-                return None;
-            }
-        };
-        match outcome {
-            Outcome::Exited(s) if s.success() => {
-                match StorePath::parse(&stdout, self.nix.store_dir()) {
-                    Ok(drv) => {
-                        self.with(i, |r| r.drv_path = Some(drv.to_string()));
-                        self.sink.event(Event::Evaluated {
-                            host: &host,
-                            drv: drv.as_str(),
-                            seconds: secs,
-                        });
-                        if self.opts.eval_only {
-                            self.finish(i, |r| r.status = HostStatus::Evaluated);
-                            return None;
+            let names: Vec<String> = pending.iter().map(|&i| self.name(i)).collect();
+            let args = match self.nix.eval_toplevels_traced_args(self.flake, &names) {
+                Ok(a) => a,
+                Err(e) => {
+                    // One unquotable name: report it and evaluate the others alone.
+                    for &i in &pending {
+                        let name = self.name(i);
+                        if crate::nix::quote_attr(&name).is_err() {
+                            self.finish(i, |r| {
+                                r.status = HostStatus::EvalFailed;
+                                r.error = Some(e.to_string());
+                            });
                         }
-                        Some(Evaluated {
-                            index: i,
-                            drv,
-                            budget: self.opts.timeout.map(|t| t.saturating_sub(start.elapsed())),
-                        })
                     }
-                    Err(_) => {
-                        self.finish(i, |r| {
-                            r.status = HostStatus::EvalFailed;
-                            r.error = Some(format!(
-                                "toplevel.drvPath is not a store path: {:?}",
-                                stdout.trim()
-                            ));
-                        });
-                        None
-                    }
+                    pending.retain(|&i| crate::nix::quote_attr(&self.name(i)).is_ok());
+                    continue;
+                }
+            };
+            if let Err(e) = self.run_evaluator(&args, &mut pending, queue) {
+                for i in pending.drain(..) {
+                    self.finish(i, |r| {
+                        r.status = HostStatus::EvalFailed;
+                        r.error = Some(format!("cannot run nix: {e}"));
+                    });
                 }
             }
-            Outcome::Exited(_) => {
-                let tail = self.log_tail(&host);
-                self.finish(i, |r| {
-                    r.status = HostStatus::EvalFailed;
-                    r.error = Some(tail);
-                });
-                None
-            }
-            stopped => {
-                let status = self.stopped_status(stopped);
-                let t = self.opts.timeout.map_or(0, |t| t.as_secs());
-                self.finish(i, |r| {
-                    r.status = status;
-                    if status == HostStatus::Timeout {
-                        r.error = Some(format!("evaluation timed out after {t}s (--timeout)"));
+        }
+    }
+
+    /// Mark `i` as the host being evaluated now: its log starts with the command.
+    fn start_eval(&self, i: usize, command: &str) -> std::io::Result<File> {
+        let host = self.name(i);
+        let path = self.log_path(&host);
+        let log_shown = self.shown(&path);
+        self.with(i, |r| r.log = Some(log_shown));
+        let mut log = File::create(&path)?;
+        writeln!(log, "$ {command}")?;
+        self.sink.event(Event::Evaluating { host: &host });
+        Ok(log)
+    }
+
+    /// One evaluator process over `pending` (in order); returns when it has
+    /// exited or was stopped, having removed every host it settled.
+    fn run_evaluator(
+        &self,
+        args: &[String],
+        pending: &mut VecDeque<usize>,
+        queue: &mpsc::Sender<Evaluated>,
+    ) -> std::io::Result<()> {
+        let command = self.nix.display(args);
+        let mut child = spawn_group(self.nix.command(args), Stdio::null(), Stdio::piped())?;
+        let (lines_tx, lines) = mpsc::channel::<String>();
+        if let Some(stderr) = child.stderr.take() {
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    if lines_tx.send(line).is_err() {
+                        return;
                     }
-                });
-                None
+                }
+            });
+        }
+        let Some(&first) = pending.front() else {
+            terminate_group(&mut child);
+            return Ok(());
+        };
+        let mut log = self.start_eval(first, &command)?;
+        let mut started = Instant::now();
+        loop {
+            let mut exited = None;
+            match lines.recv_timeout(Duration::from_millis(20)) {
+                Ok(line) => {
+                    if let Some((host, drv)) = parse_traced_drv(&line, self.nix.store_dir()) {
+                        let Some(i) = pending.pop_front() else {
+                            continue;
+                        };
+                        if host != self.name(i) {
+                            writeln!(log, "unexpected evaluation order: {host}")?;
+                        }
+                        self.evaluated(i, drv, started, queue);
+                        if let Some(&next) = pending.front() {
+                            log = self.start_eval(next, &command)?;
+                            started = Instant::now();
+                        }
+                    } else {
+                        writeln!(log, "{line}")?;
+                    }
+                    continue;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    exited = Some(child.wait()?);
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+            }
+            let stop = self.interrupted() || self.abort.load(Ordering::SeqCst);
+            let timed_out = self.opts.timeout.is_some_and(|t| started.elapsed() >= t);
+            if exited.is_none() && (stop || timed_out) {
+                terminate_group(&mut child);
+                let secs = started.elapsed().as_secs_f64();
+                if let Some(i) = pending.pop_front() {
+                    let status = if timed_out && !stop {
+                        HostStatus::Timeout
+                    } else {
+                        HostStatus::Cancelled
+                    };
+                    let t = self.opts.timeout.map_or(0, |t| t.as_secs());
+                    self.finish(i, |r| {
+                        r.status = status;
+                        r.eval_seconds = Some(secs);
+                        if status == HostStatus::Timeout {
+                            r.error = Some(format!("evaluation timed out after {t}s (--timeout)"));
+                        }
+                    });
+                }
+                return Ok(());
+            }
+            if let Some(status) = exited {
+                // Whatever evaluated before the exit was reported on its line;
+                // a failure belongs to the host being evaluated.
+                if let Some(i) = pending.pop_front() {
+                    let secs = started.elapsed().as_secs_f64();
+                    let tail = self.log_tail(&self.name(i));
+                    let error = if status.success() {
+                        "the evaluator exited without reporting this host".to_string()
+                    } else {
+                        tail
+                    };
+                    self.finish(i, |r| {
+                        r.status = HostStatus::EvalFailed;
+                        r.eval_seconds = Some(secs);
+                        r.error = Some(error);
+                    });
+                }
+                return Ok(());
             }
         }
+    }
+
+    /// A host's drvPath is known: record it, then queue its build (or finish).
+    fn evaluated(
+        &self,
+        i: usize,
+        drv: StorePath,
+        started: Instant,
+        queue: &mpsc::Sender<Evaluated>,
+    ) {
+        let secs = started.elapsed().as_secs_f64();
+        let host = self.name(i);
+        self.with(i, |r| {
+            r.drv_path = Some(drv.to_string());
+            r.eval_seconds = Some(secs);
+        });
+        self.sink.event(Event::Evaluated {
+            host: &host,
+            drv: drv.as_str(),
+            seconds: secs,
+        });
+        if self.opts.eval_only {
+            self.finish(i, |r| r.status = HostStatus::Evaluated);
+            return;
+        }
+        let budget = self
+            .opts
+            .timeout
+            .map(|t| t.saturating_sub(started.elapsed()));
+        let _ = queue.send(Evaluated {
+            index: i,
+            drv,
+            budget,
+        });
     }
 
     fn build(&self, job: Evaluated) {
