@@ -443,5 +443,7 @@ fn without_a_change_the_report_goes_where_asked() {
     assert!(host(&doc, "alpha")["out_path"].is_null());
     let saved: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(saved["hosts"], doc["hosts"]);
+    assert!(f.path().join("out/check.logs/alpha.log").is_file());
+    assert_eq!(host(&doc, "alpha")["log"], "out/check.logs/alpha.log");
     assert!(!f.verification().exists());
 }

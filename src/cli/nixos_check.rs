@@ -43,7 +43,7 @@ pub struct Args {
     /// Write a JUnit XML report
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
-    /// Write the JSON report here (default: the change's verification/report.json, else a temporary directory)
+    /// Write the JSON report here, logs beside it in FILE.logs/ when there is no change id (default: the change's verification/report.json, else a temporary directory)
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
     /// Nix remote builders, passed to Nix as --builders
@@ -111,7 +111,10 @@ fn destination(
             display_base: root,
         });
     }
-    let dir = if dry_run {
+    let dir = if let Some(r) = &a.report {
+        // Logs beside the report: out/check.json -> out/check.logs/
+        r.with_extension("logs")
+    } else if dry_run {
         std::env::temp_dir().join("openspec-nixos-check-XXXXXX")
     } else {
         tempfile::Builder::new()

@@ -112,6 +112,14 @@ cpu_now() {
 }
 best() { awk -v x="$1" -v y="$2" 'BEGIN { print (y == "" || x < y) ? x : y }'; }
 
+# Control: how much parallelism the machine gives right now (the same fold,
+# one evaluator alone, then two at once). 2.0 means two free cores.
+burn="builtins.foldl' (acc: x: acc + x * x) 0 (builtins.genList (x: x) $COST)"
+t0=$(now); nix eval --impure --expr "$burn" >/dev/null; one=$(elapsed "$t0" "$(now)")
+t0=$(now); nix eval --impure --expr "$burn" >/dev/null & nix eval --impure --expr "$burn" >/dev/null; wait
+two=$(elapsed "$t0" "$(now)")
+awk -v o="$one" -v t="$two" 'BEGIN { printf "control: one evaluator %.2fs, two at once %.2fs: parallel speedup available %.2f\n", o, t, 2 * o / t }'
+
 hwm=0; a=""; b=""; c=""
 for round in $(seq 1 "$REPEAT"); do
   salt "a$round"; cpu_now; u0=$CPU; t0=$(now); run_a; ta=$(elapsed "$t0" "$(now)"); cpu_now; ua=$(elapsed "$u0" "$CPU")
