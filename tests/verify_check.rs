@@ -243,6 +243,45 @@ fn timeout_stops_a_slow_build_and_the_others_finish() {
 }
 
 #[test]
+fn timeout_stops_a_slow_evaluation_and_the_chunk_goes_on() {
+    let f = Fixture::new(&[("alpha", Host::Ok), ("spin", Host::EvalSpins)]);
+    let start = Instant::now();
+    let out = run(
+        &f,
+        &[
+            "nixos-check",
+            "c1",
+            "--hosts",
+            "spin,alpha",
+            "--chunk-size",
+            "2",
+            "--keep-going",
+            "--timeout",
+            "2",
+            "--json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let doc = json_of(&out);
+    let spin = host(&doc, "spin");
+    assert_eq!(spin["status"], "timeout", "{doc:#}");
+    assert!(
+        spin["error"]
+            .as_str()
+            .unwrap()
+            .contains("evaluation timed out")
+    );
+    assert!(spin["drv_path"].is_null());
+    assert_eq!(host(&doc, "alpha")["status"], "built", "{doc:#}");
+    assert!(start.elapsed() < Duration::from_secs(20));
+    assert!(
+        wait_until(10, || processes_with(&f.nix_marker).is_empty()),
+        "evaluator left running: {:?}",
+        processes_with(&f.nix_marker)
+    );
+}
+
+#[test]
 fn sigint_kills_every_child_and_leaves_a_partial_report() {
     let f = Fixture::new(&[
         ("alpha", Host::Ok),

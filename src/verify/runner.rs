@@ -1,8 +1,9 @@
-//! The parallel engine: evaluations on a rayon pool of `jobs` workers, one
-//! short-lived `nix eval` per host; each host's build starts on a separate
-//! set of `jobs` build workers as soon as its evaluation ends, while other
-//! hosts still evaluate. Every child runs in its own process group and is
-//! stopped on a timeout, on fail-fast, or on Ctrl-C.
+//! The parallel engine: evaluations on a rayon pool of `jobs` workers, each
+//! running short-lived evaluator processes over a chunk of hosts that report
+//! every drvPath as soon as it is known; each host's build starts at once on
+//! a separate set of `jobs` build workers, while other hosts still evaluate.
+//! Every child runs in its own process group and is stopped on a timeout, on
+//! fail-fast, or on Ctrl-C.
 use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};

@@ -44,6 +44,8 @@ let
   load = m: if builtins.isPath m || builtins.isString m then import m else m;
   walk = ms: builtins.concatMap (m: let v = load m; in [ v ] ++ walk (v.imports or [ ])) ms;
   burn = n: builtins.foldl' (acc: x: acc + x * x) 0 (builtins.genList (x: x) n);
+  # Minutes of CPU in little memory: the inner lists are garbage at once.
+  spin = n: builtins.foldl' (a: i: builtins.foldl' (b: j: b + 1) a (builtins.genList (x: x) 1000)) 0 (builtins.genList (x: x) n);
 in
 {
   nixosSystem = { modules }:
@@ -77,6 +79,7 @@ in
             config = builtins.toJSON (builtins.removeAttrs cfg [ "environment" ]);
             marker = sys.marker or "";
             cost = toString (burn (sys.evalCost or 0));
+            spun = toString (spin (sys.evalSpin or 0));
           };
         };
       };
@@ -96,6 +99,8 @@ pub enum Host {
     SlowBuild(u32),
     /// Evaluation burns about this many fold steps of CPU.
     EvalCost(u64),
+    /// Evaluation spins for minutes (in little memory).
+    EvalSpins,
 }
 
 pub struct Fixture {
@@ -168,6 +173,7 @@ impl Fixture {
                     "config.system.buildSeconds = {s}; config.system.marker = \"{marker}\";"
                 ),
                 Host::EvalCost(n) => format!("config.system.evalCost = {n};"),
+                Host::EvalSpins => "config.system.evalSpin = 1000000;".to_string(),
             };
             let imports = if i % 2 == 0 {
                 "../../modules/base.nix ../../modules/desktop.nix"
