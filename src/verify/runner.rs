@@ -41,15 +41,34 @@ pub struct RunOptions {
 }
 
 /// Several hosts share one evaluator (and its heap, and one copy of the
-/// flake), which saves about a third of the CPU of one process per host; the
-/// cap bounds an evaluator's memory on large configurations.
+/// flake), which saves about a third of the CPU of one process per host. An
+/// evaluator's memory grows with its hosts, so a chunk is capped at
+/// `MAX_CHUNK` and at what the available memory allows per worker.
 pub const MAX_CHUNK: usize = 8;
 
+/// What a NixOS host adds to an evaluator's memory, roughly (colmena
+/// assumes half of this; we stay on the safe side).
+const BYTES_PER_HOST: u64 = 1 << 30;
+
 pub fn chunk_size(hosts: usize, jobs: usize, asked: Option<usize>) -> usize {
-    match asked {
-        Some(n) => n.max(1),
-        None => hosts.div_ceil(jobs.max(1)).clamp(1, MAX_CHUNK),
+    if let Some(n) = asked {
+        return n.max(1);
     }
+    let by_memory = available_memory().map_or(MAX_CHUNK, |m| {
+        usize::try_from(m / BYTES_PER_HOST / jobs.max(1) as u64).unwrap_or(MAX_CHUNK)
+    });
+    hosts
+        .div_ceil(jobs.max(1))
+        .min(by_memory)
+        .clamp(1, MAX_CHUNK)
+}
+
+/// `MemAvailable` of /proc/meminfo in bytes (Linux), None elsewhere.
+fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 const ERROR_LINES: usize = 12;
