@@ -159,7 +159,14 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
 
     // Which hosts: --hosts, --all-hosts, else the change's affected hosts, else all.
     let explicit = !args.hosts.is_empty();
-    let mut selected: Option<Vec<String>> = explicit.then(|| args.hosts.clone());
+    let mut selected: Option<Vec<String>> = explicit.then(|| {
+        let mut seen = std::collections::HashSet::new();
+        args.hosts
+            .iter()
+            .filter(|h| !h.is_empty() && seen.insert(h.as_str()))
+            .cloned()
+            .collect()
+    });
     if selected.is_none() && !args.all_hosts {
         match crate::impact::affected_hosts(&flake_dir, args.base.as_deref()) {
             Ok(Some(hosts)) => selected = Some(hosts),

@@ -231,7 +231,7 @@ impl Engine<'_> {
     }
 
     fn log_path(&self, host: &str) -> PathBuf {
-        self.opts.log_dir.join(format!("{host}.log"))
+        self.opts.log_dir.join(format!("{}.log", file_name(host)))
     }
 
     fn shown(&self, p: &Path) -> String {
@@ -350,8 +350,12 @@ impl Engine<'_> {
         let (lines_tx, lines) = mpsc::channel::<String>();
         if let Some(stderr) = child.stderr.take() {
             std::thread::spawn(move || {
-                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                    if lines_tx.send(line).is_err() {
+                // Split on bytes: one line of invalid UTF-8 must not stop the reading.
+                for line in BufReader::new(stderr).split(b'\n').map_while(Result::ok) {
+                    if lines_tx
+                        .send(String::from_utf8_lossy(&line).into_owned())
+                        .is_err()
+                    {
                         return;
                     }
                 }
@@ -473,7 +477,11 @@ impl Engine<'_> {
             return;
         }
         let host = self.name(i);
-        let root = self.opts.gc_root_dir.as_ref().map(|d| d.join(&host));
+        let root = self
+            .opts
+            .gc_root_dir
+            .as_ref()
+            .map(|d| d.join(file_name(&host)));
         let args = self.nix.build_args(&job.drv, root.as_deref());
         self.sink.event(Event::Building { host: &host });
         let start = Instant::now();
@@ -523,6 +531,11 @@ impl Engine<'_> {
             }
         }
     }
+}
+
+/// A host name as a file name (attribute names may hold `/`).
+fn file_name(host: &str) -> String {
+    host.replace(['/', '\0'], "_")
 }
 
 fn read_back(f: &mut File) -> std::io::Result<String> {
