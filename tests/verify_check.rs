@@ -486,3 +486,62 @@ fn without_a_change_the_report_goes_where_asked() {
     assert_eq!(host(&doc, "alpha")["log"], "out/check.logs/alpha.log");
     assert!(!f.verification().exists());
 }
+
+#[test]
+fn remote_building_flags_reach_every_nix_call() {
+    let f = Fixture::new(&[("alpha", Host::Ok)]);
+    let out = run(
+        &f,
+        &[
+            "nixos-check",
+            "c1",
+            "--hosts",
+            "alpha",
+            "--builders",
+            "",
+            "--eval-store",
+            "auto",
+            "--option",
+            "max-jobs",
+            "1",
+            "--option",
+            "cores",
+            "1",
+            "--json",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(host(&json_of(&out), "alpha")["status"], "built");
+    let log = std::fs::read_to_string(f.verification().join("alpha.log")).unwrap();
+    let build = log.lines().find(|l| l.starts_with("$ nix build")).unwrap();
+    assert!(
+        build.contains("--builders ''")
+            && build.contains("--eval-store auto")
+            && build.contains("--option max-jobs 1 --option cores 1"),
+        "{build}"
+    );
+    // A store Nix cannot reach is an environment error with Nix's own words.
+    let out = run(
+        &f,
+        &[
+            "nixos-check",
+            "c1",
+            "--hosts",
+            "alpha",
+            "--store",
+            "unix:///tmp/openspec-test-no-such-daemon.sock",
+            "--json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let msg = json_of(&out)["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(msg.contains("cannot connect to socket"), "{msg}");
+}
