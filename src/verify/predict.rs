@@ -5,12 +5,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use rayon::prelude::*;
 use serde::Serialize;
 
 use super::VerifyError;
 use super::explain::{Explanation, explain};
+use super::monitor::Silent;
 use super::report::NixInfo;
+use super::runner::{RunOptions, run_hosts};
 use crate::git::{self, Worktree};
 use crate::nix::{Nix, NixError, NixSettings, StorePath, error_tail, mask_hashes};
 
@@ -123,39 +124,35 @@ pub fn verify_prediction(
     names.sort();
     names.dedup();
 
-    let evaluate = |flake: &str, listing: &Result<Vec<String>, NixError>, host: &str| match listing
-    {
-        Err(e) => Side::Error(e.to_string()),
-        Ok(list) if !list.iter().any(|h| h == host) => Side::Absent,
-        Ok(_) => match nix.eval_toplevel(flake, host) {
-            Ok(d) => Side::Drv(d),
-            Err(NixError::Failed { tail, .. }) => Side::Error(tail),
-            Err(e) => Side::Error(e.to_string()),
-        },
-    };
     let jobs = if opts.jobs == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     } else {
         opts.jobs
     };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .build()
-        .map_err(|e| VerifyError::Io {
-            path: flake_dir.to_path_buf(),
-            source: std::io::Error::other(e),
+    let logs = tempfile::Builder::new()
+        .prefix("openspec-impact-verify-")
+        .tempdir()
+        .map_err(|source| VerifyError::Io {
+            path: std::env::temp_dir(),
+            source,
         })?;
-    let sides: Vec<(Side, Side)> = pool.install(|| {
-        names
-            .par_iter()
-            .map(|h| {
-                (
-                    evaluate(&base_flake, &base_hosts, h),
-                    evaluate(&head_flake, &head_hosts, h),
-                )
-            })
-            .collect()
-    });
+    let base_sides = evaluate_side(
+        &nix,
+        &base_flake,
+        &base_hosts,
+        &names,
+        jobs,
+        &logs.path().join("base"),
+    )?;
+    let head_sides = evaluate_side(
+        &nix,
+        &head_flake,
+        &head_hosts,
+        &names,
+        jobs,
+        &logs.path().join("head"),
+    )?;
+    let sides: Vec<(Side, Side)> = base_sides.into_iter().zip(head_sides).collect();
     if nix
         .interrupt_flag()
         .load(std::sync::atomic::Ordering::SeqCst)
@@ -214,4 +211,55 @@ pub fn verify_prediction(
     drop(head_tree);
     drop(base_tree);
     Ok(report)
+}
+
+/// The toplevel drvPath of each of `names` in one revision's flake, with the
+/// parallel chunked evaluators of `nixos-check` (evaluation only).
+fn evaluate_side(
+    nix: &Nix,
+    flake: &str,
+    listing: &Result<Vec<String>, NixError>,
+    names: &[String],
+    jobs: usize,
+    log_dir: &Path,
+) -> Result<Vec<Side>, VerifyError> {
+    let list = match listing {
+        Ok(l) => l,
+        Err(e) => return Ok(names.iter().map(|_| Side::Error(e.to_string())).collect()),
+    };
+    let present: Vec<String> = names.iter().filter(|n| list.contains(n)).cloned().collect();
+    let run = RunOptions {
+        jobs,
+        eval_only: true,
+        keep_going: true,
+        timeout: None,
+        log_dir: log_dir.to_path_buf(),
+        gc_root_dir: None,
+        closure_sizes: false,
+        display_base: None,
+        chunk_size: None,
+    };
+    let results =
+        run_hosts(nix, flake, &present, &run, &Silent).map_err(|source| VerifyError::Io {
+            path: log_dir.to_path_buf(),
+            source,
+        })?;
+    Ok(names
+        .iter()
+        .map(|n| match results.iter().find(|r| &r.name == n) {
+            None => Side::Absent,
+            Some(r) => match r
+                .drv_path
+                .as_deref()
+                .map(|d| StorePath::parse(d, nix.store_dir()))
+            {
+                Some(Ok(d)) => Side::Drv(d),
+                _ => Side::Error(
+                    r.error
+                        .clone()
+                        .unwrap_or_else(|| format!("evaluation {}", r.status.as_str())),
+                ),
+            },
+        })
+        .collect())
 }
