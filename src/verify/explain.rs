@@ -216,3 +216,38 @@ pub fn explain(nix: &Nix, base: &StorePath, head: &StorePath) -> Result<Explanat
         truncated,
     })
 }
+
+/// One line per difference, e.g.
+/// `nixos-system-yoga > etc: attribute files: "{…noto…}" -> "{…hack…}"`.
+impl std::fmt::Display for Explanation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let opt = |v: &Option<String>| {
+            v.as_deref()
+                .map_or("(none)".to_string(), |s| format!("{s:?}"))
+        };
+        for d in &self.differences {
+            write!(f, "{}: ", d.via.join(" > "))?;
+            match &d.what {
+                What::Env { name, base, head } => {
+                    writeln!(f, "attribute {name}: {} -> {}", opt(base), opt(head))?
+                }
+                What::Source { name, base, head } => {
+                    writeln!(f, "source {name}: {} -> {}", opt(base), opt(head))?
+                }
+                What::Input { name, base, head } => {
+                    writeln!(f, "input {name}: {} -> {}", opt(base), opt(head))?
+                }
+                What::Builder { base, head } => writeln!(f, "builder: {base:?} -> {head:?}")?,
+                What::Args { base, head } => writeln!(f, "arguments: {base:?} -> {head:?}")?,
+                What::System { base, head } => writeln!(f, "system: {base:?} -> {head:?}")?,
+            }
+        }
+        if self.truncated {
+            writeln!(
+                f,
+                "(more differences below; stopped after {MAX_PAIRS} derivation pairs)"
+            )?;
+        }
+        Ok(())
+    }
+}
