@@ -132,8 +132,8 @@ fn destination(
     })
 }
 
-fn env_failure(ctx: &Ctx, message: String) -> Failure {
-    let _ = ctx;
+/// Exit 2 (no nix, unreadable flake), with an empty host list under `--json`.
+fn env_failure(message: String) -> Failure {
     Failure::usage(message.clone()).with_json(json!({
         "error": {"message": message, "exit_code": Exit::Usage as u8},
         "hosts": [],
@@ -151,7 +151,7 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
                 .map_err(|e| Failure::usage(format!("cannot install the Ctrl-C handler: {e}")))?,
         )
     };
-    let mut nix = Nix::find(settings(&args)).map_err(|e| env_failure(ctx, e.to_string()))?;
+    let mut nix = Nix::find(settings(&args)).map_err(|e| env_failure(e.to_string()))?;
     if let Some(flag) = &interrupt {
         nix = nix.with_interrupt(flag.clone());
     }
@@ -180,10 +180,9 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
         match nix.list_hosts(&flake) {
             Ok(k) => Some(k),
             Err(e) => {
-                return Err(env_failure(
-                    ctx,
-                    format!("cannot list the hosts of the flake {flake}:\n{e}"),
-                ));
+                return Err(env_failure(format!(
+                    "cannot list the hosts of the flake {flake}:\n{e}"
+                )));
             }
         }
     };
@@ -221,7 +220,7 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
     };
     let report = verify::check(&nix, &req, &monitor).map_err(|e| {
         if e.is_environment() {
-            env_failure(ctx, e.to_string())
+            env_failure(e.to_string())
         } else {
             Failure::refused(e.to_string())
         }
