@@ -218,7 +218,12 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
         report_path: dest.report.clone(),
         junit: args.junit.clone(),
     };
-    let report = verify::check(&nix, &req, &monitor).map_err(|e| {
+    // This process owns every child it starts: builders orphaned by a killed
+    // Nix come back to us and are stopped once the run is over.
+    crate::nix::process::adopt_orphans();
+    let report = verify::check(&nix, &req, &monitor);
+    crate::nix::process::sweep_orphans();
+    let report = report.map_err(|e| {
         if e.is_environment() {
             env_failure(e.to_string())
         } else {

@@ -78,3 +78,49 @@ pub fn terminate_group(child: &mut Child) {
     let _ = kill_process_group(pid, Signal::KILL);
     let _ = child.wait();
 }
+
+/// Adopt orphaned descendants (Linux): Nix starts each builder in its own
+/// session, so a builder whose Nix process died before killing it would be
+/// out of our reach; as a subreaper we become its parent instead of init.
+/// Process-wide: only a command that owns the whole process calls this.
+pub fn adopt_orphans() {
+    let _ = rustix::process::set_child_subreaper(Some(rustix::process::getpid()));
+}
+
+/// Our children according to /proc (`ppid` field of `stat`).
+fn children() -> Vec<Pid> {
+    let me = rustix::process::getpid().as_raw_nonzero().get();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| {
+            let pid: i32 = e.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+            // The command name may hold spaces; the fields after it do not.
+            let after = stat.rsplit_once(')')?.1;
+            let ppid: i32 = after.split_whitespace().nth(1)?.parse().ok()?;
+            (ppid == me).then(|| Pid::from_raw(pid)).flatten()
+        })
+        .collect()
+}
+
+/// Kill and reap every child still around once all our `Child` handles were
+/// waited for: orphans adopted through `adopt_orphans`, with their groups.
+/// Only call this when no other child of ours is meant to be running.
+pub fn sweep_orphans() {
+    for _ in 0..10 {
+        let left = children();
+        if left.is_empty() {
+            return;
+        }
+        for pid in &left {
+            let _ = kill_process_group(*pid, Signal::KILL);
+            let _ = rustix::process::kill_process(*pid, Signal::KILL);
+        }
+        for pid in left {
+            let _ = rustix::process::waitpid(Some(pid), rustix::process::WaitOptions::empty());
+        }
+    }
+}
