@@ -95,6 +95,7 @@ fn keep_going_reports_eval_error_and_failing_builder_and_builds_the_rest() {
         ("failing", Host::BuildFails),
         ("omega", Host::Ok),
     ]);
+    let junit = f.path().join("junit.xml");
     let out = run(
         &f,
         &[
@@ -105,11 +106,19 @@ fn keep_going_reports_eval_error_and_failing_builder_and_builds_the_rest() {
             "--jobs",
             "2",
             "--json",
+            "--junit",
+            junit.to_str().unwrap(),
         ],
     );
     assert_eq!(out.status.code(), Some(1));
     let doc = json_of(&out);
     assert_eq!(doc["summary"]["failed"], 2, "{doc:#}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert_eq!(xml.matches("<failure").count(), 2, "{xml}");
+    assert!(
+        xml.contains("eval-failed") && xml.contains("build-failed"),
+        "{xml}"
+    );
     assert_eq!(host(&doc, "alpha")["status"], "built");
     assert_eq!(host(&doc, "omega")["status"], "built");
     let bad = host(&doc, "bad");
