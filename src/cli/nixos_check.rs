@@ -1,9 +1,17 @@
-//! `openspec nixos-check`
-use super::{CmdResult, Ctx, Failure};
+//! `openspec nixos-check`: read flags, select hosts, run the verification, print.
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use console::style;
+use serde_json::json;
+
+use super::{CmdResult, Ctx, Exit, Failure};
+use crate::nix::{Nix, NixSettings};
+use crate::verify::{self, CheckReport, CheckRequest, Monitor, RunOptions};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Change id (its affected hosts are checked)
+    /// Change id (its affected hosts are checked; the report is saved in its folder)
     pub id: Option<String>,
     /// Comma-separated host names
     #[arg(long, value_delimiter = ',')]
@@ -15,8 +23,8 @@ pub struct Args {
     #[arg(long)]
     pub base: Option<String>,
     /// Parallel evaluations (default: number of cores)
-    #[arg(long)]
-    pub jobs: Option<usize>,
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
     /// Evaluate only, build nothing
     #[arg(long)]
     pub eval_only: bool,
@@ -26,14 +34,285 @@ pub struct Args {
     /// Continue with other hosts after a failure
     #[arg(long)]
     pub keep_going: bool,
-    /// Per-host timeout in seconds
-    #[arg(long)]
+    /// Hosts per evaluator process (default: hosts spread evenly over --jobs, at most 8)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub chunk_size: Option<u16>,
+    /// Per-host timeout in seconds (evaluation and build)
+    #[arg(long, value_name = "SECS")]
     pub timeout: Option<u64>,
     /// Write a JUnit XML report
-    #[arg(long)]
-    pub junit: Option<std::path::PathBuf>,
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Write the JSON report here, logs beside it in FILE.logs/ when there is no change id (default: the change's verification/report.json, else a temporary directory)
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Nix remote builders, passed to Nix as --builders
+    #[arg(long, value_name = "SPEC")]
+    pub builders: Option<String>,
+    /// Nix store to build in (e.g. ssh-ng://ci), passed to Nix as --store
+    #[arg(long, value_name = "URL")]
+    pub store: Option<String>,
+    /// Nix store that evaluation writes derivations to, passed as --eval-store
+    #[arg(long, value_name = "URL")]
+    pub eval_store: Option<String>,
+    /// A Nix setting, passed as --option NAME VALUE (repeatable)
+    #[arg(long = "option", num_args = 2, value_names = ["NAME", "VALUE"], action = clap::ArgAction::Append)]
+    pub option: Vec<String>,
 }
 
-pub fn run(_args: Args, _ctx: &Ctx) -> CmdResult {
-    Err(Failure::usage("`nixos-check` is not implemented yet"))
+fn settings(a: &Args) -> NixSettings {
+    NixSettings {
+        builders: a.builders.clone(),
+        store: a.store.clone(),
+        eval_store: a.eval_store.clone(),
+        options: a
+            .option
+            .chunks(2)
+            .filter_map(|c| match c {
+                [k, v] => Some((k.clone(), v.clone())),
+                _ => None,
+            })
+            .collect(),
+        config: Vec::new(),
+    }
+}
+
+/// Where logs, GC roots and the report go.
+struct Destination {
+    change: Option<String>,
+    dir: PathBuf,
+    gc_roots: Option<PathBuf>,
+    report: PathBuf,
+    /// Log paths in the report are shown relative to this.
+    display_base: PathBuf,
+}
+
+fn destination(
+    a: &Args,
+    ctx: &Ctx,
+    flake_dir: &Path,
+    dry_run: bool,
+) -> Result<Destination, Failure> {
+    if let Some(id) = &a.id {
+        let root = ctx.root()?;
+        let change = root.join("openspec").join("changes").join(id);
+        if id.contains('/') || !change.is_dir() {
+            return Err(Failure::refused(format!(
+                "no change {id:?}: {} is not a directory; see `openspec list`",
+                change.display()
+            )));
+        }
+        let dir = change.join("verification");
+        return Ok(Destination {
+            change: Some(id.clone()),
+            gc_roots: Some(dir.join("gcroots")),
+            report: a.report.clone().unwrap_or_else(|| dir.join("report.json")),
+            dir,
+            display_base: root,
+        });
+    }
+    let dir = if let Some(r) = &a.report {
+        // Logs beside the report: out/check.json -> out/check.logs/
+        r.with_extension("logs")
+    } else if dry_run {
+        std::env::temp_dir().join("openspec-nixos-check-XXXXXX")
+    } else {
+        tempfile::Builder::new()
+            .prefix("openspec-nixos-check-")
+            .tempdir()
+            .map_err(|e| Failure::usage(format!("cannot create a temporary directory: {e}")))?
+            .keep()
+    };
+    Ok(Destination {
+        change: None,
+        gc_roots: None,
+        report: a.report.clone().unwrap_or_else(|| dir.join("report.json")),
+        display_base: flake_dir.to_path_buf(),
+        dir,
+    })
+}
+
+/// Exit 2 (no nix, unreadable flake), with an empty host list under `--json`.
+fn env_failure(message: String) -> Failure {
+    Failure::usage(message.clone()).with_json(json!({
+        "error": {"message": message, "exit_code": Exit::Usage as u8},
+        "hosts": [],
+    }))
+}
+
+pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
+    let flake_dir = ctx.flake_dir()?;
+    let dest = destination(&args, ctx, &flake_dir, args.dry_run)?;
+    let interrupt = if args.dry_run {
+        None
+    } else {
+        Some(
+            verify::interrupt::install()
+                .map_err(|e| Failure::usage(format!("cannot install the Ctrl-C handler: {e}")))?,
+        )
+    };
+    let mut nix = Nix::find(settings(&args)).map_err(|e| env_failure(e.to_string()))?;
+    if let Some(flag) = &interrupt {
+        nix = nix.with_interrupt(flag.clone());
+    }
+    let flake = flake_dir.display().to_string();
+
+    // Which hosts: --hosts, --all-hosts, else the change's affected hosts, else all.
+    let explicit = !args.hosts.is_empty();
+    let mut selected: Option<Vec<String>> = explicit.then(|| {
+        let mut seen = std::collections::HashSet::new();
+        args.hosts
+            .iter()
+            .filter(|h| !h.is_empty() && seen.insert(h.as_str()))
+            .cloned()
+            .collect()
+    });
+    if selected.is_none() && !args.all_hosts {
+        match crate::impact::affected_hosts(&flake_dir, args.base.as_deref()) {
+            Ok(Some(hosts)) => selected = Some(hosts),
+            Ok(None) => {}
+            Err(e) => ctx.warn(&format!("impact unknown ({e}); checking every host")),
+        }
+    }
+    let known = if args.dry_run && selected.is_some() {
+        None
+    } else {
+        match nix.list_hosts(&flake) {
+            Ok(k) => Some(k),
+            Err(e) => {
+                return Err(env_failure(format!(
+                    "cannot list the hosts of the flake {flake}:\n{e}"
+                )));
+            }
+        }
+    };
+    let hosts = selected.or_else(|| known.clone()).unwrap_or_default();
+
+    let jobs = args.jobs.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        usize::from,
+    );
+    let run = RunOptions {
+        jobs,
+        eval_only: args.eval_only,
+        keep_going: args.keep_going,
+        timeout: args.timeout.map(Duration::from_secs),
+        log_dir: dest.dir.clone(),
+        gc_root_dir: dest.gc_roots.clone(),
+        closure_sizes: !args.eval_only,
+        display_base: Some(dest.display_base.clone()),
+        chunk_size: args.chunk_size.map(usize::from),
+    };
+
+    if args.dry_run {
+        return print_plan(ctx, &nix, &flake, &hosts, &run, &dest);
+    }
+
+    let monitor = Monitor::new(ctx.progress && !ctx.json, ctx.quiet);
+    let req = CheckRequest {
+        change: dest.change.clone(),
+        flake,
+        hosts,
+        known,
+        run,
+        report_path: dest.report.clone(),
+        junit: args.junit.clone(),
+    };
+    // This process owns every child it starts: builders orphaned by a killed
+    // Nix come back to us and are stopped once the run is over.
+    crate::nix::process::adopt_orphans();
+    let report = verify::check(&nix, &req, &monitor);
+    crate::nix::process::sweep_orphans();
+    let report = report.map_err(|e| {
+        if e.is_environment() {
+            env_failure(e.to_string())
+        } else {
+            Failure::refused(e.to_string())
+        }
+    })?;
+    if ctx.json {
+        ctx.print_json(&report);
+    } else {
+        print_summary(ctx, &report);
+    }
+    Ok(if report.ok() { Exit::Ok } else { Exit::Refused })
+}
+
+fn print_plan(
+    ctx: &Ctx,
+    nix: &Nix,
+    flake: &str,
+    hosts: &[String],
+    run: &RunOptions,
+    dest: &Destination,
+) -> CmdResult {
+    let planned = verify::plan(nix, flake, hosts, run);
+    let nix_config = nix.settings.nix_config(None);
+    if ctx.json {
+        ctx.print_json(&json!({
+            "dry_run": true,
+            "change": dest.change,
+            "flake": flake,
+            "nix": verify::report::NixInfo::from(&nix.version),
+            "jobs": run.jobs,
+            "env": {"NIX_CONFIG": nix_config},
+            "hosts": planned,
+            "report": dest.change.as_ref().map(|_| dest.report.display().to_string()),
+        }));
+        return Ok(Exit::Ok);
+    }
+    println!(
+        "plan: {} host(s), {} parallel evaluation(s), {}; nothing was run",
+        hosts.len(),
+        run.jobs,
+        nix.version
+    );
+    println!("each command runs with NIX_CONFIG += {nix_config:?}");
+    for p in &planned {
+        println!("{}", style(&p.name).bold());
+        for c in &p.commands {
+            println!("  {c}");
+        }
+    }
+    if dest.change.is_some() {
+        println!("report: {}", dest.report.display());
+    }
+    Ok(Exit::Ok)
+}
+
+fn print_summary(ctx: &Ctx, r: &CheckReport) {
+    let s = &r.summary;
+    let head = format!(
+        "{} host(s): {} succeeded, {} failed, {} skipped, {} cancelled in {:.1}s ({} jobs, Nix {})",
+        s.total,
+        s.succeeded,
+        s.failed,
+        s.skipped,
+        s.cancelled,
+        r.wall_seconds,
+        r.jobs,
+        r.nix.version
+    );
+    if r.ok() {
+        println!("{} {head}", style("ok").green().bold());
+    } else {
+        println!("{} {head}", style("FAILED").red().bold());
+    }
+    if r.interrupted {
+        println!("interrupted: the report is partial");
+    }
+    for h in r.hosts.iter().filter(|h| h.status.failed()) {
+        println!("{} {}", style(&h.name).bold(), h.status.as_str());
+        if let Some(e) = &h.error {
+            for line in e.lines() {
+                println!("    {line}");
+            }
+        }
+        if let Some(l) = &h.log {
+            println!("    log: {l}");
+        }
+    }
+    if let Some(p) = r.report.as_ref().filter(|_| !ctx.quiet) {
+        println!("report: {p}");
+    }
 }

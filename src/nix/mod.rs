@@ -1,1 +1,455 @@
-//! Evaluator bindings: the Nix CLI as typed calls, versions, derivations.
+//! Evaluator bindings: the Nix CLI as typed calls. `Nix::find` locates `nix`
+//! and parses its version once; argument lists are built per feature of that
+//! version; results are parsed into our own types. Every child gets its
+//! settings through its own environment and runs in its own process group.
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+mod derivation;
+mod path_info;
+pub mod process;
+mod settings;
+mod store_path;
+mod version;
+
+pub use derivation::{Derivation, parse_derivations};
+pub use path_info::{PathInfo, parse_path_info};
+pub use settings::NixSettings;
+pub use store_path::{StorePath, mask_hashes, store_dir};
+pub use version::{Features, Flavor, NixVersion};
+
+#[derive(Debug, thiserror::Error)]
+pub enum NixError {
+    #[error(
+        "nix is not installed or not on PATH; install Nix (Debian: `apt-get install nix-bin`) or add its bin directory to PATH"
+    )]
+    Missing,
+    #[error("cannot run {program}: {source}")]
+    Spawn {
+        program: String,
+        source: std::io::Error,
+    },
+    #[error("cannot understand the output of `nix --version`: {output:?}")]
+    Version { output: String },
+    #[error("`{command}` failed:\n{tail}")]
+    Failed { command: String, tail: String },
+    #[error("`{command}` ran out of time")]
+    TimedOut { command: String },
+    #[error("`{command}` was interrupted")]
+    Interrupted { command: String },
+    #[error("cannot parse the JSON of `{what}`: {detail}")]
+    Json { what: String, detail: String },
+    #[error("{0:?} is not a store path")]
+    StorePath(String),
+    #[error("host name {0:?} cannot be quoted as a Nix attribute name")]
+    HostName(String),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// One built derivation from `nix build --json`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BuildResult {
+    pub drv_path: StorePath,
+    pub outputs: std::collections::BTreeMap<String, StorePath>,
+}
+
+/// The installed Nix: where it is, what it can do, and the settings every
+/// child process gets.
+#[derive(Debug, Clone)]
+pub struct Nix {
+    program: PathBuf,
+    pub version: NixVersion,
+    pub features: Features,
+    pub settings: NixSettings,
+    store_dir: String,
+    /// Set to stop every running call (Ctrl-C).
+    interrupt: Arc<AtomicBool>,
+}
+
+/// `name` as found on PATH, like a shell would.
+fn find_on_path(name: &str) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| {
+            p.metadata()
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+}
+
+impl Nix {
+    /// Find `nix` on PATH and read its version.
+    pub fn find(settings: NixSettings) -> Result<Nix, NixError> {
+        let program = find_on_path("nix").ok_or(NixError::Missing)?;
+        let out = Command::new(&program)
+            .arg("--version")
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|source| NixError::Spawn {
+                program: program.display().to_string(),
+                source,
+            })?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let version = NixVersion::parse(&text).ok_or_else(|| NixError::Version {
+            output: format!("{}{}", text, String::from_utf8_lossy(&out.stderr)),
+        })?;
+        Ok(Nix::new(program, version, settings))
+    }
+
+    /// A binding for a known version without running anything (plans, tests).
+    pub fn new(program: PathBuf, version: NixVersion, settings: NixSettings) -> Nix {
+        Nix {
+            program,
+            features: version.features(),
+            version,
+            settings,
+            store_dir: store_dir(),
+            interrupt: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Stop every running call when `flag` is set.
+    pub fn with_interrupt(mut self, flag: Arc<AtomicBool>) -> Nix {
+        self.interrupt = flag;
+        self
+    }
+
+    pub fn interrupt_flag(&self) -> &Arc<AtomicBool> {
+        &self.interrupt
+    }
+
+    pub fn program(&self) -> &Path {
+        &self.program
+    }
+
+    pub fn store_dir(&self) -> &str {
+        &self.store_dir
+    }
+
+    /// A `nix` command with our settings in its environment (not yet spawned).
+    pub fn command(&self, args: &[String]) -> Command {
+        let mut cmd = Command::new(&self.program);
+        cmd.args(args);
+        let inherited = std::env::var("NIX_CONFIG").ok();
+        cmd.env("NIX_CONFIG", self.settings.nix_config(inherited.as_deref()));
+        cmd
+    }
+
+    /// How a command line reads in a shell (for plans and logs).
+    pub fn display(&self, args: &[String]) -> String {
+        let mut words = vec!["nix".to_string()];
+        words.extend(args.iter().cloned());
+        shlex::try_join(words.iter().map(String::as_str)).unwrap_or_else(|_| words.join(" "))
+    }
+
+    fn with_settings(&self, mut args: Vec<String>) -> Vec<String> {
+        args.extend(self.settings.args());
+        args
+    }
+
+    /// `nix eval --json <flake>#nixosConfigurations --apply builtins.attrNames`
+    pub fn list_hosts_args(&self, flake: &str) -> Vec<String> {
+        self.with_settings(vec![
+            "eval".into(),
+            "--json".into(),
+            "--no-write-lock-file".into(),
+            format!("{flake}#nixosConfigurations"),
+            "--apply".into(),
+            "builtins.attrNames".into(),
+        ])
+    }
+
+    /// `nix eval --raw <flake>#nixosConfigurations."<host>".config.system.build.toplevel.drvPath`
+    pub fn eval_toplevel_args(&self, flake: &str, host: &str) -> Result<Vec<String>, NixError> {
+        Ok(self.with_settings(vec![
+            "eval".into(),
+            "--raw".into(),
+            "--no-write-lock-file".into(),
+            format!(
+                "{flake}#nixosConfigurations.{}.config.system.build.toplevel.drvPath",
+                quote_attr(host)?
+            ),
+        ]))
+    }
+
+    /// One evaluator for several hosts that reports each toplevel drvPath as
+    /// soon as it is known, as a `trace: openspec-drv "<host>" <drv>` line on
+    /// stderr (hosts in order), so builds can start while it goes on:
+    /// `nix eval --json <flake>#nixosConfigurations --apply 'cs: foldl' … [hosts]'`.
+    pub fn eval_toplevels_traced_args(
+        &self,
+        flake: &str,
+        hosts: &[String],
+    ) -> Result<Vec<String>, NixError> {
+        let names: Vec<String> = hosts
+            .iter()
+            .map(|h| quote_attr(h))
+            .collect::<Result<_, _>>()?;
+        let apply = format!(
+            "cs: builtins.foldl' (acc: n: builtins.seq (builtins.trace \"{TRACE_TAG} \\\"${{n}}\\\" ${{cs.${{n}}.config.system.build.toplevel.drvPath}}\" null) (acc + 1)) 0 [ {} ]",
+            names.join(" ")
+        );
+        Ok(self.with_settings(vec![
+            "eval".into(),
+            "--json".into(),
+            "--no-write-lock-file".into(),
+            format!("{flake}#nixosConfigurations"),
+            "--apply".into(),
+            apply,
+        ]))
+    }
+
+    /// The installable that builds a derivation's outputs: a bare `.drv` up
+    /// to 2.14, `<drv>^*` from 2.15 (where a bare `.drv` means the file).
+    pub fn drv_installable(&self, drv: &StorePath) -> String {
+        if self.features.drv_needs_caret {
+            format!("{drv}^*")
+        } else {
+            drv.to_string()
+        }
+    }
+
+    /// `nix build --json -L (--no-link | --out-link ROOT) <drv installable>`;
+    /// the out-link is an indirect GC root.
+    pub fn build_args(&self, drv: &StorePath, out_link: Option<&Path>) -> Vec<String> {
+        self.build_installable_args(self.drv_installable(drv), out_link)
+    }
+
+    /// `build_args` for an installable given as text (plans show placeholders).
+    pub fn build_installable_args(
+        &self,
+        installable: String,
+        out_link: Option<&Path>,
+    ) -> Vec<String> {
+        let mut a: Vec<String> = vec!["build".into(), "--json".into(), "-L".into()];
+        match out_link {
+            Some(l) if self.settings.local_store() => {
+                a.push("--out-link".into());
+                a.push(l.display().to_string());
+            }
+            _ => a.push("--no-link".into()),
+        }
+        a.push(installable);
+        self.with_settings(a)
+    }
+
+    /// `nix show-derivation` (up to 2.14) or `nix derivation show` (2.15+).
+    pub fn show_derivation_args(&self, drvs: &[StorePath]) -> Vec<String> {
+        let mut a: Vec<String> = if self.features.derivation_show {
+            vec!["derivation".into(), "show".into()]
+        } else {
+            vec!["show-derivation".into()]
+        };
+        // From 2.15 a bare .drv is the file itself, which is what we want here.
+        a.extend(drvs.iter().map(StorePath::to_string));
+        self.with_settings(a)
+    }
+
+    /// `nix path-info --json [-S -r] PATHS`
+    pub fn path_info_args(&self, paths: &[StorePath], closure: bool) -> Vec<String> {
+        let mut a: Vec<String> = vec!["path-info".into(), "--json".into()];
+        if closure {
+            a.push("-S".into());
+        }
+        a.extend(paths.iter().map(StorePath::to_string));
+        self.with_settings(a)
+    }
+
+    /// Run to completion (stoppable by the interrupt flag); stdout on success,
+    /// the tail of Nix's error otherwise.
+    pub fn run(&self, args: &[String]) -> Result<String, NixError> {
+        let mut out = tempfile::tempfile()?;
+        let mut err = tempfile::tempfile()?;
+        let outcome = process::run_watched(
+            self.command(args),
+            Stdio::from(out.try_clone()?),
+            Stdio::from(err.try_clone()?),
+            None::<Instant>,
+            &[&self.interrupt],
+        )
+        .map_err(|source| NixError::Spawn {
+            program: self.program.display().to_string(),
+            source,
+        })?;
+        let command = self.display(args);
+        match outcome {
+            process::Outcome::Exited(s) if s.success() => Ok(read_all(&mut out)?),
+            process::Outcome::Exited(_) => Err(NixError::Failed {
+                command,
+                tail: error_tail(&read_all(&mut err)?, 12),
+            }),
+            process::Outcome::TimedOut => Err(NixError::TimedOut { command }),
+            process::Outcome::Stopped => Err(NixError::Interrupted { command }),
+        }
+    }
+
+    pub fn list_hosts(&self, flake: &str) -> Result<Vec<String>, NixError> {
+        let args = self.list_hosts_args(flake);
+        let out = self.run(&args)?;
+        parse_host_list(&out)
+    }
+
+    pub fn eval_toplevel(&self, flake: &str, host: &str) -> Result<StorePath, NixError> {
+        let out = self.run(&self.eval_toplevel_args(flake, host)?)?;
+        StorePath::parse(&out, &self.store_dir)
+    }
+
+    pub fn show_derivations(&self, drvs: &[StorePath]) -> Result<Vec<Derivation>, NixError> {
+        if drvs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let out = self.run(&self.show_derivation_args(drvs))?;
+        parse_derivations(&out, &self.store_dir)
+    }
+
+    /// Closure sizes in bytes of valid store paths, in one call.
+    pub fn closure_sizes(
+        &self,
+        paths: &[StorePath],
+    ) -> Result<std::collections::BTreeMap<StorePath, u64>, NixError> {
+        let out = self.run(&self.path_info_args(paths, true))?;
+        Ok(parse_path_info(&out, &self.store_dir)?
+            .into_iter()
+            .filter(|i| i.valid)
+            .filter_map(|i| Some((i.path, i.closure_size?)))
+            .collect())
+    }
+
+    pub fn parse_build_json(&self, json: &str) -> Result<Vec<BuildResult>, NixError> {
+        parse_build_results(json, &self.store_dir)
+    }
+}
+
+fn read_all(f: &mut std::fs::File) -> std::io::Result<String> {
+    use std::io::{Read, Seek};
+    f.rewind()?;
+    let mut s = String::new();
+    f.read_to_string(&mut s)?;
+    Ok(s)
+}
+
+const TRACE_TAG: &str = "openspec-drv";
+
+/// `(host, drvPath)` from a line of `eval_toplevels_traced_args`' stderr.
+pub fn parse_traced_drv(line: &str, store_dir: &str) -> Option<(String, StorePath)> {
+    let rest = line.strip_prefix("trace: ")?.strip_prefix(TRACE_TAG)?;
+    let rest = rest.strip_prefix(" \"")?;
+    let (host, drv) = rest.rsplit_once("\" ")?;
+    Some((host.to_string(), StorePath::parse(drv, store_dir).ok()?))
+}
+
+/// A host name as a quoted attribute (`"yoga"`), refusing what cannot be quoted plainly.
+pub fn quote_attr(name: &str) -> Result<String, NixError> {
+    if name.is_empty() || name.contains(['"', '\\', '$', '\n']) {
+        return Err(NixError::HostName(name.to_string()));
+    }
+    Ok(format!("\"{name}\""))
+}
+
+/// `["a","b"]` from `builtins.attrNames`.
+pub fn parse_host_list(json: &str) -> Result<Vec<String>, NixError> {
+    serde_json::from_str(json.trim()).map_err(|e| NixError::Json {
+        what: "nix eval --json …#nixosConfigurations".into(),
+        detail: e.to_string(),
+    })
+}
+
+/// `nix build --json`: `[{"drvPath": …, "outputs": {"out": …}}]`, extra fields ignored.
+pub fn parse_build_results(json: &str, store_dir: &str) -> Result<Vec<BuildResult>, NixError> {
+    #[derive(serde::Deserialize)]
+    struct Raw {
+        #[serde(rename = "drvPath")]
+        drv_path: String,
+        #[serde(default)]
+        outputs: std::collections::BTreeMap<String, String>,
+    }
+    let raw: Vec<Raw> = serde_json::from_str(json.trim()).map_err(|e| NixError::Json {
+        what: "nix build --json".into(),
+        detail: e.to_string(),
+    })?;
+    raw.into_iter()
+        .map(|r| {
+            Ok(BuildResult {
+                drv_path: StorePath::parse(&r.drv_path, store_dir)?,
+                outputs: r
+                    .outputs
+                    .iter()
+                    .map(|(k, v)| Ok((k.clone(), StorePath::parse(v, store_dir)?)))
+                    .collect::<Result<_, NixError>>()?,
+            })
+        })
+        .collect()
+}
+
+/// The first useful lines of Nix's stderr: from the first `error:` line on
+/// (at most `max` lines), else the last `max` lines; warnings are dropped.
+pub fn error_tail(stderr: &str, max: usize) -> String {
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| !l.starts_with("warning:"))
+        .collect();
+    let picked: Vec<&str> = match lines.iter().position(|l| l.starts_with("error:")) {
+        Some(i) => lines[i..].iter().take(max).copied().collect(),
+        None => {
+            let non_empty: Vec<&str> = lines.into_iter().filter(|l| !l.trim().is_empty()).collect();
+            let start = non_empty.len().saturating_sub(max);
+            non_empty[start..].to_vec()
+        }
+    };
+    picked.join("\n").trim_end().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_tail_starts_at_the_error_and_drops_warnings() {
+        let log = "$ nix eval …\nwarning: Git tree '/r' is dirty\nerror: boom\n\n       at /nix/store/x-source/flake.nix:3:5:\n(use '--show-trace' to show detailed location information)\n";
+        let t = error_tail(log, 3);
+        assert_eq!(
+            t,
+            "error: boom\n\n       at /nix/store/x-source/flake.nix:3:5:"
+        );
+        assert_eq!(error_tail("a\nb\nc\n", 2), "b\nc");
+    }
+
+    #[test]
+    fn host_names_are_quoted_or_refused() {
+        assert_eq!(quote_attr("yoga").unwrap(), "\"yoga\"");
+        assert!(quote_attr("a${b}").is_err());
+        assert!(quote_attr("").is_err());
+        assert_eq!(parse_host_list("[\"a\",\"b\"]\n").unwrap(), ["a", "b"]);
+        assert!(parse_host_list("{}").is_err());
+    }
+
+    #[test]
+    fn traced_lines_name_the_host_and_its_drv() {
+        let line = "trace: openspec-drv \"yoga\" /nix/store/5f5bx2xkvmwvndad53cg2kh5yjqly16i-nixos-system-yoga.drv";
+        let (h, d) = parse_traced_drv(line, "/nix/store").unwrap();
+        assert_eq!(h, "yoga");
+        assert_eq!(d.name(), "nixos-system-yoga.drv");
+        assert!(parse_traced_drv("trace: something else", "/nix/store").is_none());
+        assert!(parse_traced_drv("error: openspec-drv", "/nix/store").is_none());
+        let v = NixVersion::parse("nix (Nix) 2.8.0").unwrap();
+        let nix = Nix::new(PathBuf::from("nix"), v, NixSettings::default());
+        let args = nix
+            .eval_toplevels_traced_args("/f", &["a".into(), "b".into()])
+            .unwrap();
+        assert_eq!(
+            args[..4],
+            [
+                "eval",
+                "--json",
+                "--no-write-lock-file",
+                "/f#nixosConfigurations"
+            ]
+        );
+        assert!(args[5].ends_with("[ \"a\" \"b\" ]"), "{}", args[5]);
+    }
+}

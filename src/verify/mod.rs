@@ -1,1 +1,50 @@
-//! Parallel evaluation and builds of hosts, progress, reports.
+//! Parallel evaluation and builds of hosts, progress, reports; and the check
+//! of a static impact prediction against what Nix evaluates.
+use std::path::PathBuf;
+
+mod check;
+pub mod explain;
+pub mod interrupt;
+pub mod junit;
+pub mod monitor;
+mod predict;
+pub mod report;
+mod runner;
+
+pub use check::{CheckRequest, PlannedHost, check, plan, relative_to};
+pub use explain::{Difference, Explanation, explain};
+pub use monitor::{Event, Monitor, Silent, Sink};
+pub use predict::{HostComparison, PredictOptions, VerifyReport, verify_prediction};
+pub use report::{CheckReport, HostResult, HostStatus, Summary};
+pub use runner::{RunOptions, run_hosts};
+
+use crate::nix::NixError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error(transparent)]
+    Nix(#[from] NixError),
+    #[error(transparent)]
+    Git(#[from] crate::git::GitError),
+    #[error("cannot list the hosts of {flake}:\n{source}")]
+    HostList { flake: String, source: NixError },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("interrupted")]
+    Interrupted,
+}
+
+impl VerifyError {
+    /// Exit code 2 material: Nix or git missing, unreadable flake.
+    pub fn is_environment(&self) -> bool {
+        matches!(
+            self,
+            VerifyError::Nix(NixError::Missing | NixError::Version { .. } | NixError::Spawn { .. })
+                | VerifyError::Git(_)
+                | VerifyError::HostList { .. }
+        )
+    }
+}

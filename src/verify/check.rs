@@ -1,0 +1,151 @@
+//! `nixos-check` as a library call: the selected hosts, unknown ones reported
+//! per host, the run, and the saved report (JSON, optionally JUnit).
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::VerifyError;
+use super::monitor::Sink;
+use super::report::{CheckReport, HostResult, HostStatus, NixInfo, Summary};
+use super::runner::{RunOptions, chunk_size, run_hosts};
+use crate::nix::Nix;
+
+pub struct CheckRequest {
+    pub change: Option<String>,
+    /// The flake reference Nix evaluates (the flake directory).
+    pub flake: String,
+    pub hosts: Vec<String>,
+    /// Every host of the flake, when listed; hosts outside it are unknown.
+    pub known: Option<Vec<String>>,
+    pub run: RunOptions,
+    pub report_path: PathBuf,
+    pub junit: Option<PathBuf>,
+}
+
+pub fn check(nix: &Nix, req: &CheckRequest, sink: &dyn Sink) -> Result<CheckReport, VerifyError> {
+    let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let start = Instant::now();
+    let unknown: Vec<&String> = match &req.known {
+        Some(k) => req.hosts.iter().filter(|h| !k.contains(h)).collect(),
+        None => Vec::new(),
+    };
+    let runnable: Vec<String> = req
+        .hosts
+        .iter()
+        .filter(|h| !unknown.contains(h))
+        .cloned()
+        .collect();
+    let mut ran: Vec<HostResult> = if unknown.is_empty() || req.run.keep_going {
+        run_hosts(nix, &req.flake, &runnable, &req.run, sink).map_err(|source| VerifyError::Io {
+            path: req.run.log_dir.clone(),
+            source,
+        })?
+    } else {
+        runnable
+            .iter()
+            .map(|h| HostResult::new(h, HostStatus::Skipped))
+            .collect()
+    };
+    let known_list = req.known.as_deref().unwrap_or_default().join(", ");
+    let hosts: Vec<HostResult> = req
+        .hosts
+        .iter()
+        .map(|h| {
+            if unknown.contains(&h) {
+                let mut r = HostResult::new(h, HostStatus::EvalFailed);
+                r.error = Some(format!(
+                    "unknown host {h:?}: {} has no nixosConfigurations.{h:?}; known hosts: {known_list}; fix --hosts",
+                    req.flake
+                ));
+                r
+            } else {
+                let i = ran.iter().position(|r| &r.name == h).unwrap_or(0);
+                ran.remove(i)
+            }
+        })
+        .collect();
+    let mut report = CheckReport {
+        change: req.change.clone(),
+        flake: req.flake.clone(),
+        nix: NixInfo::from(&nix.version),
+        jobs: req.run.jobs,
+        eval_only: req.run.eval_only,
+        keep_going: req.run.keep_going,
+        started_at,
+        wall_seconds: start.elapsed().as_secs_f64(),
+        interrupted: nix
+            .interrupt_flag()
+            .load(std::sync::atomic::Ordering::SeqCst),
+        summary: Summary::of(&hosts),
+        hosts,
+        report: Some(req.report_path.display().to_string()),
+    };
+    for h in &mut report.hosts {
+        if h.status == HostStatus::Pending {
+            h.status = HostStatus::Cancelled;
+        }
+    }
+    report
+        .save(&req.report_path)
+        .map_err(|source| VerifyError::Io {
+            path: req.report_path.clone(),
+            source,
+        })?;
+    if let Some(j) = &req.junit {
+        super::junit::save(&report, j).map_err(|source| VerifyError::Io {
+            path: j.clone(),
+            source,
+        })?;
+    }
+    Ok(report)
+}
+
+/// One host of a dry run: its evaluator (shared by the hosts of a chunk) and
+/// the commands it would run.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlannedHost {
+    pub name: String,
+    pub evaluator: usize,
+    pub commands: Vec<String>,
+}
+
+/// The commands `check` would run per host, with the drvPath as a placeholder.
+pub fn plan(nix: &Nix, flake: &str, hosts: &[String], run: &RunOptions) -> Vec<PlannedHost> {
+    let size = chunk_size(hosts.len(), run.jobs, run.chunk_size);
+    let mut planned = Vec::new();
+    for (evaluator, chunk) in hosts.chunks(size).enumerate() {
+        let eval = match nix.eval_toplevels_traced_args(flake, chunk) {
+            Ok(a) => nix.display(&a),
+            Err(e) => format!("# {e}"),
+        };
+        for h in chunk {
+            let mut commands = vec![eval.clone()];
+            if !run.eval_only {
+                let placeholder = format!("<drvPath of {h}>");
+                let installable = if nix.features.drv_needs_caret {
+                    format!("{placeholder}^*")
+                } else {
+                    placeholder
+                };
+                let root = run.gc_root_dir.as_ref().map(|d| d.join(h));
+                commands
+                    .push(nix.display(&nix.build_installable_args(installable, root.as_deref())));
+            }
+            planned.push(PlannedHost {
+                name: h.clone(),
+                evaluator,
+                commands,
+            });
+        }
+    }
+    planned
+}
+
+/// `path` relative to `base` when below it.
+pub fn relative_to(path: &Path, base: &Path) -> String {
+    path.strip_prefix(base)
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}

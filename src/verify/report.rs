@@ -1,0 +1,159 @@
+//! The result of a verification run: per host status, paths, times, log and
+//! error tail; saved as JSON (ARCHITECTURE.md, `nixos-check --json`).
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::nix::NixVersion;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HostStatus {
+    /// Not finished yet (never in a saved report).
+    Pending,
+    Evaluated,
+    Built,
+    EvalFailed,
+    BuildFailed,
+    Timeout,
+    Skipped,
+    Cancelled,
+}
+
+impl HostStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HostStatus::Pending => "pending",
+            HostStatus::Evaluated => "evaluated",
+            HostStatus::Built => "built",
+            HostStatus::EvalFailed => "eval-failed",
+            HostStatus::BuildFailed => "build-failed",
+            HostStatus::Timeout => "timeout",
+            HostStatus::Skipped => "skipped",
+            HostStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn succeeded(self) -> bool {
+        matches!(self, HostStatus::Evaluated | HostStatus::Built)
+    }
+
+    pub fn failed(self) -> bool {
+        matches!(
+            self,
+            HostStatus::EvalFailed | HostStatus::BuildFailed | HostStatus::Timeout
+        )
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Closure {
+    /// Not measured by nixos-check (the base is not built).
+    pub base_bytes: Option<u64>,
+    pub head_bytes: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HostResult {
+    pub name: String,
+    pub status: HostStatus,
+    pub drv_path: Option<String>,
+    pub out_path: Option<String>,
+    pub eval_seconds: Option<f64>,
+    pub build_seconds: Option<f64>,
+    pub log: Option<String>,
+    /// The first useful lines of Nix's error.
+    pub error: Option<String>,
+    /// Security-relevant changes are not computed by nixos-check yet.
+    pub security: Option<serde_json::Value>,
+    pub closure: Option<Closure>,
+}
+
+impl HostResult {
+    pub fn new(name: &str, status: HostStatus) -> HostResult {
+        HostResult {
+            name: name.to_string(),
+            status,
+            drv_path: None,
+            out_path: None,
+            eval_seconds: None,
+            build_seconds: None,
+            log: None,
+            error: None,
+            security: None,
+            closure: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub total: usize,
+    pub succeeded: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    pub cancelled: usize,
+}
+
+impl Summary {
+    pub fn of(hosts: &[HostResult]) -> Summary {
+        let count = |f: &dyn Fn(HostStatus) -> bool| hosts.iter().filter(|h| f(h.status)).count();
+        Summary {
+            total: hosts.len(),
+            succeeded: count(&|s| s.succeeded()),
+            failed: count(&|s| s.failed()),
+            skipped: count(&|s| s == HostStatus::Skipped),
+            cancelled: count(&|s| s == HostStatus::Cancelled || s == HostStatus::Pending),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NixInfo {
+    pub version: String,
+    pub flavor: crate::nix::Flavor,
+}
+
+impl From<&NixVersion> for NixInfo {
+    fn from(v: &NixVersion) -> Self {
+        NixInfo {
+            version: v.raw.clone(),
+            flavor: v.flavor,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    pub change: Option<String>,
+    pub flake: String,
+    pub nix: NixInfo,
+    pub jobs: usize,
+    pub eval_only: bool,
+    pub keep_going: bool,
+    pub started_at: String,
+    pub wall_seconds: f64,
+    /// Ctrl-C stopped the run; the report is partial.
+    pub interrupted: bool,
+    pub hosts: Vec<HostResult>,
+    pub summary: Summary,
+    /// Where this report is saved.
+    pub report: Option<String>,
+}
+
+impl CheckReport {
+    /// True only when every selected host succeeded and nothing was interrupted.
+    pub fn ok(&self) -> bool {
+        !self.interrupted && self.hosts.iter().all(|h| h.status.succeeded())
+    }
+
+    /// Save as pretty JSON, atomically.
+    pub fn save(&self, path: &Path) -> std::io::Result<()> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
+        text.push('\n');
+        crate::fsutil::write_atomic(path, text.as_bytes())
+    }
+}
