@@ -86,18 +86,78 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
     let mut rep: ImpactReport = impact::analyze(&model, &changed, &opts);
     rep.base = base;
     rep.head = head;
+    let mut exit = Exit::Ok;
+    let mut verified = None;
     if args.verify {
-        return Err(fail(Failure::usage(
-            "`impact --verify` needs the evaluator bindings, which are not built yet",
-        )));
+        let Some(base) = rep.base.clone() else {
+            return Err(fail(Failure::usage(
+                "--verify compares two revisions: pass --base (and optionally --head) instead of --files",
+            )));
+        };
+        let head = args.head.as_ref().map(|_| rep.head.clone());
+        let opts = crate::verify::PredictOptions {
+            why: args.why,
+            interrupt: crate::verify::interrupt::install().ok(),
+            ..Default::default()
+        };
+        let v = crate::verify::verify_prediction(
+            &flake_dir,
+            &base,
+            head.as_deref(),
+            &[],
+            &rep.affected_hosts,
+            &opts,
+        )
+        .map_err(|e| {
+            let f = if e.is_environment() {
+                Failure::usage(e.to_string())
+            } else {
+                Failure::refused(e.to_string())
+            };
+            fail(f)
+        })?;
+        if !v.missed.is_empty() {
+            // A host Nix says changed that the static analysis did not predict: a bug.
+            exit = Exit::Refused;
+        }
+        rep.verify = serde_json::to_value(&v).ok();
+        verified = Some(v);
     }
     match format.as_str() {
         "json" => ctx.print_json(&rep),
         "github-matrix" => println!("{}", report::impact::github_matrix(&rep)),
         "markdown" => print!("{}", report::impact::markdown(&rep)),
-        _ => print!("{}", report::impact::text(&rep, ctx.verbose > 0)),
+        _ => {
+            print!("{}", report::impact::text(&rep, ctx.verbose > 0));
+            if let Some(v) = &verified {
+                print!("{}", verify_text(v));
+            }
+        }
     }
-    Ok(Exit::Ok)
+    Ok(exit)
+}
+
+fn verify_text(v: &crate::verify::VerifyReport) -> String {
+    let list = |l: &[String]| {
+        if l.is_empty() {
+            "none".to_string()
+        } else {
+            l.join(", ")
+        }
+    };
+    let mut out = format!(
+        "verified with Nix {}: confirmed {}; false positives {}; missed {}\n",
+        v.nix.version,
+        list(&v.confirmed),
+        list(&v.false_positives),
+        list(&v.missed)
+    );
+    for h in &v.hosts {
+        if let Some(why) = &h.why {
+            out.push_str(&format!("why {} changed:\n{why}\n", h.name));
+        }
+    }
+    out
 }
 
 fn print_failure(f: &Failure) {
