@@ -436,3 +436,65 @@ impl HostDeps {
             })
     }
 }
+
+/// `impact --verify` on the example: the CLI evaluates base and head with real
+/// Nix, confirms the predicted hosts, reports the false positive (a gated module
+/// nobody enables) and misses nothing; `--precise` then has no false positive.
+#[test]
+fn impact_verify_confirms_the_prediction_on_the_example() {
+    let repo = Repo::copy_of(&fixture_dir());
+    let edit = |rel: &str, from: &str, to: &str| {
+        let p = repo.root.join(rel);
+        let text = std::fs::read_to_string(&p).expect("read module");
+        assert!(text.contains(from), "{rel} holds {from:?}");
+        std::fs::write(&p, text.replace(from, to)).expect("edit module");
+    };
+    // Both edits sit inside the `mkIf cfg.enable` bodies.
+    edit(
+        "modules/development/zed.nix",
+        "[ pkgs.zed-editor ]",
+        "[ pkgs.zed-editor pkgs.hello ]",
+    );
+    edit(
+        "modules/security/ssh.nix",
+        "PasswordAuthentication = false",
+        "PasswordAuthentication = true",
+    );
+    let verify = |precise: bool| {
+        let mut args: Vec<OsString> = vec!["--root".into(), repo.root.clone().into_os_string()];
+        args.extend(["impact", "--base", "HEAD", "--verify", "--json"].map(OsString::from));
+        if precise {
+            args.push("--precise".into());
+        }
+        let ran = run::openspec(&args).unwrap_or_else(|e| panic!("{e}"));
+        let doc: serde_json::Value = serde_json::from_slice(&ran.stdout).unwrap_or_else(|e| {
+            panic!(
+                "one JSON document: {e}\n{}",
+                String::from_utf8_lossy(&ran.stderr)
+            )
+        });
+        assert_eq!(
+            ran.code,
+            Some(0),
+            "exit code; stderr:\n{}",
+            String::from_utf8_lossy(&ran.stderr)
+        );
+        let list = |k: &str| -> Vec<String> {
+            doc["verify"][k]
+                .as_array()
+                .unwrap_or_else(|| panic!("verify.{k} in {doc:#}"))
+                .iter()
+                .map(|v| v.as_str().unwrap_or("").to_string())
+                .collect()
+        };
+        (list("confirmed"), list("false_positives"), list("missed"))
+    };
+    let (confirmed, false_positives, missed) = verify(false);
+    assert_eq!(confirmed, ["hetzner-vps", "ovh-vps", "yoga"]);
+    assert_eq!(false_positives, ["zephyrus"]);
+    assert!(missed.is_empty());
+    let (confirmed, false_positives, missed) = verify(true);
+    assert_eq!(confirmed, ["hetzner-vps", "ovh-vps", "yoga"]);
+    assert!(false_positives.is_empty(), "{false_positives:?}");
+    assert!(missed.is_empty());
+}
