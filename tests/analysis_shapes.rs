@@ -441,7 +441,10 @@ fn s16_parse_errors_reachable_and_not() {
     assert_eq!(unreachable["level"], "warning");
     assert_eq!(host(&doc, "b")["whole_source"], true);
     assert_eq!(host(&doc, "a")["whole_source"], false);
-    assert_eq!(affected(&t, &["anything.txt"]), ["b"]);
+    // impact still answers (b is affected by anything) and exits 1: fix the file.
+    let (run, imp) = t.impact(&["anything.txt"]);
+    run.assert_code(1);
+    assert_eq!(strings(&imp["affected_hosts"]), ["b"]);
 }
 
 /// 17. `modulesPath`, `inputs.nixpkgs` and `disabledModules` references are external only.

@@ -141,10 +141,10 @@ fn shell_recipe_hosts_agree_with_openspec_impact() {
         .args(["-c", "command -v jq"])
         .output()
         .is_ok_and(|o| o.status.success());
-    if !jq_found {
-        eprintln!("jq is not installed: the shell recipe's host list is unchecked here");
-        return;
-    }
+    assert!(
+        jq_found,
+        "jq is not installed: run the suite with tests/run.sh, which installs it"
+    );
     let dir = checkout_with_a_change();
     let direct = Command::new(openspec_bin())
         .args(["impact", "--base", "HEAD~1", "--json"])
@@ -153,28 +153,21 @@ fn shell_recipe_hosts_agree_with_openspec_impact() {
         .output()
         .unwrap();
     let recipe = run_recipe(dir.path(), &["hosts"]);
-    if direct.status.success() {
-        let doc: serde_json::Value = serde_json::from_slice(&direct.stdout).unwrap();
-        let expected: Vec<&str> = doc["affected_hosts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(|h| h.as_str())
-            .collect();
-        assert!(recipe.status.success(), "{}", stderr(&recipe));
-        assert_eq!(stdout(&recipe).lines().collect::<Vec<_>>(), expected);
-    } else {
-        // The recipe must stop, say which step failed, and keep openspec's message.
-        assert_eq!(recipe.status.code(), Some(2), "{}", stderr(&recipe));
-        let err = stderr(&recipe);
-        assert!(
-            err.contains("openspec impact --base HEAD~1 failed"),
-            "{err}"
-        );
-        let direct_err = stderr(&direct);
-        let last = direct_err.lines().last().unwrap_or_default();
-        assert!(err.contains(last), "{err}");
-    }
+    assert!(
+        direct.status.success(),
+        "impact on the fixture: {}",
+        stderr(&direct)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&direct.stdout).unwrap();
+    let expected: Vec<&str> = doc["affected_hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|h| h.as_str())
+        .collect();
+    assert!(!expected.is_empty(), "the fixture change affects a host");
+    assert!(recipe.status.success(), "{}", stderr(&recipe));
+    assert_eq!(stdout(&recipe).lines().collect::<Vec<_>>(), expected);
 }
 
 #[test]
@@ -191,12 +184,6 @@ fn github_matrix_has_one_include_entry_per_affected_host() {
             .unwrap()
     };
     let matrix = run("github-matrix");
-    if stderr(&matrix).contains("is not implemented yet") {
-        eprintln!(
-            "impact is not implemented on this branch: the github-matrix contract is unchecked"
-        );
-        return;
-    }
     assert!(matrix.status.success(), "{}", stderr(&matrix));
     let matrix: serde_json::Value = serde_json::from_slice(&matrix.stdout).unwrap();
     let json = run("json");

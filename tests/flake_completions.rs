@@ -73,9 +73,10 @@ fn bash_completes_commands_flags_and_values() {
 
 #[test]
 fn zsh_loads_the_completion() {
-    if !installed("zsh") {
-        return;
-    }
+    assert!(
+        installed("zsh"),
+        "zsh is not installed: run the suite with tests/run.sh, which installs it"
+    );
     let out = run_ok(Command::new("zsh").args([
         "-fc",
         &format!(
@@ -90,9 +91,10 @@ fn zsh_loads_the_completion() {
 
 #[test]
 fn fish_loads_the_completion_and_completes() {
-    if !installed("fish") {
-        return;
-    }
+    assert!(
+        installed("fish"),
+        "fish is not installed: run the suite with tests/run.sh, which installs it"
+    );
     let out = run_ok(Command::new("fish").args([
         "-c",
         &format!(

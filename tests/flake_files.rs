@@ -65,16 +65,25 @@ fn nix_instantiate_rejects_a_broken_file() {
     assert!(!out.status.success());
 }
 
+/// The published nixpkgs lock entry the flake pins (a copy of the project's
+/// shared docs entry, kept in the repository so a clean clone can check it;
+/// where the shared docs sit beside the checkout, the copy must equal them).
 fn shared_lock_entry() -> serde_json::Value {
-    let path = repo_root().join("../shared/docs/nixpkgs-lock.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e}; the shared docs sit beside the repository",
-            path.display()
-        )
-    });
-    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
-    doc["nixpkgs"].clone()
+    let read = |path: std::path::PathBuf| -> Option<serde_json::Value> {
+        let text = std::fs::read_to_string(&path).ok()?;
+        let doc: serde_json::Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        Some(doc["nixpkgs"].clone())
+    };
+    let copy = read(repo_root().join("tests/fixtures/nixpkgs-lock.json"))
+        .expect("tests/fixtures/nixpkgs-lock.json is in the repository");
+    if let Some(shared) = read(repo_root().join("../shared/docs/nixpkgs-lock.json")) {
+        assert_eq!(
+            copy, shared,
+            "tests/fixtures/nixpkgs-lock.json differs from ../shared/docs/nixpkgs-lock.json"
+        );
+    }
+    copy
 }
 
 #[test]

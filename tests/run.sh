@@ -22,4 +22,4 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 nix --version
-exec cargo test --locked "$@"
+exec cargo test --locked --no-fail-fast "$@"

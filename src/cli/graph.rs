@@ -24,17 +24,20 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
         )));
     }
     let g = graph::build(&model, args.host.as_deref());
-    let format = args.format.unwrap_or_else(|| {
-        if ctx.json {
-            "json".into()
-        } else {
-            "dot".into()
-        }
-    });
+    // `--json` wins over `--format`: one JSON document, as promised.
+    let format = if ctx.json {
+        "json".into()
+    } else {
+        args.format.unwrap_or_else(|| "dot".into())
+    };
     match format.as_str() {
         "json" => ctx.print_json(&graph::json(&g)),
         "mermaid" => print!("{}", graph::mermaid(&g)),
         _ => print!("{}", graph::dot(&g)),
     }
-    Ok(Exit::Ok)
+    Ok(if model.has_errors() {
+        Exit::Refused
+    } else {
+        Exit::Ok
+    })
 }

@@ -31,7 +31,9 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
+    // `--json` wins over a non-JSON `--format`: one JSON document, as promised.
     let format = match (&args.format, ctx.json) {
+        (Some(f), true) if f != "github-matrix" => "json".into(),
         (Some(f), _) => f.clone(),
         (None, true) => "json".into(),
         (None, false) => "text".into(),
@@ -46,6 +48,17 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
         }
     };
     let flake_dir = ctx.flake_dir().map_err(fail)?;
+    if let Some(id) = &args.id {
+        let known = ctx
+            .root()
+            .ok()
+            .is_some_and(|r| r.join("openspec/changes").join(id).is_dir());
+        if id.is_empty() || id.contains('/') || id.contains("..") || !known {
+            return Err(fail(Failure::refused(format!(
+                "no change named {id:?} under openspec/changes/; run `openspec list` for the ids"
+            ))));
+        }
+    }
     let model = super::hosts::load_model(ctx).map_err(fail)?;
 
     let (changed, base, head, opts) = if !args.files.is_empty() {
@@ -133,6 +146,11 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
                 print!("{}", verify_text(v));
             }
         }
+    }
+    if model.has_errors() && exit == Exit::Ok {
+        // A reached file is not Nix: the answer stands (those hosts count as
+        // affected), but the repository needs fixing.
+        exit = Exit::Refused;
     }
     Ok(exit)
 }

@@ -96,7 +96,7 @@ fn destination(
     if let Some(id) = &a.id {
         let root = ctx.root()?;
         let change = root.join("openspec").join("changes").join(id);
-        if id.contains('/') || !change.is_dir() {
+        if crate::spec::check_item_name(id).is_err() || !change.is_dir() {
             return Err(Failure::refused(format!(
                 "no change {id:?}: {} is not a directory; see `openspec list`",
                 change.display()

@@ -1,19 +1,127 @@
-//! From references to dependency sets: walk every file once (in parallel),
-//! walk each host's entry, then follow references per host.
+//! From references to dependency sets. Every file is walked once (in
+//! parallel) into a graph shared by all hosts; each host's entry is walked on
+//! its own, then the host's reach is a walk over that graph with bitsets, so
+//! 200 hosts over 10,000 modules cost little more than one.
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
+use serde::Serialize;
 
 use super::eval::Eval;
 use super::source::SourceTree;
 use super::walk::{Ref, RefKind, Walker};
 use super::{Diagnostic, FlakeModel, Host, Level, Location, hosts};
 
+/// Every path a dependency can name, sorted, with dense ids (bitset positions).
+#[derive(Debug, Default)]
+pub struct Names {
+    list: Vec<String>,
+    index: HashMap<String, u32>,
+}
+
+impl Names {
+    fn new(all: BTreeSet<String>) -> Names {
+        let list: Vec<String> = all.into_iter().collect();
+        let index = list
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i as u32))
+            .collect();
+        Names { list, index }
+    }
+    pub fn id(&self, name: &str) -> Option<u32> {
+        self.index.get(name).copied()
+    }
+    pub fn name(&self, id: u32) -> &str {
+        &self.list[id as usize]
+    }
+    fn len(&self) -> usize {
+        self.list.len()
+    }
+}
+
+/// A set of names: a bitset over `Names`, iterated in sorted order.
+#[derive(Debug, Clone, Default)]
+pub struct NameSet {
+    names: Arc<Names>,
+    bits: Vec<u64>,
+    count: usize,
+}
+
+impl NameSet {
+    fn new(names: &Arc<Names>) -> NameSet {
+        NameSet {
+            names: names.clone(),
+            bits: vec![0; names.len().div_ceil(64)],
+            count: 0,
+        }
+    }
+    fn insert(&mut self, id: u32) -> bool {
+        let (w, b) = ((id / 64) as usize, id % 64);
+        let fresh = self.bits[w] & (1 << b) == 0;
+        if fresh {
+            self.bits[w] |= 1 << b;
+            self.count += 1;
+        }
+        fresh
+    }
+    fn has(&self, id: u32) -> bool {
+        self.bits
+            .get((id / 64) as usize)
+            .is_some_and(|w| w & (1 << (id % 64)) != 0)
+    }
+    pub fn contains(&self, name: &str) -> bool {
+        self.names.id(name).is_some_and(|id| self.has(id))
+    }
+    pub fn len(&self) -> usize {
+        self.count
+    }
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+    fn ids(&self) -> impl Iterator<Item = u32> + '_ {
+        self.bits.iter().enumerate().flat_map(|(w, &word)| {
+            let mut word = word;
+            std::iter::from_fn(move || {
+                if word == 0 {
+                    return None;
+                }
+                let b = word.trailing_zeros();
+                word &= word - 1;
+                Some(w as u32 * 64 + b)
+            })
+        })
+    }
+    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        self.ids().map(|id| self.names.name(id))
+    }
+}
+
+impl Serialize for NameSet {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+/// The files every host shares: per .nix file, the files it names and its
+/// other references.
+#[derive(Debug, Default)]
+pub struct Graph {
+    pub names: Arc<Names>,
+    /// Per name: (target, followed) for each file it names (imports, reads, …).
+    out: Vec<Vec<(u32, bool)>>,
+    /// Per name: references that are not files (directories, globs, inputs, …).
+    other: Vec<Vec<Ref>>,
+    /// Per name: a parsed .nix file (followed when named) / one that does not parse.
+    nix: Vec<bool>,
+    broken: Vec<bool>,
+}
+
 /// Everything one host depends on. Serialised in the `hosts --json` shape.
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Deps {
-    pub files: BTreeSet<String>,
+    pub files: NameSet,
     /// Directories whose every file is a dependency (stored without, printed with a trailing `/`).
     #[serde(serialize_with = "with_slash")]
     pub directories: BTreeSet<String>,
@@ -29,15 +137,15 @@ pub struct Deps {
     pub inputs: BTreeSet<String>,
     /// The .nix files the host reaches.
     #[serde(skip)]
-    pub reached: BTreeSet<String>,
+    pub reached: NameSet,
     /// Reached files that implement a `nixosSystem` rather than configure the host.
     #[serde(skip)]
     pub machinery: BTreeSet<String>,
-    /// How each dependency was reached: target -> (referencing file, line).
+    /// The host's own references (from its entry in flake.nix and helpers walked for it).
     #[serde(skip)]
-    pub parent: BTreeMap<String, (String, u32)>,
+    entry: Vec<Ref>,
     #[serde(skip)]
-    pub edges: BTreeSet<(String, String)>,
+    graph: Arc<Graph>,
 }
 
 fn with_slash<S: serde::Serializer>(dirs: &BTreeSet<String>, s: S) -> Result<S::Ok, S::Error> {
@@ -45,32 +153,126 @@ fn with_slash<S: serde::Serializer>(dirs: &BTreeSet<String>, s: S) -> Result<S::
 }
 
 impl Deps {
-    /// The chain of files from flake.nix to `target`.
+    /// The chain of files from flake.nix to `target` (a file, `dir/` for a
+    /// directory or listing, or a glob pattern).
     pub fn via(&self, target: &str) -> Vec<String> {
-        let mut chain = vec![target.to_string()];
-        let mut seen = BTreeSet::new();
-        let mut cur = target.to_string();
-        while let Some((p, _)) = self.parent.get(&cur) {
-            if !seen.insert(p.clone()) || p == &cur {
-                break;
+        let g = &self.graph;
+        let key = target.strip_suffix('/');
+        let names_it = |r: &Ref| match key {
+            Some(dir) => {
+                matches!(r.kind, RefKind::Dir | RefKind::Tree | RefKind::Listing) && r.target == dir
             }
-            chain.push(p.clone());
-            cur = p.clone();
+            None => r.target == target,
+        };
+        // The host's own references first: flake.nix (-> helper) -> target.
+        let mut parent: HashMap<u32, u32> = HashMap::new();
+        let mut queue: VecDeque<u32> = VecDeque::new();
+        let mut first_hop: HashMap<u32, &Ref> = HashMap::new();
+        for r in &self.entry {
+            if names_it(r) {
+                return entry_chain(r, target);
+            }
+            if let Some(id) = g.names.id(&r.target)
+                && is_file_ref(r.kind)
+                && self.reached.has(id)
+                && !first_hop.contains_key(&id)
+            {
+                first_hop.insert(id, r);
+                queue.push_back(id);
+            }
         }
-        if chain.last().map(String::as_str) != Some("flake.nix") {
-            chain.push("flake.nix".into());
+        let target_id = g.names.id(target);
+        while let Some(id) = queue.pop_front() {
+            let hit = Some(id) == target_id || g.other[id as usize].iter().any(names_it);
+            let hit_child = g.out[id as usize]
+                .iter()
+                .find(|(t, _)| Some(*t) == target_id && !self.reached.has(*t));
+            if hit || hit_child.is_some() {
+                // Nodes back to the first hop, then the entry's own prefix.
+                let mut nodes = vec![];
+                let mut cur = id;
+                loop {
+                    nodes.push(g.names.name(cur).to_string());
+                    match parent.get(&cur) {
+                        Some(p) => cur = *p,
+                        None => break,
+                    }
+                }
+                let prefix = entry_chain(first_hop[&cur], "");
+                let mut chain: Vec<String> = prefix[..prefix.len() - 1].to_vec();
+                chain.extend(nodes.into_iter().rev());
+                if let Some((t, _)) = hit_child {
+                    chain.push(g.names.name(*t).to_string());
+                } else if chain.last().map(String::as_str) != Some(target) {
+                    chain.push(target.to_string());
+                }
+                return chain;
+            }
+            for &(t, follow) in &g.out[id as usize] {
+                if follow
+                    && self.reached.has(t)
+                    && !parent.contains_key(&t)
+                    && !first_hop.contains_key(&t)
+                {
+                    parent.insert(t, id);
+                    queue.push_back(t);
+                }
+            }
         }
-        chain.reverse();
-        chain.dedup();
-        chain
+        vec!["flake.nix".into(), target.to_string()]
+    }
+
+    /// Edges between the .nix files this host reaches (flake.nix for its entry).
+    pub fn edges(&self) -> BTreeSet<(String, String)> {
+        let g = &self.graph;
+        let mut out = BTreeSet::new();
+        for r in self.entry.iter().filter(|r| is_file_ref(r.kind)) {
+            if g.names.id(&r.target).is_some_and(|id| self.reached.has(id)) && r.from != r.target {
+                out.insert((r.from.clone(), r.target.clone()));
+            }
+        }
+        for id in self.reached.ids() {
+            for &(t, _) in &g.out[id as usize] {
+                if t != id && self.reached.has(t) {
+                    out.insert((g.names.name(id).to_string(), g.names.name(t).to_string()));
+                }
+            }
+        }
+        out
+    }
+
+    /// The files the host's entry in flake.nix names itself.
+    pub fn entry_files(&self) -> BTreeSet<String> {
+        self.entry
+            .iter()
+            .filter(|r| r.from == "flake.nix" && is_file_ref(r.kind))
+            .map(|r| r.target.clone())
+            .collect()
     }
 }
 
+fn is_file_ref(k: RefKind) -> bool {
+    matches!(k, RefKind::File | RefKind::FileWalked | RefKind::Machinery)
+}
+
+/// flake.nix -> (the helper that named it) -> target
+fn entry_chain(r: &Ref, target: &str) -> Vec<String> {
+    let mut chain = vec!["flake.nix".to_string()];
+    if r.from != "flake.nix" {
+        chain.push(r.from.clone());
+    }
+    chain.push(r.target.clone());
+    if !target.is_empty() && r.target != target {
+        chain.push(target.to_string());
+    }
+    chain
+}
+
 pub fn build(tree: SourceTree) -> FlakeModel {
-    let shared = std::sync::Arc::new(tree);
+    let shared = Arc::new(tree);
     let tree = &*shared;
     // 1. Every parsable .nix file, walked once as a module (arguments unknown).
-    let file_refs: HashMap<String, Vec<Ref>> = tree
+    let file_refs: Vec<(String, Vec<Ref>)> = tree
         .nix
         .par_iter()
         .filter(|(_, f)| f.error.is_none())
@@ -87,7 +289,7 @@ pub fn build(tree: SourceTree) -> FlakeModel {
 
     // 2. Hosts: discovered on each worker (their values are not Send), walked from their entries.
     let mut diagnostics = vec![];
-    let (names, inputs) = {
+    let (host_names, inputs) = {
         let ev = new_eval(tree);
         let found = hosts::discover(&ev, &mut diagnostics);
         let names: Vec<(String, &'static str, u32)> = found
@@ -96,7 +298,7 @@ pub fn build(tree: SourceTree) -> FlakeModel {
             .collect();
         (names, ev.input_names.clone())
     };
-    let entry_refs: Vec<Vec<Ref>> = (0..names.len())
+    let entry_refs: Vec<Vec<Ref>> = (0..host_names.len())
         .into_par_iter()
         .map_init(
             || {
@@ -120,22 +322,38 @@ pub fn build(tree: SourceTree) -> FlakeModel {
         )
         .collect();
 
-    // 3. Follow references per host.
-    let glob_cache = GlobCache::default();
+    // 3. The shared graph over interned names.
+    let globs = GlobCache::default();
+    let graph = Arc::new(build_graph(tree, &file_refs, &entry_refs, &globs));
+
+    // 4. Follow references per host.
     let results: Vec<(Deps, Vec<Diagnostic>)> = entry_refs
         .into_par_iter()
-        .map(|refs| follow(tree, &file_refs, refs, &inputs, &glob_cache))
+        .map(|refs| follow(tree, &graph, refs, &inputs, &globs))
         .collect();
 
-    let mut reached_any = BTreeSet::new();
+    let mut reached_any: BTreeSet<u32> = BTreeSet::new();
     let mut diag_set: BTreeSet<Diagnostic> = diagnostics.into_iter().collect();
     let mut hosts_out = vec![];
     let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for ((name, kind, line), (deps, diags)) in names.into_iter().zip(results) {
-        reached_any.extend(deps.reached.iter().cloned());
+    for ((name, kind, line), (deps, diags)) in host_names.into_iter().zip(results) {
+        reached_any.extend(deps.reached.ids());
         diag_set.extend(diags);
-        for (a, b) in &deps.edges {
-            edges.entry(a.clone()).or_default().insert(b.clone());
+        for r in deps
+            .entry
+            .iter()
+            .filter(|r| is_file_ref(r.kind) && r.from != r.target)
+        {
+            if graph
+                .names
+                .id(&r.target)
+                .is_some_and(|id| graph.nix[id as usize] || graph.broken[id as usize])
+            {
+                edges
+                    .entry(r.from.clone())
+                    .or_default()
+                    .insert(r.target.clone());
+            }
         }
         hosts_out.push(Host {
             name,
@@ -147,10 +365,30 @@ pub fn build(tree: SourceTree) -> FlakeModel {
             deps,
         });
     }
-    reached_any.insert("flake.nix".to_string());
+    // Edges between reached .nix files, from the shared graph.
+    for id in &reached_any {
+        for &(t, _) in &graph.out[*id as usize] {
+            if t != *id && reached_any.contains(&t) {
+                edges
+                    .entry(graph.names.name(*id).to_string())
+                    .or_default()
+                    .insert(graph.names.name(t).to_string());
+            }
+        }
+    }
+    // Findings of the files some host reaches, once each.
+    let refs_by_file: HashMap<&str, &Vec<Ref>> =
+        file_refs.iter().map(|(f, r)| (f.as_str(), r)).collect();
+    for id in &reached_any {
+        if let Some(refs) = refs_by_file.get(graph.names.name(*id)) {
+            diag_set.extend(refs.iter().filter_map(|r| ref_diagnostic(tree, r)));
+        }
+    }
+    let reached_names: BTreeSet<&str> =
+        reached_any.iter().map(|id| graph.names.name(*id)).collect();
     for (rel, f) in &tree.nix {
         if let Some((line, col, msg)) = &f.error {
-            let reached = reached_any.contains(rel);
+            let reached = rel == "flake.nix" || reached_names.contains(rel.as_str());
             diag_set.insert(Diagnostic {
                 level: if reached { Level::Error } else { Level::Warning },
                 kind: "parse-error".into(),
@@ -171,6 +409,83 @@ pub fn build(tree: SourceTree) -> FlakeModel {
         inputs,
         edges,
         tree: Some(shared.clone()),
+    }
+}
+
+fn build_graph(
+    tree: &SourceTree,
+    file_refs: &[(String, Vec<Ref>)],
+    entry_refs: &[Vec<Ref>],
+    globs: &GlobCache,
+) -> Graph {
+    let mut all: BTreeSet<String> = tree.nix.keys().cloned().collect();
+    all.insert("flake.nix".into());
+    all.insert("flake.lock".into());
+    for r in file_refs
+        .iter()
+        .flat_map(|(_, r)| r)
+        .chain(entry_refs.iter().flatten())
+    {
+        if is_file_ref(r.kind) {
+            all.insert(r.target.clone());
+        }
+    }
+    let names = Arc::new(Names::new(all));
+    let n = names.len();
+    let mut g = Graph {
+        names: names.clone(),
+        out: vec![vec![]; n],
+        other: vec![vec![]; n],
+        nix: vec![false; n],
+        broken: vec![false; n],
+    };
+    for (rel, f) in &tree.nix {
+        if let Some(id) = names.id(rel) {
+            g.nix[id as usize] = f.error.is_none();
+            g.broken[id as usize] = f.error.is_some();
+        }
+    }
+    for (rel, refs) in file_refs {
+        // flake.nix is read per host, from each host's entry, never as a whole.
+        if rel == "flake.nix" {
+            continue;
+        }
+        let Some(id) = names.id(rel) else { continue };
+        let (out, other) = (&mut g.out[id as usize], &mut g.other[id as usize]);
+        for r in refs {
+            match r.kind {
+                k if is_file_ref(k) => {
+                    if let Some(t) = names.id(&r.target) {
+                        out.push((t, k != RefKind::FileWalked));
+                    }
+                }
+                RefKind::Glob | RefKind::Tree => {
+                    for f in expansions(tree, globs, r) {
+                        if let Some(t) = names.id(&f) {
+                            out.push((t, true));
+                        }
+                    }
+                    other.push(r.clone());
+                }
+                _ => other.push(r.clone()),
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+    }
+    g
+}
+
+/// The .nix files a glob or a recursively imported tree can name.
+fn expansions(tree: &SourceTree, globs: &GlobCache, r: &Ref) -> Vec<String> {
+    match r.kind {
+        RefKind::Glob => globs.nix_matches(tree, &r.target),
+        RefKind::Tree => tree
+            .files_under(&r.target)
+            .filter(|f| tree.nix.contains_key(*f))
+            .cloned()
+            .collect(),
+        _ => vec![],
     }
 }
 
@@ -196,8 +511,7 @@ impl GlobCache {
         if let Some(m) = self.0.lock().ok().and_then(|c| c.get(pattern).cloned()) {
             return m;
         }
-        let matcher = compile_glob(pattern);
-        let matches: Vec<String> = match &matcher {
+        let matches: Vec<String> = match compile_glob(pattern) {
             Some(m) => {
                 let mut v: Vec<String> = tree
                     .nix
@@ -242,166 +556,243 @@ pub fn compile_glob(pattern: &str) -> Option<globset::GlobMatcher> {
         .map(|g| g.compile_matcher())
 }
 
-/// What implements a local `nixosSystem`, and whatever only such files name:
-/// reached, but configuring nothing (the enable-option layer skips them).
-fn machinery(d: &Deps, targets: BTreeSet<String>) -> BTreeSet<String> {
-    if targets.is_empty() {
-        return targets;
-    }
-    let mut incoming: HashMap<&str, Vec<&str>> = HashMap::new();
-    for (from, to) in &d.edges {
-        incoming.entry(to.as_str()).or_default().push(from.as_str());
-    }
-    let mut set = targets;
-    loop {
-        let more: Vec<String> = d
-            .reached
-            .iter()
-            .filter(|f| !set.contains(*f) && f.as_str() != "flake.nix")
-            .filter(|f| {
-                incoming
-                    .get(f.as_str())
-                    .is_some_and(|ins| ins.iter().all(|i| set.contains(*i)))
-            })
-            .cloned()
-            .collect();
-        if more.is_empty() {
-            return set;
-        }
-        set.extend(more);
-    }
-}
-
-fn follow(
-    tree: &SourceTree,
-    file_refs: &HashMap<String, Vec<Ref>>,
-    entry: Vec<Ref>,
-    declared_inputs: &[String],
-    globs: &GlobCache,
-) -> (Deps, Vec<Diagnostic>) {
-    let mut d = Deps::default();
-    let mut diags = vec![];
-    d.files.insert("flake.nix".into());
-    d.files.insert("flake.lock".into());
-    d.reached.insert("flake.nix".into());
-    if declared_inputs.iter().any(|i| i == "nixpkgs") {
-        d.inputs.insert("nixpkgs".into());
-    }
-    let mut queue: VecDeque<Ref> = entry.into();
-    let mut expanded: BTreeSet<String> = BTreeSet::new();
-    let mut machinery_targets: BTreeSet<String> = BTreeSet::new();
-    let mut reach = |d: &mut Deps,
-                     queue: &mut VecDeque<Ref>,
-                     target: &str,
-                     from: &str,
-                     line: u32,
-                     expand: bool| {
-        d.files.insert(target.to_string());
-        if from != target {
-            d.parent
-                .entry(target.to_string())
-                .or_insert((from.to_string(), line));
-        }
-        if let Some(f) = tree.nix.get(target) {
-            if from != target {
-                d.edges.insert((from.to_string(), target.to_string()));
-            }
-            d.reached.insert(target.to_string());
-            if f.error.is_some() {
-                d.whole_source = true;
-                d.whole_source_reasons.push((
-                    target.to_string(),
-                    1,
-                    "a reached file does not parse".into(),
-                ));
-            } else if expand
-                && expanded.insert(target.to_string())
-                && let Some(refs) = file_refs.get(target)
-            {
-                queue.extend(refs.iter().cloned());
-            }
-        }
-    };
-    while let Some(r) = queue.pop_front() {
-        let diag = |level: Level, kind: &str, message: String| Diagnostic {
+/// What a reference says about the file that makes it, if anything.
+fn ref_diagnostic(tree: &SourceTree, r: &Ref) -> Option<Diagnostic> {
+    let diag = |level: Level, kind: &str, message: String| {
+        Some(Diagnostic {
             level,
             kind: kind.into(),
             file: r.from.clone(),
             line: r.line,
             message,
-        };
-        match r.kind {
-            RefKind::File | RefKind::FileWalked | RefKind::Machinery => {
-                if r.kind == RefKind::Machinery {
-                    machinery_targets.insert(r.target.clone());
-                }
-                reach(&mut d, &mut queue, &r.target, &r.from, r.line, r.kind != RefKind::FileWalked);
-                if !tree.is_file(&r.target) && !tree.is_dir(&r.target) {
-                    diags.push(diag(
-                        Level::Warning,
-                        "dangling-path",
-                        format!("`{}` does not exist; create it or fix the reference (the host still depends on it)", r.target),
-                    ));
-                } else if tree.broken_links.contains(&r.target) {
-                    diags.push(diag(
-                        Level::Warning,
-                        "dangling-path",
-                        format!("`{}` is a symlink that resolves to nothing (dangling or a loop); fix the link", r.target),
-                    ));
-                }
+        })
+    };
+    match r.kind {
+        RefKind::File | RefKind::FileWalked | RefKind::Machinery => {
+            if !tree.is_file(&r.target) && !tree.is_dir(&r.target) {
+                diag(
+                    Level::Warning,
+                    "dangling-path",
+                    format!(
+                        "`{}` does not exist; create it or fix the reference (the host still depends on it)",
+                        r.target
+                    ),
+                )
+            } else if tree.broken_links.contains(&r.target) {
+                diag(
+                    Level::Warning,
+                    "dangling-path",
+                    format!(
+                        "`{}` is a symlink that resolves to nothing (dangling or a loop); fix the link",
+                        r.target
+                    ),
+                )
+            } else {
+                None
             }
-            RefKind::Dir | RefKind::Tree => {
-                d.directories.insert(r.target.clone());
-                d.parent.entry(format!("{}/", r.target)).or_insert((r.from.clone(), r.line));
-                diags.push(diag(Level::Info, "directory", format!("every file under `{}/` is a dependency", r.target)));
-                if r.kind == RefKind::Tree {
-                    let under: Vec<String> = tree.files_under(&r.target).filter(|f| tree.nix.contains_key(*f)).cloned().collect();
-                    for f in under {
-                        reach(&mut d, &mut queue, &f, &r.from, r.line, true);
-                    }
-                }
-            }
-            RefKind::Listing => {
-                d.listings.insert(r.target.clone());
-                d.parent.entry(format!("{}/", r.target)).or_insert((r.from.clone(), r.line));
-                diags.push(diag(
-                    Level::Info,
-                    "directory",
-                    format!("the listing of `{}/` is read: adding or removing a file there is a change", r.target),
-                ));
-            }
-            RefKind::Glob => {
-                d.globs.insert(r.target.clone());
-                d.parent.entry(r.target.clone()).or_insert((r.from.clone(), r.line));
-                diags.push(diag(
-                    Level::Info,
-                    "glob",
-                    format!("an interpolated path could not be resolved; every path matching `{}` is a dependency", r.target),
-                ));
-                for f in globs.nix_matches(tree, &r.target) {
-                    reach(&mut d, &mut queue, &f, &r.from, r.line, true);
-                }
-            }
-            RefKind::Outside => diags.push(diag(
-                Level::Warning,
-                "outside-root",
-                format!("`{}` leaves the flake's root; Nix refuses it in pure evaluation, keep paths inside the repository", r.target),
-            )),
-            RefKind::Input => {
-                d.inputs.insert(r.target.clone());
-            }
-            RefKind::WholeSource | RefKind::Unresolved => {
+        }
+        RefKind::Dir | RefKind::Tree => diag(
+            Level::Info,
+            "directory",
+            format!("every file under `{}/` is a dependency", r.target),
+        ),
+        RefKind::Listing => diag(
+            Level::Info,
+            "directory",
+            format!(
+                "the listing of `{}/` is read: adding or removing a file there is a change",
+                r.target
+            ),
+        ),
+        RefKind::Glob => diag(
+            Level::Info,
+            "glob",
+            format!(
+                "an interpolated path could not be resolved; every path matching `{}` is a dependency",
+                r.target
+            ),
+        ),
+        RefKind::Outside => diag(
+            Level::Warning,
+            "outside-root",
+            format!(
+                "`{}` leaves the flake's root; Nix refuses it in pure evaluation, keep paths inside the repository",
+                r.target
+            ),
+        ),
+        RefKind::WholeSource => diag(
+            Level::Warning,
+            "whole-source",
+            format!("{}: the host depends on every tracked file", r.target),
+        ),
+        RefKind::Unresolved => diag(
+            Level::Warning,
+            "unresolved",
+            format!(
+                "{} cannot be resolved statically: the host is assumed to depend on the whole repository",
+                r.target
+            ),
+        ),
+        RefKind::Input => None,
+    }
+}
+
+/// The per-host part of a reference that is not a file.
+fn apply_other(d: &mut Deps, r: &Ref) {
+    match r.kind {
+        RefKind::Dir | RefKind::Tree => {
+            d.directories.insert(r.target.clone());
+        }
+        RefKind::Listing => {
+            d.listings.insert(r.target.clone());
+        }
+        RefKind::Glob => {
+            d.globs.insert(r.target.clone());
+        }
+        RefKind::Input => {
+            d.inputs.insert(r.target.clone());
+        }
+        RefKind::WholeSource | RefKind::Unresolved => {
+            d.whole_source = true;
+            d.whole_source_reasons
+                .push((r.from.clone(), r.line, r.target.clone()));
+        }
+        _ => {}
+    }
+}
+
+fn follow(
+    tree: &SourceTree,
+    g: &Arc<Graph>,
+    entry: Vec<Ref>,
+    declared_inputs: &[String],
+    globs: &GlobCache,
+) -> (Deps, Vec<Diagnostic>) {
+    let names = &g.names;
+    let mut d = Deps {
+        files: NameSet::new(names),
+        reached: NameSet::new(names),
+        graph: g.clone(),
+        ..Default::default()
+    };
+    let diags: Vec<Diagnostic> = entry
+        .iter()
+        .filter_map(|r| ref_diagnostic(tree, r))
+        .collect();
+    for special in ["flake.nix", "flake.lock"] {
+        if let Some(id) = names.id(special) {
+            d.files.insert(id);
+        }
+    }
+    if let Some(id) = names.id("flake.nix") {
+        d.reached.insert(id);
+    }
+    if declared_inputs.iter().any(|i| i == "nixpkgs") {
+        d.inputs.insert("nixpkgs".into());
+    }
+    let mut queue: Vec<u32> = vec![];
+    let mut expanded = NameSet::new(names);
+    let mut machinery_targets = BTreeSet::new();
+    // A file named with `follow` is walked through its own references once; one
+    // named without it (walked bound by the host's entry) is a dependency only.
+    let mut name_file = |d: &mut Deps, queue: &mut Vec<u32>, t: u32, follow: bool| {
+        d.files.insert(t);
+        let i = t as usize;
+        if g.broken[i] {
+            if d.reached.insert(t) {
                 d.whole_source = true;
-                d.whole_source_reasons.push((r.from.clone(), r.line, r.target.clone()));
-                let (kind, msg) = if r.kind == RefKind::WholeSource {
-                    ("whole-source", format!("{}: the host depends on every tracked file", r.target))
-                } else {
-                    ("unresolved", format!("{} cannot be resolved statically: the host is assumed to depend on the whole repository", r.target))
-                };
-                diags.push(diag(Level::Warning, kind, msg));
+                d.whole_source_reasons.push((
+                    names.name(t).to_string(),
+                    1,
+                    "a reached file does not parse".into(),
+                ));
+            }
+        } else if g.nix[i] {
+            d.reached.insert(t);
+            if follow && expanded.insert(t) {
+                queue.push(t);
+            }
+        }
+    };
+    for r in &entry {
+        if is_file_ref(r.kind) {
+            if r.kind == RefKind::Machinery {
+                machinery_targets.insert(r.target.clone());
+            }
+            if let Some(t) = names.id(&r.target) {
+                name_file(&mut d, &mut queue, t, r.kind != RefKind::FileWalked);
+            }
+        } else {
+            for f in expansions(tree, globs, r) {
+                if let Some(t) = names.id(&f) {
+                    name_file(&mut d, &mut queue, t, true);
+                }
+            }
+            apply_other(&mut d, r);
+        }
+    }
+    while let Some(id) = queue.pop() {
+        for &(t, follow) in &g.out[id as usize] {
+            name_file(&mut d, &mut queue, t, follow);
+        }
+        for r in &g.other[id as usize] {
+            apply_other(&mut d, r);
+        }
+    }
+    d.entry = entry;
+    if !machinery_targets.is_empty() {
+        d.machinery = machinery(&d, machinery_targets);
+    }
+    (d, diags)
+}
+
+/// What implements a local `nixosSystem`, and whatever only such files name:
+/// reached, but configuring nothing (the enable-option layer skips them).
+fn machinery(d: &Deps, targets: BTreeSet<String>) -> BTreeSet<String> {
+    let g = &d.graph;
+    let mut incoming: HashMap<u32, Vec<u32>> = HashMap::new();
+    let mut entry_named: BTreeSet<u32> = BTreeSet::new();
+    for id in d.reached.ids() {
+        for &(t, _) in &g.out[id as usize] {
+            if t != id {
+                incoming.entry(t).or_default().push(id);
             }
         }
     }
-    d.machinery = machinery(&d, machinery_targets);
-    (d, diags)
+    let mut set: BTreeSet<u32> = targets.iter().filter_map(|t| g.names.id(t)).collect();
+    for r in d.entry.iter().filter(|r| is_file_ref(r.kind)) {
+        let Some(t) = g.names.id(&r.target) else {
+            continue;
+        };
+        match g.names.id(&r.from) {
+            Some(from) if r.from != "flake.nix" && from != t => {
+                incoming.entry(t).or_default().push(from)
+            }
+            _ if r.kind != RefKind::Machinery => {
+                entry_named.insert(t);
+            }
+            _ => {}
+        }
+    }
+    loop {
+        let more: Vec<u32> = d
+            .reached
+            .ids()
+            .filter(|id| {
+                !set.contains(id) && !entry_named.contains(id) && g.names.name(*id) != "flake.nix"
+            })
+            .filter(|id| {
+                incoming
+                    .get(id)
+                    .is_some_and(|ins| ins.iter().all(|i| set.contains(i)))
+            })
+            .collect();
+        if more.is_empty() {
+            return set
+                .into_iter()
+                .map(|id| g.names.name(id).to_string())
+                .collect();
+        }
+        set.extend(more);
+    }
 }

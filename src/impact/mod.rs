@@ -219,17 +219,8 @@ fn affected_modules(model: &FlakeModel, changed: &[String], affected: &[String])
         .iter()
         .filter(|h| affected.contains(&h.name))
         .collect();
-    let reach: BTreeSet<&String> = hosts.iter().flat_map(|h| h.deps.reached.iter()).collect();
-    let entry_files: BTreeSet<String> = hosts
-        .iter()
-        .flat_map(|h| {
-            h.deps
-                .parent
-                .iter()
-                .filter(|(_, (from, _))| from == "flake.nix")
-                .map(|(t, _)| t.clone())
-        })
-        .collect();
+    let in_reach = |f: &str| hosts.iter().any(|h| h.deps.reached.contains(f));
+    let entry_files: BTreeSet<String> = hosts.iter().flat_map(|h| h.deps.entry_files()).collect();
     let mut reverse: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for (from, tos) in &model.edges {
         for to in tos {
@@ -240,7 +231,7 @@ fn affected_modules(model: &FlakeModel, changed: &[String], affected: &[String])
     let mut stack: Vec<&str> = changed
         .iter()
         .map(String::as_str)
-        .filter(|c| c.ends_with(".nix") && reach.contains(&c.to_string()))
+        .filter(|c| c.ends_with(".nix") && in_reach(c))
         .collect();
     let changed_set: BTreeSet<&str> = stack.iter().copied().collect();
     while let Some(f) = stack.pop() {
@@ -248,7 +239,7 @@ fn affected_modules(model: &FlakeModel, changed: &[String], affected: &[String])
             continue;
         }
         for importer in reverse.get(f).into_iter().flatten() {
-            if reach.contains(&importer.to_string()) {
+            if in_reach(importer) {
                 stack.push(importer);
             }
         }
@@ -262,7 +253,8 @@ fn affected_modules(model: &FlakeModel, changed: &[String], affected: &[String])
 
 /// Names of the hosts affected by the changes between `base` (default: the
 /// merge-base with the default branch) and the working tree of `flake_dir`.
-/// `Ok(None)` when the static model cannot tell; callers then take every host.
+/// `Ok(None)` when the static model cannot tell (or nothing changed); callers
+/// then take every host.
 pub fn affected_hosts(
     flake_dir: &Path,
     base: Option<&str>,
@@ -273,6 +265,11 @@ pub fn affected_hosts(
         None => crate::git::default_base(flake_dir)?,
     };
     let changed = crate::git::changed_files(flake_dir, &base, None)?;
+    if changed.is_empty() {
+        // Nothing changed yet (a proposal before implementation): nothing to
+        // narrow by, so the caller checks every host.
+        return Ok(None);
+    }
     let opts = options_from_git(flake_dir, &base, None, &changed, false)?;
     let report = analyze(&model, &changed, &opts);
     Ok(Some(report.affected_hosts))

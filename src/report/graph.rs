@@ -25,7 +25,7 @@ pub fn build(model: &FlakeModel, only: Option<&str>) -> Graph {
     {
         let hid = format!("host:{}", h.name);
         g.hosts.push(h.name.clone());
-        for (from, to) in &h.deps.edges {
+        for (from, to) in &h.deps.edges() {
             let from = if from == "flake.nix" {
                 hid.clone()
             } else {

@@ -44,7 +44,7 @@ pub fn text(model: &FlakeModel, verbose: bool) -> String {
             },
         ));
         if verbose {
-            for f in &d.files {
+            for f in d.files.iter() {
                 out.push_str(&format!("    {f}\n"));
             }
             for f in &d.directories {
