@@ -268,25 +268,44 @@ fn entry_chain(r: &Ref, target: &str) -> Vec<String> {
     chain
 }
 
+/// `OPENSPEC_TIMING=1` prints how long each phase of the analysis took (stderr).
+fn phase(name: &str, since: &mut std::time::Instant) {
+    if std::env::var_os("OPENSPEC_TIMING").is_some() {
+        eprintln!(
+            "openspec: {name}: {:.1} ms",
+            since.elapsed().as_secs_f64() * 1000.0
+        );
+    }
+    *since = std::time::Instant::now();
+}
+
 pub fn build(tree: SourceTree) -> FlakeModel {
+    let mut t = std::time::Instant::now();
     let shared = Arc::new(tree);
     let tree = &*shared;
     // 1. Every parsable .nix file, walked once as a module (arguments unknown).
-    let file_refs: Vec<(String, Vec<Ref>)> = tree
+    // flake.nix is read per host, from each host's entry, never as a whole.
+    // Largest files first, one at a time per worker: a few big files must not
+    // land on the same thread.
+    let mut work: Vec<(&String, usize)> = tree
         .nix
-        .par_iter()
-        .filter(|(_, f)| f.error.is_none())
-        .map_init(
-            || new_eval(tree),
-            |ev, (rel, _)| {
-                ev.refuel();
-                let mut w = Walker::new(ev);
-                w.walk_file(rel);
-                (rel.clone(), dedup(w.refs))
-            },
-        )
+        .iter()
+        .filter(|(rel, f)| f.error.is_none() && rel.as_str() != "flake.nix")
+        .map(|(rel, f)| (rel, f.size()))
         .collect();
+    work.sort_by_key(|w| std::cmp::Reverse(w.1));
+    let file_refs: Vec<(String, Vec<Ref>)> = per_worker(
+        &work,
+        || new_eval(tree),
+        |ev, (rel, _)| {
+            ev.refuel_module();
+            let mut w = Walker::new(ev);
+            w.walk_file(rel);
+            ((*rel).clone(), dedup(w.refs))
+        },
+    );
 
+    phase("walk every file", &mut t);
     // 2. Hosts: discovered on each worker (their values are not Send), walked from their entries.
     let mut diagnostics = vec![];
     let (host_names, inputs) = {
@@ -322,16 +341,19 @@ pub fn build(tree: SourceTree) -> FlakeModel {
         )
         .collect();
 
+    phase("walk each host's entry", &mut t);
     // 3. The shared graph over interned names.
     let globs = GlobCache::default();
     let graph = Arc::new(build_graph(tree, &file_refs, &entry_refs, &globs));
 
+    phase("graph", &mut t);
     // 4. Follow references per host.
     let results: Vec<(Deps, Vec<Diagnostic>)> = entry_refs
         .into_par_iter()
         .map(|refs| follow(tree, &graph, refs, &inputs, &globs))
         .collect();
 
+    phase("follow per host", &mut t);
     let mut reached_any: BTreeSet<u32> = BTreeSet::new();
     let mut diag_set: BTreeSet<Diagnostic> = diagnostics.into_iter().collect();
     let mut hosts_out = vec![];
@@ -402,6 +424,7 @@ pub fn build(tree: SourceTree) -> FlakeModel {
             });
         }
     }
+    phase("diagnostics and edges", &mut t);
     FlakeModel {
         root: tree.root.clone(),
         hosts: hosts_out,
@@ -487,6 +510,38 @@ fn expansions(tree: &SourceTree, globs: &GlobCache, r: &Ref) -> Vec<String> {
             .collect(),
         _ => vec![],
     }
+}
+
+/// `items` mapped on every worker of the current pool, each worker taking the
+/// next item as it finishes one (big items do not pile up on one thread) and
+/// keeping one state (an evaluator, whose values are not `Send`) for all it takes.
+fn per_worker<T: Sync, S, R: Send>(
+    items: &[T],
+    init: impl Fn() -> S + Sync,
+    f: impl Fn(&mut S, &T) -> R + Sync,
+) -> Vec<R> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<(usize, R)>> = Mutex::new(Vec::with_capacity(items.len()));
+    rayon::scope(|scope| {
+        for _ in 0..rayon::current_num_threads().min(items.len()).max(1) {
+            scope.spawn(|_| {
+                let mut state = init();
+                let mut mine = vec![];
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(item) = items.get(i) else { break };
+                    mine.push((i, f(&mut state, item)));
+                }
+                if let Ok(mut all) = results.lock() {
+                    all.extend(mine);
+                }
+            });
+        }
+    });
+    let mut all = results.into_inner().unwrap_or_default();
+    all.sort_by_key(|(i, _)| *i);
+    all.into_iter().map(|(_, r)| r).collect()
 }
 
 fn new_eval(tree: &SourceTree) -> Eval<'_> {

@@ -71,6 +71,12 @@ impl<'t> Eval<'t> {
         self.fuel.set(FUEL);
     }
 
+    /// A smaller budget: a module walked on its own needs constants only,
+    /// not the evaluation of helper machinery (which widens soundly when cut).
+    pub fn refuel_module(&self) {
+        self.fuel.set(FUEL / 10);
+    }
+
     pub fn global_env(&self) -> Env {
         Env::default()
     }

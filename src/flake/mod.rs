@@ -98,7 +98,18 @@ pub fn load(root: &Path) -> Result<FlakeModel, FlakeError> {
     })?;
     // rnix, the evaluator and the walker recurse over syntax trees; the
     // analysis runs on threads with large (virtual, lazily committed) stacks.
-    let work = || deps::build(source::SourceTree::load(root));
+    let work = || {
+        let t = std::time::Instant::now();
+        let tree = source::SourceTree::load(root);
+        if std::env::var_os("OPENSPEC_TIMING").is_some() {
+            eprintln!(
+                "openspec: read and parse {} files: {:.1} ms",
+                tree.files.len(),
+                t.elapsed().as_secs_f64() * 1000.0
+            );
+        }
+        deps::build(tree)
+    };
     match rayon::ThreadPoolBuilder::new()
         .stack_size(ANALYSIS_STACK)
         .build()

@@ -84,6 +84,14 @@ impl NixFile {
         }
     }
 
+    /// Size of the text in bytes (0 when unreadable).
+    pub fn size(&self) -> usize {
+        self.parse
+            .as_ref()
+            .map(|p| usize::from(p.syntax().text_range().len()))
+            .unwrap_or(0)
+    }
+
     pub fn root(&self) -> Option<rnix::SyntaxNode> {
         self.parse.as_ref().map(|p| p.syntax())
     }

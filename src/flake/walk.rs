@@ -78,6 +78,8 @@ pub enum Usage {
 const MAX_DEPTH: u32 = 400;
 /// Bound walks of one lambda before it is walked once unbound instead.
 const BOUND_WALKS: u32 = 4;
+/// Bound walks of a function mapped over a literal list (`map`, `genAttrs`).
+const BOUND_WALKS_PER_ELEMENT: u32 = 64;
 /// Nodes one walk visits before the rest is taken from the syntax alone.
 const MAX_STEPS: u64 = 1_000_000;
 
@@ -92,6 +94,7 @@ pub struct Walker<'e, 't> {
     keep_thunks: Vec<Thunk>,
     depth: u32,
     steps: u64,
+    bound_walks_limit: u32,
     bound_walks: FxHashMap<(usize, u32), u32>,
     /// One-entry cache of the file lines are computed in.
     line_file: Option<(usize, Arc<super::source::NixFile>)>,
@@ -114,6 +117,7 @@ impl<'e, 't> Walker<'e, 't> {
             keep_thunks: vec![],
             depth: 0,
             steps: 0,
+            bound_walks_limit: BOUND_WALKS,
             bound_walks: Default::default(),
             unbound_done: Default::default(),
             line_file: None,
@@ -147,8 +151,11 @@ impl<'e, 't> Walker<'e, 't> {
         }
     }
 
-    /// Walk a whole file as a module: every path it names.
+    /// Walk a whole file as a module: every path it names. A module needs
+    /// less constant propagation than a host's entry: local functions are
+    /// walked with bound arguments once each, then unbound.
     pub fn walk_file(&mut self, rel: &str) {
+        self.bound_walks_limit = 1;
         if let Some(t) = self.ev.file_thunk(rel) {
             self.walk_thunk(&t, Usage::Value, rel, 1);
         }
@@ -235,7 +242,8 @@ impl<'e, 't> Walker<'e, 't> {
         line: u32,
     ) {
         match func {
-            Value::Closure(c) if !self.bound_budget(c) => {
+            // `map`/`genAttrs` over a literal list: one bound walk per element.
+            Value::Closure(c) if !self.bound_budget(c, BOUND_WALKS_PER_ELEMENT) => {
                 let c = c.clone();
                 self.walk_closure_unbound(&c);
                 for a in args {
@@ -349,6 +357,13 @@ impl<'e, 't> Walker<'e, 't> {
             Str(s) => self.string(s, env, file, usage, line),
             Ident(i) => {
                 let name = ident_name(i);
+                // A `nixosSystem` passed around is only ever called: read it as a
+                // definition wherever it goes, not walked with arguments bound.
+                let usage = if is_system_fn(&name) && usage != Usage::Callee {
+                    Usage::Definition
+                } else {
+                    usage
+                };
                 if let Some(t) = env.lexical(&name) {
                     self.walk_thunk(&t, usage, file, line);
                     return;
@@ -433,14 +448,14 @@ impl<'e, 't> Walker<'e, 't> {
     }
 
     /// May this lambda's body be walked once more with bound arguments?
-    fn bound_budget(&mut self, c: &Closure) -> bool {
+    fn bound_budget(&mut self, c: &Closure, limit: u32) -> bool {
         let key = (
             fid(&c.file),
             u32::from(c.lambda.syntax().text_range().start()),
         );
         let n = self.bound_walks.entry(key).or_insert(0);
         *n += 1;
-        *n <= BOUND_WALKS && self.steps < MAX_STEPS
+        *n <= limit && self.steps < MAX_STEPS
     }
 
     fn walk_closure_unbound(&mut self, c: &Closure) {
@@ -502,7 +517,12 @@ impl<'e, 't> Walker<'e, 't> {
                                 let name = ident_name(i);
                                 let line = self.line(file, i.syntax());
                                 if let Some(t) = env.lexical(&name) {
-                                    self.walk_thunk(&t, inherit_usage, file, line);
+                                    let u = if is_system_fn(&name) {
+                                        Usage::Definition
+                                    } else {
+                                        inherit_usage
+                                    };
+                                    self.walk_thunk(&t, u, file, line);
                                 }
                             }
                         }
@@ -708,7 +728,7 @@ impl<'e, 't> Walker<'e, 't> {
         if matches!(func, Value::Closure(_))
             && matches!(
                 callee_name(&fexpr).as_deref(),
-                Some("nixosSystem" | "darwinSystem")
+                Some(n) if is_system_fn(n)
             )
         {
             self.walk_expr(&fexpr, env, file, Usage::Definition);
@@ -723,7 +743,7 @@ impl<'e, 't> Walker<'e, 't> {
                 self.walk_expr(&fexpr, env, file, Usage::Definition);
                 self.walk_expr(&arg, env, file, Usage::Value);
             }
-            Value::Closure(c) if !self.bound_budget(c) => {
+            Value::Closure(c) if !self.bound_budget(c, self.bound_walks_limit) => {
                 // Walked bound often enough (a recursive helper): once unbound, and
                 // the argument as a plain value, which covers every call.
                 let c = c.clone();
@@ -1150,6 +1170,10 @@ impl<'e, 't> Walker<'e, 't> {
 /// pointer names the file without hashing its text.
 fn fid(file: &Rc<str>) -> usize {
     Rc::as_ptr(file) as *const u8 as usize
+}
+
+fn is_system_fn(name: &str) -> bool {
+    matches!(name, "nixosSystem" | "darwinSystem")
 }
 
 /// The name a function is called by: `f` in `f x`, `nixosSystem` in `lib.nixosSystem x`.
