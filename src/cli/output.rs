@@ -123,10 +123,17 @@ impl Ctx {
     }
 
     /// Print a JSON document on stdout.
+    /// Print a JSON document on stdout, streamed (a `hosts --json` of a large
+    /// flake is tens of megabytes; it is never built in memory whole).
     pub fn print_json(&self, doc: &impl serde::Serialize) {
-        match serde_json::to_string_pretty(doc) {
-            Ok(s) => println!("{s}"),
-            Err(e) => eprintln!("error: cannot serialise the report: {e}"),
+        use std::io::Write;
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+        let written = serde_json::to_writer_pretty(&mut out, doc)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(out))
+            .and_then(|()| out.flush());
+        if let Err(e) = written {
+            eprintln!("error: cannot write the report: {e}");
         }
     }
 

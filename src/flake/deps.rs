@@ -66,6 +66,12 @@ impl NameSet {
         }
         fresh
     }
+    fn union(&mut self, other: &NameSet) {
+        for (a, b) in self.bits.iter_mut().zip(&other.bits) {
+            *a |= b;
+        }
+        self.count = self.bits.iter().map(|w| w.count_ones() as usize).sum();
+    }
     fn has(&self, id: u32) -> bool {
         self.bits
             .get((id / 64) as usize)
@@ -354,12 +360,12 @@ pub fn build(tree: SourceTree) -> FlakeModel {
         .collect();
 
     phase("follow per host", &mut t);
-    let mut reached_any: BTreeSet<u32> = BTreeSet::new();
+    let mut reached_any = NameSet::new(&graph.names);
     let mut diag_set: BTreeSet<Diagnostic> = diagnostics.into_iter().collect();
     let mut hosts_out = vec![];
     let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for ((name, kind, line), (deps, diags)) in host_names.into_iter().zip(results) {
-        reached_any.extend(deps.reached.ids());
+        reached_any.union(&deps.reached);
         diag_set.extend(diags);
         for r in deps
             .entry
@@ -388,11 +394,11 @@ pub fn build(tree: SourceTree) -> FlakeModel {
         });
     }
     // Edges between reached .nix files, from the shared graph.
-    for id in &reached_any {
-        for &(t, _) in &graph.out[*id as usize] {
-            if t != *id && reached_any.contains(&t) {
+    for id in reached_any.ids() {
+        for &(t, _) in &graph.out[id as usize] {
+            if t != id && reached_any.has(t) {
                 edges
-                    .entry(graph.names.name(*id).to_string())
+                    .entry(graph.names.name(id).to_string())
                     .or_default()
                     .insert(graph.names.name(t).to_string());
             }
@@ -401,13 +407,12 @@ pub fn build(tree: SourceTree) -> FlakeModel {
     // Findings of the files some host reaches, once each.
     let refs_by_file: HashMap<&str, &Vec<Ref>> =
         file_refs.iter().map(|(f, r)| (f.as_str(), r)).collect();
-    for id in &reached_any {
-        if let Some(refs) = refs_by_file.get(graph.names.name(*id)) {
+    for id in reached_any.ids() {
+        if let Some(refs) = refs_by_file.get(graph.names.name(id)) {
             diag_set.extend(refs.iter().filter_map(|r| ref_diagnostic(tree, r)));
         }
     }
-    let reached_names: BTreeSet<&str> =
-        reached_any.iter().map(|id| graph.names.name(*id)).collect();
+    let reached_names: BTreeSet<&str> = reached_any.iter().collect();
     for (rel, f) in &tree.nix {
         if let Some((line, col, msg)) = &f.error {
             let reached = rel == "flake.nix" || reached_names.contains(rel.as_str());

@@ -114,26 +114,24 @@ impl NixFile {
 /// Deeper than any hand-written Nix; rnix recurses per level.
 const MAX_NESTING: usize = 1500;
 
-/// The line where bracket nesting passes `MAX_NESTING`, if it does. Uses
-/// rnix's own (iterative) tokenizer, so strings and comments do not count.
+/// The line where bracket nesting passes `MAX_NESTING`, if it does. A plain
+/// byte scan (brackets inside strings count too, which only errs toward
+/// reporting a file that is absurdly nested anyway).
 fn too_deep(text: &str) -> Option<u32> {
-    use rnix::SyntaxKind::*;
     let mut depth = 0usize;
     let mut line = 1u32;
-    for (kind, tok) in rnix::tokenize(text) {
-        match kind {
-            TOKEN_L_PAREN | TOKEN_L_BRACK | TOKEN_L_BRACE | TOKEN_INTERPOL_START => {
+    for b in text.bytes() {
+        match b {
+            b'(' | b'[' | b'{' => {
                 depth += 1;
                 if depth > MAX_NESTING {
                     return Some(line);
                 }
             }
-            TOKEN_R_PAREN | TOKEN_R_BRACK | TOKEN_R_BRACE | TOKEN_INTERPOL_END => {
-                depth = depth.saturating_sub(1)
-            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            b'\n' => line += 1,
             _ => {}
         }
-        line += tok.matches('\n').count() as u32;
     }
     None
 }
@@ -148,6 +146,13 @@ fn error_offset(err: &rnix::ParseError) -> Option<u32> {
         | DuplicatedArgs(r, _) => Some(r.start().into()),
         _ => None,
     }
+}
+
+enum Kind {
+    Dir,
+    File,
+    LinkToDir,
+    BrokenLink,
 }
 
 /// Every file below the root, and the parsed .nix files among them.
@@ -168,7 +173,9 @@ impl SourceTree {
         let mut dirs = BTreeSet::new();
         let mut broken_links = BTreeSet::new();
         dirs.insert(String::new());
-        let walker = ignore::WalkBuilder::new(root)
+        // Entries found by a parallel walk: (relative path, kind).
+        let found: std::sync::Mutex<Vec<(String, Kind)>> = std::sync::Mutex::new(vec![]);
+        ignore::WalkBuilder::new(root)
             .hidden(false)
             .follow_links(false)
             .git_ignore(true)
@@ -177,35 +184,54 @@ impl SourceTree {
             .require_git(false)
             .parents(false)
             .filter_entry(|e| e.file_name() != ".git")
-            .build();
-        for entry in walker.flatten() {
-            let Ok(rel) = entry.path().strip_prefix(root) else {
-                continue;
-            };
-            let rel = rel_string(rel);
-            if rel.is_empty() {
-                continue;
-            }
-            let Some(ft) = entry.file_type() else {
-                continue;
-            };
-            if ft.is_dir() {
-                dirs.insert(rel);
-            } else if ft.is_symlink() {
-                // A link is a file of the tree either way; whether it resolves decides
-                // if it can be read as Nix.
-                match std::fs::metadata(entry.path()) {
-                    Ok(m) if m.is_dir() => {
-                        dirs.insert(rel.clone());
+            .build_parallel()
+            .run(|| {
+                let found = &found;
+                Box::new(move |entry| {
+                    let Ok(entry) = entry else {
+                        return ignore::WalkState::Continue;
+                    };
+                    let Ok(rel) = entry.path().strip_prefix(root) else {
+                        return ignore::WalkState::Continue;
+                    };
+                    let rel = rel_string(rel);
+                    let kind = match entry.file_type() {
+                        _ if rel.is_empty() => None,
+                        Some(ft) if ft.is_dir() => Some(Kind::Dir),
+                        Some(ft) if ft.is_symlink() => {
+                            Some(match std::fs::metadata(entry.path()) {
+                                Ok(m) if m.is_dir() => Kind::LinkToDir,
+                                Ok(_) => Kind::File,
+                                Err(_) => Kind::BrokenLink,
+                            })
+                        }
+                        Some(_) => Some(Kind::File),
+                        None => None,
+                    };
+                    if let (Some(kind), Ok(mut f)) = (kind, found.lock()) {
+                        f.push((rel, kind));
                     }
-                    Ok(_) => {}
-                    Err(_) => {
-                        broken_links.insert(rel.clone());
-                    }
+                    ignore::WalkState::Continue
+                })
+            });
+        for (rel, kind) in found.into_inner().unwrap_or_default() {
+            match kind {
+                Kind::Dir => {
+                    dirs.insert(rel);
                 }
-                files.insert(rel);
-            } else {
-                files.insert(rel);
+                // A link is a file of the tree either way; whether it resolves
+                // decides if it can be read as Nix.
+                Kind::LinkToDir => {
+                    dirs.insert(rel.clone());
+                    files.insert(rel);
+                }
+                Kind::BrokenLink => {
+                    broken_links.insert(rel.clone());
+                    files.insert(rel);
+                }
+                Kind::File => {
+                    files.insert(rel);
+                }
             }
         }
         let nix: BTreeMap<String, Arc<NixFile>> = files

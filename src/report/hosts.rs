@@ -1,13 +1,19 @@
 //! The `hosts --json` document (ARCHITECTURE.md) and its human form.
-use serde_json::json;
 
 use crate::flake::{Diagnostic, FlakeModel, Level};
 
-pub fn json(model: &FlakeModel) -> serde_json::Value {
-    json!({
-        "hosts": model.hosts,
-        "diagnostics": model.diagnostics,
-    })
+/// The `hosts --json` document, serialised straight from the model.
+#[derive(serde::Serialize)]
+pub struct Doc<'a> {
+    pub hosts: &'a [crate::flake::Host],
+    pub diagnostics: &'a [Diagnostic],
+}
+
+pub fn json(model: &FlakeModel) -> Doc<'_> {
+    Doc {
+        hosts: &model.hosts,
+        diagnostics: &model.diagnostics,
+    }
 }
 
 pub fn text(model: &FlakeModel, verbose: bool) -> String {
