@@ -183,7 +183,7 @@ fn print_failure(f: &Failure) {
 }
 
 /// The base revision recorded for a change (`openspec/changes/<id>/tracking.json`).
-fn change_base(ctx: &Ctx, id: &str) -> Option<String> {
+pub(super) fn change_base(ctx: &Ctx, id: &str) -> Option<String> {
     let root = ctx.root().ok()?;
     let text =
         std::fs::read_to_string(root.join("openspec/changes").join(id).join("tracking.json"))

@@ -168,7 +168,15 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
             .collect()
     });
     if selected.is_none() && !args.all_hosts {
-        match crate::impact::affected_hosts(&flake_dir, args.base.as_deref()) {
+        // The change's recorded base revision when it has one (set by code-impl).
+        let recorded = args
+            .id
+            .as_deref()
+            .and_then(|id| super::impact::change_base(ctx, id));
+        match crate::impact::affected_hosts(
+            &flake_dir,
+            args.base.as_deref().or(recorded.as_deref()),
+        ) {
             Ok(Some(hosts)) => selected = Some(hosts),
             Ok(None) => {}
             Err(e) => ctx.warn(&format!("impact unknown ({e}); checking every host")),

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::Cli;
 
-/// Process exit codes (ARCHITECTURE.md): 0 ok, 1 invalid item / refused /
+/// Process exit codes: 0 ok, 1 invalid item / refused /
 /// failed host / missed prediction, 2 usage or environment error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
