@@ -22,6 +22,28 @@ fn host_files(doc: &Value, name: &str) -> Vec<String> {
         .collect()
 }
 
+/// `git init` the fixture and commit everything: the base revision of a change.
+fn commit_all(t: &Tree) {
+    for args in [
+        &["init", "-q", "-b", "main"][..],
+        &["add", "-A"],
+        &["commit", "-qm", "base"],
+    ] {
+        let ok = std::process::Command::new("git")
+            .arg("-C")
+            .arg(t.root())
+            .args(args)
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@t")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@t")
+            .status()
+            .expect("git runs")
+            .success();
+        assert!(ok, "git {args:?}");
+    }
+}
+
 fn hosts_ok(t: &Tree) -> Value {
     let (run, doc) = t.hosts();
     run.assert_code(0);
@@ -536,23 +558,7 @@ fn s19_flake_lock_changes_by_input() {
         )
     };
     t.write("flake.lock", lock("n1", "d1"));
-    let git = |args: &[&str]| {
-        let ok = std::process::Command::new("git")
-            .arg("-C")
-            .arg(t.root())
-            .args(args)
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@t")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@t")
-            .status()
-            .expect("git runs")
-            .success();
-        assert!(ok, "git {args:?}");
-    };
-    git(&["init", "-q", "-b", "main"]);
-    git(&["add", "-A"]);
-    git(&["commit", "-qm", "base"]);
+    commit_all(&t);
     let impact_vs_head = || {
         let run = t.openspec(&["impact", "--base", "HEAD", "--json"]);
         run.assert_code(0);
@@ -598,23 +604,7 @@ in {
 { programs.dankMaterialShell.enable = false; panther.security.other.enable = true; }
 "#,
     );
-    let git = |args: &[&str]| {
-        let ok = std::process::Command::new("git")
-            .arg("-C")
-            .arg(t.root())
-            .args(args)
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@t")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@t")
-            .status()
-            .expect("git runs")
-            .success();
-        assert!(ok, "git {args:?}");
-    };
-    git(&["init", "-q", "-b", "main"]);
-    git(&["add", "-A"]);
-    git(&["commit", "-qm", "base"]);
+    commit_all(&t);
     let body_edit = std::fs::read_to_string(t.root().join("m/ssh.nix"))
         .unwrap()
         .replace("openssh.enable = true", "openssh.enable = false");
