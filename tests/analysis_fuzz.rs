@@ -611,6 +611,14 @@ fn check(t: &GenTree) -> Result<(), TestCaseError> {
             );
         }
         check_sorted_unique(&dirs, &format!("host {name} directories"))?;
+        // Listings are directories too; the root's own listing is `./`.
+        for l in strs(&h["listings"]).into_iter().filter(|l| *l != "./") {
+            check_rel_path(l, &format!("host {name} listings"))?;
+            prop_assert!(
+                l.ends_with('/'),
+                "host {name} listing {l:?} lacks a trailing /"
+            );
+        }
     }
     for d in diags.as_array().into_iter().flatten() {
         let file = d["file"].as_str().unwrap_or("");

@@ -155,7 +155,14 @@ pub struct Deps {
 }
 
 fn with_slash<S: serde::Serializer>(dirs: &BTreeSet<String>, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_seq(dirs.iter().map(|d| format!("{d}/")))
+    // The root itself (a readDir of `./.` in flake.nix's directory) is `./`.
+    s.collect_seq(dirs.iter().map(|d| {
+        if d.is_empty() {
+            "./".to_string()
+        } else {
+            format!("{d}/")
+        }
+    }))
 }
 
 impl Deps {

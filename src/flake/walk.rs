@@ -863,6 +863,12 @@ impl<'e, 't> Walker<'e, 't> {
             }
             ReadDir | ListFilesRecursive if partial.is_empty() => {
                 match self.ev.eval(arg, env, file) {
+                    Value::Path(p) if p.is_empty() && b == ListFilesRecursive => self.push(
+                        RefKind::WholeSource,
+                        "every file of the repository is listed (listFilesRecursive of the root)",
+                        file,
+                        line,
+                    ),
                     Value::Path(p) => {
                         let kind = if b == ReadDir {
                             RefKind::Listing
