@@ -186,13 +186,9 @@ impl<'t> Eval<'t> {
         }
     }
 
-    fn eval_opt(&self, e: Option<ast::Expr>, env: &Env, file: &Rc<str>) -> Value {
+    pub fn eval_opt(&self, e: Option<ast::Expr>, env: &Env, file: &Rc<str>) -> Value {
         e.map(|e| self.eval(&e, env, file))
             .unwrap_or(Value::Unknown)
-    }
-
-    pub fn eval_opt_pub(&self, e: Option<ast::Expr>, env: &Env, file: &Rc<str>) -> Value {
-        self.eval_opt(e, env, file)
     }
 
     pub fn lookup(&self, name: &str, env: &Env) -> Value {

@@ -1005,7 +1005,7 @@ impl<'e, 't> Walker<'e, 't> {
                     match p {
                         InterpolPart::Literal(l) => out.push_str(&l),
                         InterpolPart::Interpolation(i) => {
-                            match self.ev.eval_opt_pub(i.expr(), env, file) {
+                            match self.ev.eval_opt(i.expr(), env, file) {
                                 Value::Str(x) => out.push_str(&x),
                                 _ => out.push('*'),
                             }
@@ -1025,7 +1025,7 @@ impl<'e, 't> Walker<'e, 't> {
         let parts = s.normalized_parts();
         let mut first_is_base = false;
         if let Some(InterpolPart::Interpolation(first)) = parts.first() {
-            let v = self.ev.eval_opt_pub(first.expr(), env, file);
+            let v = self.ev.eval_opt(first.expr(), env, file);
             let base = match v {
                 Value::Path(p) => Some(p),
                 Value::SelfFlake => Some(String::new()),
@@ -1044,7 +1044,7 @@ impl<'e, 't> Walker<'e, 't> {
                             match p {
                                 InterpolPart::Literal(l) => rest.push_str(l),
                                 InterpolPart::Interpolation(i) => {
-                                    match self.ev.eval_opt_pub(i.expr(), env, file) {
+                                    match self.ev.eval_opt(i.expr(), env, file) {
                                         Value::Str(x) => rest.push_str(&x),
                                         _ => rest.push('*'),
                                     }
@@ -1080,7 +1080,7 @@ impl<'e, 't> Walker<'e, 't> {
         for p in parts {
             match p {
                 InterpolPart::Literal(l) => text.push_str(l.text()),
-                InterpolPart::Interpolation(i) => match self.ev.eval_opt_pub(i.expr(), env, file) {
+                InterpolPart::Interpolation(i) => match self.ev.eval_opt(i.expr(), env, file) {
                     Value::Str(x) => text.push_str(&x),
                     _ => {
                         holes = true;
