@@ -10,5 +10,6 @@ pub mod impact;
 pub mod nix;
 pub mod report;
 pub mod spec;
+pub mod timing;
 pub mod verify;
 pub mod workflow;

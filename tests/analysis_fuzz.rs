@@ -717,6 +717,198 @@ fn generator_writes_parsing_nix_where_it_means_to() {
     );
 }
 
+// ---- the walk shortcuts ----
+
+/// Parts of module code with few or no paths, made to probe the token test
+/// behind `NixFile::inert` and `NixFile::pathless`: names that refer to
+/// something without a path (`self`, `inputs`, impure builtins, also quoted,
+/// escaped, computed or reached through `with` and `inherit`), dynamic
+/// attributes, imports and directory reads of unknown values.
+fn pathless_leaf() -> impl Strategy<Value = String> {
+    select(vec![
+        "lib",
+        "config",
+        "x",
+        "n",
+        "42",
+        "\"a\"",
+        "\"${x}-y\"",
+        "''\n  text ${n}\n''",
+        "builtins",
+        "builtins.getEnv",
+        "builtins.\"getEnv\"",
+        "builtins.\"get\\Env\"",
+        "builtins.${\"get\" + \"Env\"}",
+        "builtins.${n}",
+        "(builtins.currentSystem)",
+        "(lib.getFlake \"x\")",
+        "(with builtins; getEnv \"HOME\")",
+        "(let inherit (builtins) getEnv; in getEnv \"X\")",
+        "(let g = builtins.getEnv; in g \"X\")",
+        "({ self ? null, ... }: self)",
+        "({ inputs, ... }: inputs.nixpkgs)",
+        "\"${self}/x.nix\"",
+        "x.${\"a\"}",
+        "x.${n}.y",
+        "{ ${n} = 1; }",
+        "\"self\"",
+        "\"my-inputs\"",
+        "(import x)",
+        "(import x { })",
+        "(builtins.readDir x)",
+        "(builtins.readFile x)",
+        "(lib.genAttrs [ \"a\" ] (name: name))",
+        "./x.nix",
+        "../data",
+    ])
+    .prop_map(str::to_string)
+}
+
+fn pathless_expr() -> impl Strategy<Value = String> {
+    pathless_leaf().prop_recursive(4, 32, 4, |inner| {
+        let e = inner.clone();
+        prop_oneof![
+            vec(e.clone(), 0..4).prop_map(|xs| format!("[ {} ]", xs.join(" "))),
+            (e.clone(), e.clone()).prop_map(|(a, b)| format!("({a} {b})")),
+            (e.clone(), e.clone()).prop_map(|(a, b)| format!("(let n = {a}; in {b})")),
+            (e.clone(), e.clone()).prop_map(|(a, b)| format!("(with {a}; {b})")),
+            (e.clone(), e.clone()).prop_map(|(a, b)| format!("(map (n: {a}) {b})")),
+            (e.clone(), e.clone()).prop_map(|(a, b)| format!("({a} + {b})")),
+            (e.clone(), e.clone()).prop_map(|(a, b)| format!("{{ imports = [ {a} ]; v = {b}; }}")),
+            (e.clone(), e.clone())
+                .prop_map(|(a, b)| format!("(rec {{ p = {a}; q = p; r = {b}; }})")),
+            e.clone().prop_map(|a| format!("(x: {a})")),
+            e.clone().prop_map(|a| format!("({a}).${{n}}")),
+            e.clone().prop_map(|a| format!("\"pre-${{{a}}}\"")),
+            e.prop_map(|a| format!("{{ inherit ({a}) p; }}")),
+        ]
+    })
+}
+
+/// A flake whose one module `m.nix` has `body` for its value.
+fn shortcut_tree(
+    body: &str,
+) -> (
+    tempfile::TempDir,
+    openspec::flake::source::SourceTree,
+    String,
+) {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let root = tmp.path();
+    let module = format!("{{ config, lib, x ? null, ... }}:\n{body}\n");
+    let write = |rel: &str, text: &str| std::fs::write(root.join(rel), text);
+    write(
+        "flake.nix",
+        "{ outputs = { self }: { nixosConfigurations.a = lib.nixosSystem { modules = [ ./m.nix ]; }; }; }\n",
+    )
+    .and_then(|()| write("m.nix", &module))
+    .and_then(|()| write("x.nix", "{ }\n"))
+    .and_then(|()| std::fs::create_dir_all(root.join("data")))
+    .unwrap_or_else(|e| panic!("writing the flake: {e}"));
+    let tree = openspec::flake::source::SourceTree::load(root);
+    (tmp, tree, module)
+}
+
+/// A file the token test calls inert must name nothing when walked in full,
+/// and one it calls pathless must name the same things walked cheaply (one
+/// unbound walk per function, little evaluation) as walked in full.
+fn check_shortcuts(body: &str) -> Result<(), TestCaseError> {
+    let (_tmp, tree, module) = shortcut_tree(body);
+    let Some(file) = tree.nix.get("m.nix") else {
+        return Err(TestCaseError::fail("m.nix was not read"));
+    };
+    if file.error.is_some() {
+        return Ok(());
+    }
+    let key = |refs: Vec<openspec::flake::walk::Ref>| -> std::collections::BTreeSet<String> {
+        refs.into_iter()
+            .map(|r| format!("{:?} {}", r.kind, r.target))
+            .collect()
+    };
+    let full = key(openspec::flake::deps::module_refs(&tree, "m.nix", false));
+    if file.inert {
+        prop_assert!(
+            full.is_empty(),
+            "inert, but a full walk finds {full:?} in\n{module}"
+        );
+    }
+    if file.pathless {
+        let cheap = key(openspec::flake::deps::module_refs(&tree, "m.nix", true));
+        prop_assert_eq!(
+            &cheap,
+            &full,
+            "pathless, but the cheap walk differs in\n{}",
+            module
+        );
+    }
+    Ok(())
+}
+
+#[test]
+fn walk_shortcuts_lose_nothing() {
+    // The cases that defeat a naive token test, then generated ones.
+    for body in [
+        "builtins.getEnv \"HOME\"",
+        "builtins.\"getEnv\" \"HOME\"",
+        "builtins.\"get\\Env\" \"HOME\"",
+        "builtins.${\"get\" + \"Env\"} \"HOME\"",
+        "let g = \"get\"; in builtins.${g + \"Env\"} \"HOME\"",
+        "let g = builtins.getFlake; in g \"x\"",
+        "({ self, ... }: self) { }",
+        "({ inputs, ... }: inputs.nixpkgs) { }",
+        "({ self, ... }: \"${self}/x.nix\") { }",
+    ] {
+        if let Err(e) = check_shortcuts(body) {
+            panic!("{e}");
+        }
+        let (_tmp, tree, _) = shortcut_tree(body);
+        let full = openspec::flake::deps::module_refs(&tree, "m.nix", false);
+        assert!(
+            !full.is_empty(),
+            "a full walk finds nothing in {body}: the case tests nothing"
+        );
+    }
+    let cases = env_u64("OPENSPEC_FUZZ_CASES").map_or(256, |n| n as u32);
+    let mut runner = TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let (inert, pathless) = (std::cell::Cell::new(0), std::cell::Cell::new(0));
+    runner
+        .run(&pathless_expr(), |body| {
+            check_shortcuts(&body)?;
+            let parse = rnix::Root::parse(&format!("{{ x }}: {body}"));
+            prop_assume!(parse.errors().is_empty());
+            // Count what the generator covers (from the test's own view).
+            if !body.contains("./") && !body.contains("../") {
+                pathless.set(pathless.get() + 1);
+                if ![
+                    "self",
+                    "inputs",
+                    "getEnv",
+                    "get\\Env",
+                    "currentSystem",
+                    "getFlake",
+                    "${",
+                ]
+                .iter()
+                .any(|n| body.contains(n))
+                {
+                    inert.set(inert.get() + 1);
+                }
+            }
+            Ok(())
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        inert.get() > 0 && pathless.get() > inert.get(),
+        "the generator misses a class: {} inert, {} pathless",
+        inert.get(),
+        pathless.get()
+    );
+}
+
 fn describe(t: &GenTree) -> String {
     let mut s = format!("== flake.nix ==\n{}\n", show(&t.flake.text));
     if show(&t.flake.text).contains("mk-host") {

@@ -23,7 +23,7 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
             known.join(", ")
         )));
     }
-    let g = graph::build(&model, args.host.as_deref());
+    let g = graph::build(model, args.host.as_deref());
     // `--json` wins over `--format`: one JSON document, as promised.
     let format = if ctx.json {
         "json".into()

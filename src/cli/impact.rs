@@ -96,7 +96,8 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
             opts,
         )
     };
-    let mut rep: ImpactReport = impact::analyze(&model, &changed, &opts);
+    let mut rep: ImpactReport = impact::analyze(model, &changed, &opts);
+    crate::timing::phase("impact analysis");
     rep.base = base;
     rep.head = head;
     let mut exit = Exit::Ok;

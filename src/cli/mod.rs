@@ -97,6 +97,7 @@ pub fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    crate::timing::start();
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let wants_json = argv.iter().any(|a| a == "--json");
     let cli = match Cli::try_parse_from(&argv) {
@@ -117,7 +118,9 @@ pub fn main() -> ExitCode {
         }
     };
     let ctx = Ctx::new(&cli);
+    crate::timing::phase("parse arguments");
     let result = run(cli.command, &ctx);
+    crate::timing::phase("command");
     let exit = match result {
         Ok(exit) => exit,
         Err(failure) => {

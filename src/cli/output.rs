@@ -122,19 +122,23 @@ impl Ctx {
         }
     }
 
-    /// Print a JSON document on stdout.
     /// Print a JSON document on stdout, streamed (a `hosts --json` of a large
     /// flake is tens of megabytes; it is never built in memory whole).
     pub fn print_json(&self, doc: &impl serde::Serialize) {
+        self.print_with(|out| serde_json::to_writer_pretty(out, doc).map_err(Into::into));
+    }
+
+    /// Print on stdout what `write` produces, then a newline.
+    pub fn print_with(&self, write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) {
         use std::io::Write;
         let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-        let written = serde_json::to_writer_pretty(&mut out, doc)
-            .map_err(std::io::Error::from)
+        let written = write(&mut out)
             .and_then(|()| writeln!(out))
             .and_then(|()| out.flush());
         if let Err(e) = written {
             eprintln!("error: cannot write the report: {e}");
         }
+        crate::timing::phase("write the report");
     }
 
     pub fn error(&self, msg: &str) {

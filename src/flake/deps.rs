@@ -18,6 +18,9 @@ use super::{Diagnostic, FlakeModel, Host, Level, Location, hosts};
 pub struct Names {
     list: Vec<String>,
     index: HashMap<String, u32>,
+    /// Each name as a JSON string, escaped once: every host's file list
+    /// repeats the same names, 2 million times in a large flake.
+    json: std::sync::OnceLock<Vec<Box<serde_json::value::RawValue>>>,
 }
 
 impl Names {
@@ -28,7 +31,24 @@ impl Names {
             .enumerate()
             .map(|(i, n)| (n.clone(), i as u32))
             .collect();
-        Names { list, index }
+        Names {
+            list,
+            index,
+            json: Default::default(),
+        }
+    }
+    fn json(&self, id: u32) -> &serde_json::value::RawValue {
+        let all = self.json.get_or_init(|| {
+            use rayon::prelude::*;
+            self.list
+                .par_iter()
+                .map(|n| {
+                    serde_json::value::to_raw_value(n)
+                        .unwrap_or_else(|_| unreachable!("a string always serialises"))
+                })
+                .collect()
+        });
+        &all[id as usize]
     }
     pub fn id(&self, name: &str) -> Option<u32> {
         self.index.get(name).copied()
@@ -106,7 +126,7 @@ impl NameSet {
 
 impl Serialize for NameSet {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.iter())
+        s.collect_seq(self.ids().map(|id| self.names.json(id)))
     }
 }
 
@@ -281,19 +301,7 @@ fn entry_chain(r: &Ref, target: &str) -> Vec<String> {
     chain
 }
 
-/// `OPENSPEC_TIMING=1` prints how long each phase of the analysis took (stderr).
-fn phase(name: &str, since: &mut std::time::Instant) {
-    if std::env::var_os("OPENSPEC_TIMING").is_some() {
-        eprintln!(
-            "openspec: {name}: {:.1} ms",
-            since.elapsed().as_secs_f64() * 1000.0
-        );
-    }
-    *since = std::time::Instant::now();
-}
-
 pub fn build(tree: SourceTree) -> FlakeModel {
-    let mut t = std::time::Instant::now();
     let shared = Arc::new(tree);
     let tree = &*shared;
     // 1. Every parsable .nix file, walked once as a module (arguments unknown).
@@ -303,7 +311,8 @@ pub fn build(tree: SourceTree) -> FlakeModel {
     let mut work: Vec<(&String, usize)> = tree
         .nix
         .iter()
-        .filter(|(rel, f)| f.error.is_none() && rel.as_str() != "flake.nix")
+        // An inert file names nothing when walked; its walk is skipped.
+        .filter(|(rel, f)| f.error.is_none() && !f.inert && rel.as_str() != "flake.nix")
         .map(|(rel, f)| (rel, f.size()))
         .collect();
     work.sort_by_key(|w| std::cmp::Reverse(w.1));
@@ -311,14 +320,14 @@ pub fn build(tree: SourceTree) -> FlakeModel {
         &work,
         || new_eval(tree),
         |ev, (rel, _)| {
-            ev.refuel_module();
+            ev.refuel_module(tree.nix.get(*rel).is_some_and(|f| f.pathless));
             let mut w = Walker::new(ev);
             w.walk_file(rel);
             ((*rel).clone(), dedup(w.refs))
         },
     );
 
-    phase("walk every file", &mut t);
+    crate::timing::phase("walk every file");
     // 2. Hosts: discovered on each worker (their values are not Send), walked from their entries.
     let mut diagnostics = vec![];
     let (host_names, inputs) = {
@@ -354,19 +363,19 @@ pub fn build(tree: SourceTree) -> FlakeModel {
         )
         .collect();
 
-    phase("walk each host's entry", &mut t);
+    crate::timing::phase("walk each host's entry");
     // 3. The shared graph over interned names.
     let globs = GlobCache::default();
     let graph = Arc::new(build_graph(tree, &file_refs, &entry_refs, &globs));
 
-    phase("graph", &mut t);
+    crate::timing::phase("graph");
     // 4. Follow references per host.
     let results: Vec<(Deps, Vec<Diagnostic>)> = entry_refs
         .into_par_iter()
         .map(|refs| follow(tree, &graph, refs, &inputs, &globs))
         .collect();
 
-    phase("follow per host", &mut t);
+    crate::timing::phase("follow per host");
     let mut reached_any = NameSet::new(&graph.names);
     let mut diag_set: BTreeSet<Diagnostic> = diagnostics.into_iter().collect();
     let mut hosts_out = vec![];
@@ -436,7 +445,7 @@ pub fn build(tree: SourceTree) -> FlakeModel {
             });
         }
     }
-    phase("diagnostics and edges", &mut t);
+    crate::timing::phase("diagnostics and edges");
     FlakeModel {
         root: tree.root.clone(),
         hosts: hosts_out,
@@ -554,6 +563,23 @@ fn per_worker<T: Sync, S, R: Send>(
     let mut all = results.into_inner().unwrap_or_default();
     all.sort_by_key(|(i, _)| *i);
     all.into_iter().map(|(_, r)| r).collect()
+}
+
+/// One file's references from its module walk as `build` takes them, or,
+/// with `shortcuts` off, from a walk that ignores `NixFile::inert` and
+/// `NixFile::pathless` (for the tests that check those shortcuts lose nothing).
+pub fn module_refs(tree: &SourceTree, rel: &str, shortcuts: bool) -> Vec<Ref> {
+    let Some(file) = tree.nix.get(rel) else {
+        return vec![];
+    };
+    if file.error.is_some() || (shortcuts && file.inert) {
+        return vec![];
+    }
+    let ev = new_eval(tree);
+    ev.refuel_module(shortcuts && file.pathless);
+    let mut w = Walker::new(&ev);
+    w.walk_file_with(rel, shortcuts);
+    dedup(w.refs)
 }
 
 fn new_eval(tree: &SourceTree) -> Eval<'_> {

@@ -73,8 +73,11 @@ impl<'t> Eval<'t> {
 
     /// A smaller budget: a module walked on its own needs constants only,
     /// not the evaluation of helper machinery (which widens soundly when cut).
-    pub fn refuel_module(&self) {
-        self.fuel.set(FUEL / 10);
+    /// A file where no path can arise (`NixFile::pathless`) needs little
+    /// more than its names resolved: a module system implemented in it
+    /// would otherwise be evaluated for nothing.
+    pub fn refuel_module(&self, pathless: bool) {
+        self.fuel.set(if pathless { FUEL / 100 } else { FUEL / 10 });
     }
 
     pub fn global_env(&self) -> Env {

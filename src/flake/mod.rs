@@ -99,15 +99,9 @@ pub fn load(root: &Path) -> Result<FlakeModel, FlakeError> {
     // rnix, the evaluator and the walker recurse over syntax trees; the
     // analysis runs on threads with large (virtual, lazily committed) stacks.
     let work = || {
-        let t = std::time::Instant::now();
+        crate::timing::phase("start analysis threads");
         let tree = source::SourceTree::load(root);
-        if std::env::var_os("OPENSPEC_TIMING").is_some() {
-            eprintln!(
-                "openspec: read and parse {} files: {:.1} ms",
-                tree.files.len(),
-                t.elapsed().as_secs_f64() * 1000.0
-            );
-        }
+        crate::timing::phase("list, read and parse files");
         deps::build(tree)
     };
     match rayon::ThreadPoolBuilder::new()

@@ -11,9 +11,19 @@ use rayon::prelude::*;
 /// thread builds its own `SyntaxNode` view from it.
 pub struct NixFile {
     pub rel: String,
-    pub parse: Option<rnix::Parse<rnix::Root>>,
+    /// The syntax tree (`None`: unreadable). An inert file's tree is dropped
+    /// once checked, which keeps a large flake's memory down (most of its
+    /// files are inert leaves), and parsed again only if something asks.
+    parse: std::sync::OnceLock<Option<rnix::Parse<rnix::Root>>>,
+    /// The text of an inert file, to parse it again.
+    text: Option<Box<str>>,
+    size: usize,
     /// Why the file is unusable, or its first syntax error: (line, column, message).
     pub error: Option<(u32, u32, String)>,
+    /// Walked on its own, the file can name nothing (see `Tokens`).
+    pub inert: bool,
+    /// No path can arise in the file (see `Tokens`).
+    pub pathless: bool,
     line_starts: Vec<u32>,
 }
 
@@ -37,8 +47,12 @@ impl NixFile {
             .collect::<Vec<_>>();
         let mut file = NixFile {
             rel,
-            parse: None,
+            parse: Default::default(),
+            text: None,
+            size: text.len(),
             error: None,
+            inert: false,
+            pathless: false,
             line_starts,
         };
         if text.contains('\0') {
@@ -70,34 +84,49 @@ impl NixFile {
                 None => (file.line_starts.len() as u32, 1),
             };
             file.error = Some((line, col, err.to_string()));
+        } else {
+            let tokens = scan_tokens(parse.syntax().green());
+            file.pathless = tokens.pathless();
+            if tokens.inert() {
+                file.inert = true;
+                file.text = Some(text.into_boxed_str());
+                return file;
+            }
         }
-        file.parse = Some(parse);
+        file.parse = std::sync::OnceLock::from(Some(parse));
         file
     }
 
     fn broken(rel: String, msg: String) -> Self {
         NixFile {
             rel,
-            parse: None,
+            parse: std::sync::OnceLock::from(None),
+            text: None,
+            size: 0,
             error: Some((1, 1, msg)),
+            inert: false,
+            pathless: false,
             line_starts: vec![0],
         }
     }
 
     /// Size of the text in bytes (0 when unreadable).
     pub fn size(&self) -> usize {
+        self.size
+    }
+
+    fn tree(&self) -> Option<&rnix::Parse<rnix::Root>> {
         self.parse
+            .get_or_init(|| self.text.as_deref().map(rnix::Root::parse))
             .as_ref()
-            .map(|p| usize::from(p.syntax().text_range().len()))
-            .unwrap_or(0)
     }
 
     pub fn root(&self) -> Option<rnix::SyntaxNode> {
-        self.parse.as_ref().map(|p| p.syntax())
+        self.tree().map(|p| p.syntax())
     }
 
     pub fn root_expr(&self) -> Option<rnix::ast::Expr> {
-        self.parse.as_ref().and_then(|p| p.tree().expr())
+        self.tree().and_then(|p| p.tree().expr())
     }
 
     /// 1-based line and column of a byte offset.
@@ -134,6 +163,97 @@ fn too_deep(text: &str) -> Option<u32> {
         }
     }
     None
+}
+
+/// Names that let a file refer to something with no path literal in it:
+/// `self` and `inputs` (module arguments the analysis gives the flake's
+/// meaning) and the impure builtins (an unresolved reference each).
+const REFERRING_NAMES: [&str; 6] = [
+    "self",
+    "inputs",
+    "getEnv",
+    "currentSystem",
+    "getFlake",
+    "currentTime",
+];
+
+/// What the tokens of a file allow a module walk of it (arguments unknown)
+/// to find. `inert`: nothing at all, so the walk is skipped; most leaf
+/// modules of a large flake are like this. `pathless`: no path can arise in
+/// the file, so walking its functions again with bound arguments (constant
+/// propagation into paths) cannot sharpen anything and one unbound walk of
+/// each will do. Conservative by construction; `tests/analysis_fuzz.rs`
+/// checks `inert` against the walker.
+#[derive(Debug, Clone, Copy, Default)]
+struct Tokens {
+    /// A path literal of any kind.
+    paths: bool,
+    /// An identifier or string naming something in `REFERRING_NAMES`.
+    referring: bool,
+    /// A computed attribute name (`x.${n}`), which could spell a builtin.
+    dynamic: bool,
+}
+
+impl Tokens {
+    fn inert(self) -> bool {
+        !self.paths && !self.referring && !self.dynamic
+    }
+    fn pathless(self) -> bool {
+        !self.paths && !self.referring
+    }
+}
+
+fn scan_tokens(root: &rowan::GreenNodeData) -> Tokens {
+    use rnix::SyntaxKind::*;
+    let raw = |k: rnix::SyntaxKind| rowan::SyntaxKind(k as u16);
+    let (dynamic, ident, string) = (
+        raw(NODE_DYNAMIC),
+        raw(TOKEN_IDENT),
+        raw(TOKEN_STRING_CONTENT),
+    );
+    let paths = [
+        TOKEN_PATH_ABS,
+        TOKEN_PATH_HOME,
+        TOKEN_PATH_REL,
+        TOKEN_PATH_SEARCH,
+    ]
+    .map(raw);
+    let mut found = Tokens::default();
+    let mut stack = vec![root];
+    while let Some(node) = stack.pop() {
+        for child in node.children() {
+            match child {
+                rowan::NodeOrToken::Node(n) => {
+                    found.dynamic |= n.kind() == dynamic;
+                    stack.push(n);
+                }
+                rowan::NodeOrToken::Token(t) => {
+                    let k = t.kind();
+                    if k == ident {
+                        found.referring |= REFERRING_NAMES.contains(&t.text());
+                    } else if k == string {
+                        // A quoted attribute name (`builtins."getEnv"`), maybe
+                        // with escapes: compared without its backslashes.
+                        let text = t.text();
+                        let plain;
+                        let text = if text.contains('\\') {
+                            plain = text.replace('\\', "");
+                            plain.as_str()
+                        } else {
+                            text
+                        };
+                        found.referring |= REFERRING_NAMES.iter().any(|n| text.contains(n));
+                    } else {
+                        found.paths |= paths.contains(&k);
+                    }
+                    if found.paths && found.referring {
+                        return found;
+                    }
+                }
+            }
+        }
+    }
+    found
 }
 
 fn error_offset(err: &rnix::ParseError) -> Option<u32> {

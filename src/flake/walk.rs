@@ -95,11 +95,15 @@ pub struct Walker<'e, 't> {
     depth: u32,
     steps: u64,
     bound_walks_limit: u32,
+    element_walks_limit: u32,
     bound_walks: FxHashMap<(usize, u32), u32>,
     /// One-entry cache of the file lines are computed in.
     line_file: Option<(usize, Arc<super::source::NixFile>)>,
     unbound_done: FxHashSet<(usize, u32)>,
     scanned: FxHashSet<(usize, u32, u32)>,
+    /// In a module walk (`walk_file`), the file walked: functions defined in
+    /// other files are not walked with bound arguments (see `foreign`).
+    module_root: Option<Rc<str>>,
 }
 
 fn usage_tag(u: Usage) -> u8 {
@@ -118,11 +122,26 @@ impl<'e, 't> Walker<'e, 't> {
             depth: 0,
             steps: 0,
             bound_walks_limit: BOUND_WALKS,
+            element_walks_limit: BOUND_WALKS_PER_ELEMENT,
             bound_walks: Default::default(),
             unbound_done: Default::default(),
             line_file: None,
             scanned: Default::default(),
+            module_root: None,
         }
+    }
+
+    /// A function from another file, met in a module walk. Its arguments here
+    /// are this file's constants at most, and its file is walked on its own
+    /// (unbound) anyway; so instead of walking its body again with bound
+    /// arguments, the walk names its file as a followed dependency and takes
+    /// the arguments as plain values. Sound (the unbound walk covers every
+    /// call) and it keeps one file's walk from re-deriving a helper library,
+    /// such as a module system, that the file merely calls.
+    fn foreign(&self, c: &Closure) -> bool {
+        self.module_root
+            .as_ref()
+            .is_some_and(|root| !Rc::ptr_eq(root, &c.file))
     }
 
     fn push(&mut self, kind: RefKind, target: impl Into<String>, file: &str, line: u32) {
@@ -155,7 +174,20 @@ impl<'e, 't> Walker<'e, 't> {
     /// less constant propagation than a host's entry: local functions are
     /// walked with bound arguments once each, then unbound.
     pub fn walk_file(&mut self, rel: &str) {
+        self.walk_file_with(rel, true)
+    }
+
+    /// `walk_file`; without `shortcuts`, a file where no path can arise is
+    /// walked like any other (for the tests of that shortcut).
+    pub fn walk_file_with(&mut self, rel: &str, shortcuts: bool) {
         self.bound_walks_limit = 1;
+        if shortcuts && self.ev.tree.nix.get(rel).is_some_and(|f| f.pathless) {
+            // No constant of this file can become a path: one unbound walk
+            // of each function finds all there is.
+            self.bound_walks_limit = 0;
+            self.element_walks_limit = 0;
+        }
+        self.module_root = Some(self.ev.file_name(rel));
         if let Some(t) = self.ev.file_thunk(rel) {
             self.walk_thunk(&t, Usage::Value, rel, 1);
         }
@@ -242,8 +274,14 @@ impl<'e, 't> Walker<'e, 't> {
         line: u32,
     ) {
         match func {
+            Value::Closure(c) if self.foreign(c) => {
+                self.push(RefKind::File, c.file.to_string(), file, line);
+                for a in args {
+                    self.walk_thunk(a, Usage::Value, file, line);
+                }
+            }
             // `map`/`genAttrs` over a literal list: one bound walk per element.
-            Value::Closure(c) if !self.bound_budget(c, BOUND_WALKS_PER_ELEMENT) => {
+            Value::Closure(c) if !self.bound_budget(c, self.element_walks_limit) => {
                 let c = c.clone();
                 self.walk_closure_unbound(&c);
                 for a in args {
@@ -741,6 +779,12 @@ impl<'e, 't> Walker<'e, 't> {
                     self.push(RefKind::Machinery, c.file.to_string(), file, line);
                 }
                 self.walk_expr(&fexpr, env, file, Usage::Definition);
+                self.walk_expr(&arg, env, file, Usage::Value);
+            }
+            Value::Closure(c) if self.foreign(c) => {
+                let target = c.file.to_string();
+                self.push(RefKind::File, target, file, line);
+                self.walk_expr(&fexpr, env, file, Usage::Value);
                 self.walk_expr(&arg, env, file, Usage::Value);
             }
             Value::Closure(c) if !self.bound_budget(c, self.bound_walks_limit) => {
