@@ -546,6 +546,9 @@ fn check(t: &GenTree) -> Result<(), TestCaseError> {
     let first = load_guarded(&root, &t.changed)?;
     let second = load_guarded(&root, &t.changed)?;
     prop_assert_eq!(&first, &second, "two loads of the same tree differ");
+    if first.is_ok() {
+        shortcuts_cover_full_walks(&root)?;
+    }
 
     let flake_text = match &t.flake.text {
         Content::Text(s) => Some(s.as_str()),
@@ -718,6 +721,70 @@ fn generator_writes_parsing_nix_where_it_means_to() {
 }
 
 // ---- the walk shortcuts ----
+
+/// Every host's dependencies with the walk shortcuts (inert files skipped,
+/// pathless files on a small evaluation budget, other files' functions named
+/// instead of walked bound) cover its dependencies from full walks: the
+/// same files or a directory, glob or whole source that holds them.
+fn shortcuts_cover_full_walks(root: &Path) -> Result<(), TestCaseError> {
+    let (Ok(cheap), Ok(full)) = (
+        openspec::flake::load_with(root, true),
+        openspec::flake::load_with(root, false),
+    ) else {
+        return Ok(());
+    };
+    for (c, f) in cheap.hosts.iter().zip(&full.hosts) {
+        prop_assert_eq!(&c.name, &f.name);
+        let (c, f) = (&c.deps, &f.deps);
+        if c.whole_source {
+            continue;
+        }
+        prop_assert!(!f.whole_source, "whole source only in full walks");
+        let globs: Vec<globset::GlobMatcher> = c
+            .globs
+            .iter()
+            .filter_map(|g| openspec::flake::deps::compile_glob(g))
+            .collect();
+        let in_dir = |p: &str, dirs: &std::collections::BTreeSet<String>| {
+            dirs.iter()
+                .any(|d| d.is_empty() || p == d || p.starts_with(&format!("{d}/")))
+        };
+        for file in f.files.iter() {
+            prop_assert!(
+                c.files.contains(file)
+                    || in_dir(file, &c.directories)
+                    || globs.iter().any(|g| g.is_match(file)),
+                "{file} is a dependency only in full walks"
+            );
+        }
+        for d in &f.directories {
+            prop_assert!(
+                in_dir(d, &c.directories),
+                "directory {d} only in full walks"
+            );
+        }
+        for d in &f.listings {
+            prop_assert!(
+                c.listings.contains(d) || in_dir(d, &c.directories),
+                "listing {d} only in full walks"
+            );
+        }
+        for g in &f.globs {
+            let prefix = g.split('*').next().unwrap_or("").trim_end_matches('/');
+            prop_assert!(
+                c.globs.contains(g) || in_dir(prefix, &c.directories),
+                "glob {g} only in full walks"
+            );
+        }
+        for i in &f.inputs {
+            prop_assert!(
+                c.inputs.contains(i) || c.inputs.contains("*"),
+                "input {i} only in full walks"
+            );
+        }
+    }
+    Ok(())
+}
 
 /// Parts of module code with few or no paths, made to probe the token test
 /// behind `NixFile::inert` and `NixFile::pathless`: names that refer to

@@ -639,3 +639,69 @@ in {
         ["default", "nested", "never"]
     );
 }
+
+/// A module hands a directory to a helper in another file that imports what
+/// the directory holds: the modules inside, and what they import, are the
+/// host's, whether or not the helper is walked with the argument bound.
+#[test]
+fn s21_directory_handed_to_another_files_helper() {
+    let t = Tree::fixture(
+        r#"#- /flake.nix
+{
+  outputs = { self, nixpkgs }: {
+    nixosConfigurations.a = nixpkgs.lib.nixosSystem { modules = [ ./m.nix ]; };
+  };
+}
+#- /lib.nix
+dir: map (n: dir + "/${n}") (builtins.attrNames (builtins.readDir dir))
+#- /m.nix
+{ imports = import ./lib.nix ./mods; }
+#- /mods/a.nix
+{ imports = [ ../secret.nix ]; }
+#- /secret.nix
+{ }
+#- /unrelated.nix
+{ }
+"#,
+    );
+    let doc = hosts_ok(&t);
+    let files = host_files(&doc, "a");
+    for f in ["lib.nix", "m.nix", "mods/a.nix", "secret.nix"] {
+        assert!(files.iter().any(|x| x == f), "{f} missing from {files:?}");
+    }
+    assert!(!files.iter().any(|x| x == "unrelated.nix"), "{files:?}");
+    assert_eq!(affected(&t, &["secret.nix"]), ["a"]);
+}
+
+/// A module passes `self` to a helper in another file that only reads a
+/// path below it: the helper is walked with `self` bound, so the host does
+/// not depend on the whole source.
+#[test]
+fn s22_self_handed_to_another_files_helper_stays_precise() {
+    let t = Tree::fixture(
+        r#"#- /flake.nix
+{
+  outputs = { self, nixpkgs }: {
+    nixosConfigurations.a = nixpkgs.lib.nixosSystem {
+      specialArgs = { inherit self; };
+      modules = [ ./m.nix ];
+    };
+  };
+}
+#- /lib/keys.nix
+{ self }: { keyFile = "${self}/keys/admin.pub"; }
+#- /m.nix
+{ self, ... }: { users.keys = (import ./lib/keys.nix { inherit self; }).keyFile; }
+#- /keys/admin.pub
+ssh-ed25519 AAAA
+#- /unrelated.txt
+x
+"#,
+    );
+    let doc = hosts_ok(&t);
+    let host = &doc["hosts"][0];
+    assert_eq!(host["whole_source"], false, "{host}");
+    let files = host_files(&doc, "a");
+    assert!(files.iter().any(|x| x == "keys/admin.pub"), "{files:?}");
+    assert_eq!(affected(&t, &["unrelated.txt"]), Vec::<String>::new());
+}

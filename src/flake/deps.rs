@@ -38,10 +38,11 @@ impl Names {
         }
     }
     fn json(&self, id: u32) -> &serde_json::value::RawValue {
+        // Filled on one thread: this runs inside parallel serialisation, and a
+        // parallel fill there could steal a job that waits on this very lock.
         let all = self.json.get_or_init(|| {
-            use rayon::prelude::*;
             self.list
-                .par_iter()
+                .iter()
                 .map(|n| {
                     serde_json::value::to_raw_value(n)
                         .unwrap_or_else(|_| unreachable!("a string always serialises"))
@@ -301,7 +302,9 @@ fn entry_chain(r: &Ref, target: &str) -> Vec<String> {
     chain
 }
 
-pub fn build(tree: SourceTree) -> FlakeModel {
+/// The model of a parsed tree. `shortcuts` off walks every file in full
+/// (see `module_refs`): slower, for the tests that check the shortcuts.
+pub fn build(tree: SourceTree, shortcuts: bool) -> FlakeModel {
     let shared = Arc::new(tree);
     let tree = &*shared;
     // 1. Every parsable .nix file, walked once as a module (arguments unknown).
@@ -312,7 +315,9 @@ pub fn build(tree: SourceTree) -> FlakeModel {
         .nix
         .iter()
         // An inert file names nothing when walked; its walk is skipped.
-        .filter(|(rel, f)| f.error.is_none() && !f.inert && rel.as_str() != "flake.nix")
+        .filter(|(rel, f)| {
+            f.error.is_none() && !(shortcuts && f.inert) && rel.as_str() != "flake.nix"
+        })
         .map(|(rel, f)| (rel, f.size()))
         .collect();
     work.sort_by_key(|w| std::cmp::Reverse(w.1));
@@ -320,9 +325,9 @@ pub fn build(tree: SourceTree) -> FlakeModel {
         &work,
         || new_eval(tree),
         |ev, (rel, _)| {
-            ev.refuel_module(tree.nix.get(*rel).is_some_and(|f| f.pathless));
+            ev.refuel_module(shortcuts && tree.nix.get(*rel).is_some_and(|f| f.pathless));
             let mut w = Walker::new(ev);
-            w.walk_file(rel);
+            w.walk_file_with(rel, shortcuts);
             ((*rel).clone(), dedup(w.refs))
         },
     );

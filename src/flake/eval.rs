@@ -450,6 +450,7 @@ impl<'t> Eval<'t> {
     /// The scope of a lambda's body with its parameter bound to `arg`.
     pub fn bind_params(&self, c: &Closure, arg: Thunk) -> Env {
         let env = c.env.child();
+        env.mark_params();
         match c.lambda.param() {
             Some(ast::Param::IdentParam(p)) => {
                 if let Some(i) = p.ident() {

@@ -89,6 +89,12 @@ const ANALYSIS_STACK: usize = 512 << 20;
 
 /// Read the flake at `root` and every local .nix file its hosts reach.
 pub fn load(root: &Path) -> Result<FlakeModel, FlakeError> {
+    load_with(root, true)
+}
+
+/// `load`, optionally without the walk shortcuts (`deps::build`): for tests
+/// that check the shortcuts lose no dependency.
+pub fn load_with(root: &Path, shortcuts: bool) -> Result<FlakeModel, FlakeError> {
     if !root.join("flake.nix").is_file() {
         return Err(FlakeError::NoFlake(root.to_path_buf()));
     }
@@ -102,7 +108,7 @@ pub fn load(root: &Path) -> Result<FlakeModel, FlakeError> {
         crate::timing::phase("start analysis threads");
         let tree = source::SourceTree::load(root);
         crate::timing::phase("list, read and parse files");
-        deps::build(tree)
+        deps::build(tree, shortcuts)
     };
     match rayon::ThreadPoolBuilder::new()
         .stack_size(ANALYSIS_STACK)

@@ -179,11 +179,10 @@ const REFERRING_NAMES: [&str; 6] = [
 
 /// What the tokens of a file allow a module walk of it (arguments unknown)
 /// to find. `inert`: nothing at all, so the walk is skipped; most leaf
-/// modules of a large flake are like this. `pathless`: no path can arise in
-/// the file, so walking its functions again with bound arguments (constant
-/// propagation into paths) cannot sharpen anything and one unbound walk of
-/// each will do. Conservative by construction; `tests/analysis_fuzz.rs`
-/// checks `inert` against the walker.
+/// modules of a large flake are like this. `pathless`: no path and no flake
+/// value can arise in the file, so evaluation there only resolves names,
+/// and its walk gets a tenth of the usual evaluation budget. Conservative by
+/// construction; `tests/analysis_fuzz.rs` checks both against full walks.
 #[derive(Debug, Clone, Copy, Default)]
 struct Tokens {
     /// A path literal of any kind.
@@ -206,10 +205,16 @@ impl Tokens {
 fn scan_tokens(root: &rowan::GreenNodeData) -> Tokens {
     use rnix::SyntaxKind::*;
     let raw = |k: rnix::SyntaxKind| rowan::SyntaxKind(k as u16);
-    let (dynamic, ident, string) = (
+    let (dynamic, ident, content) = (
         raw(NODE_DYNAMIC),
         raw(TOKEN_IDENT),
         raw(TOKEN_STRING_CONTENT),
+    );
+    let (attrpath, inherit, string, interpol) = (
+        raw(NODE_ATTRPATH),
+        raw(NODE_INHERIT),
+        raw(NODE_STRING),
+        raw(NODE_INTERPOL),
     );
     let paths = [
         TOKEN_PATH_ABS,
@@ -224,14 +229,23 @@ fn scan_tokens(root: &rowan::GreenNodeData) -> Tokens {
         for child in node.children() {
             match child {
                 rowan::NodeOrToken::Node(n) => {
-                    found.dynamic |= n.kind() == dynamic;
+                    let k = n.kind();
+                    // `x.${n}`, and a quoted name with an interpolation
+                    // (`builtins."get${e}"`, `inherit (x) "${n}"`).
+                    found.dynamic |= k == dynamic
+                        || ((k == attrpath || k == inherit)
+                            && n.children().any(|c| {
+                                c.as_node().is_some_and(|s| {
+                                    s.kind() == string && s.children().any(|p| p.kind() == interpol)
+                                })
+                            }));
                     stack.push(n);
                 }
                 rowan::NodeOrToken::Token(t) => {
                     let k = t.kind();
                     if k == ident {
                         found.referring |= REFERRING_NAMES.contains(&t.text());
-                    } else if k == string {
+                    } else if k == content {
                         // A quoted attribute name (`builtins."getEnv"`), maybe
                         // with escapes: compared without its backslashes.
                         let text = t.text();

@@ -185,6 +185,8 @@ pub struct Scope {
     pub vars: RefCell<HashMap<String, Thunk>>,
     pub with: Option<Thunk>,
     pub parent: Option<Env>,
+    /// The scope binds a function's parameters (what a caller passed).
+    pub params: std::cell::Cell<bool>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -203,6 +205,22 @@ impl Env {
             with: Some(ns),
             ..Default::default()
         }))
+    }
+    pub fn mark_params(&self) {
+        self.0.params.set(true);
+    }
+    /// The values of every parameter bound in this scope or around it: what
+    /// the callers of the enclosing functions passed.
+    pub fn param_values(&self) -> Vec<Thunk> {
+        let mut out = vec![];
+        let mut cur = Some(self);
+        while let Some(env) = cur {
+            if env.0.params.get() {
+                out.extend(env.0.vars.borrow().values().cloned());
+            }
+            cur = env.0.parent.as_ref();
+        }
+        out
     }
     pub fn set(&self, name: &str, t: Thunk) {
         self.0.vars.borrow_mut().insert(name.to_string(), t);

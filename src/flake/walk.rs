@@ -70,6 +70,11 @@ pub enum Usage {
     Arg,
     /// The function of an application whose body is walked with bound arguments.
     Callee,
+    /// Passed to a function whose body this walk does not follow with the
+    /// argument bound: the function may read or import it in any way, so a
+    /// directory means every file below it (its .nix files followed) and
+    /// `self` is a use.
+    Opaque,
     /// The function of a call the walker treats by its name (`nixosSystem`):
     /// the files that define it matter, its body is read unbound, as a module.
     Definition,
@@ -95,7 +100,9 @@ pub struct Walker<'e, 't> {
     depth: u32,
     steps: u64,
     bound_walks_limit: u32,
-    element_walks_limit: u32,
+    /// Module walks may name another file's function instead of walking it
+    /// bound (`foreign`); off only to test that shortcut.
+    shortcuts: bool,
     bound_walks: FxHashMap<(usize, u32), u32>,
     /// One-entry cache of the file lines are computed in.
     line_file: Option<(usize, Arc<super::source::NixFile>)>,
@@ -122,7 +129,7 @@ impl<'e, 't> Walker<'e, 't> {
             depth: 0,
             steps: 0,
             bound_walks_limit: BOUND_WALKS,
-            element_walks_limit: BOUND_WALKS_PER_ELEMENT,
+            shortcuts: true,
             bound_walks: Default::default(),
             unbound_done: Default::default(),
             line_file: None,
@@ -131,17 +138,43 @@ impl<'e, 't> Walker<'e, 't> {
         }
     }
 
-    /// A function from another file, met in a module walk. Its arguments here
-    /// are this file's constants at most, and its file is walked on its own
-    /// (unbound) anyway; so instead of walking its body again with bound
-    /// arguments, the walk names its file as a followed dependency and takes
-    /// the arguments as plain values. Sound (the unbound walk covers every
-    /// call) and it keeps one file's walk from re-deriving a helper library,
-    /// such as a module system, that the file merely calls.
-    fn foreign(&self, c: &Closure) -> bool {
-        self.module_root
-            .as_ref()
-            .is_some_and(|root| !Rc::ptr_eq(root, &c.file))
+    /// A function from another file, met in a module walk, whose arguments
+    /// and captured parameters carry no path or flake value. Its file is
+    /// walked on its own (unbound) anyway, and with no constant to propagate
+    /// a bound walk here would find nothing more; so the walk names its file
+    /// as a followed dependency and takes the arguments as opaque values.
+    /// This keeps one file's walk from re-deriving a helper library, such as
+    /// a module system, that the file merely calls.
+    fn foreign(&self, c: &Closure, args: &[Thunk]) -> bool {
+        self.shortcuts
+            && self
+                .module_root
+                .as_ref()
+                .is_some_and(|root| !Rc::ptr_eq(root, &c.file))
+            && !args
+                .iter()
+                .chain(&c.env.param_values())
+                .any(|a| self.carries_constants(&self.ev.force(a), 3))
+    }
+
+    /// Whether a value holds (within `depth` levels of attrsets and lists) a
+    /// path or the flake's `self`/inputs: the constants a bound walk of a
+    /// function turns into precise references. Without them the shortcut in
+    /// `foreign` loses no precision either.
+    fn carries_constants(&self, v: &Value, depth: u32) -> bool {
+        match v {
+            Value::Path(_) | Value::Outside(_) | Value::SelfFlake | Value::Inputs => true,
+            Value::Input(i) => i != "builtins",
+            _ if depth == 0 => false,
+            Value::Attrs(a) => a
+                .map
+                .values()
+                .any(|t| self.carries_constants(&self.ev.force(t), depth - 1)),
+            Value::List(items) => items
+                .iter()
+                .any(|t| self.carries_constants(&self.ev.force(t), depth - 1)),
+            _ => false,
+        }
     }
 
     fn push(&mut self, kind: RefKind, target: impl Into<String>, file: &str, line: u32) {
@@ -177,16 +210,11 @@ impl<'e, 't> Walker<'e, 't> {
         self.walk_file_with(rel, true)
     }
 
-    /// `walk_file`; without `shortcuts`, a file where no path can arise is
-    /// walked like any other (for the tests of that shortcut).
+    /// `walk_file`; without `shortcuts`, other files' functions are walked
+    /// bound like local ones (for the tests of the shortcut in `foreign`).
     pub fn walk_file_with(&mut self, rel: &str, shortcuts: bool) {
         self.bound_walks_limit = 1;
-        if shortcuts && self.ev.tree.nix.get(rel).is_some_and(|f| f.pathless) {
-            // No constant of this file can become a path: one unbound walk
-            // of each function finds all there is.
-            self.bound_walks_limit = 0;
-            self.element_walks_limit = 0;
-        }
+        self.shortcuts = shortcuts;
         self.module_root = Some(self.ev.file_name(rel));
         if let Some(t) = self.ev.file_thunk(rel) {
             self.walk_thunk(&t, Usage::Value, rel, 1);
@@ -251,8 +279,13 @@ impl<'e, 't> Walker<'e, 't> {
                 }
             }
             Value::Attrs(a) => {
+                let inner = if usage == Usage::Opaque {
+                    usage
+                } else {
+                    Usage::Value
+                };
                 for t in a.map.values() {
-                    self.walk_thunk(t, Usage::Value, file, line);
+                    self.walk_thunk(t, inner, file, line);
                 }
             }
             Value::Closure(c) if usage != Usage::Callee => {
@@ -274,18 +307,18 @@ impl<'e, 't> Walker<'e, 't> {
         line: u32,
     ) {
         match func {
-            Value::Closure(c) if self.foreign(c) => {
+            Value::Closure(c) if self.foreign(c, args) => {
                 self.push(RefKind::File, c.file.to_string(), file, line);
                 for a in args {
-                    self.walk_thunk(a, Usage::Value, file, line);
+                    self.walk_thunk(a, Usage::Opaque, file, line);
                 }
             }
             // `map`/`genAttrs` over a literal list: one bound walk per element.
-            Value::Closure(c) if !self.bound_budget(c, self.element_walks_limit) => {
+            Value::Closure(c) if !self.bound_budget(c, BOUND_WALKS_PER_ELEMENT) => {
                 let c = c.clone();
                 self.walk_closure_unbound(&c);
                 for a in args {
-                    self.walk_thunk(a, Usage::Value, file, line);
+                    self.walk_thunk(a, Usage::Opaque, file, line);
                 }
             }
             Value::Closure(c) => {
@@ -526,7 +559,7 @@ impl<'e, 't> Walker<'e, 't> {
         let rec = set.rec_token().is_some();
         let (_, scope) = self.ev.bind_entries(set, env, file, rec);
         self.keep.push(scope.clone());
-        let inherit_usage = if matches!(usage, Usage::Pass | Usage::Arg) {
+        let inherit_usage = if matches!(usage, Usage::Pass | Usage::Arg | Usage::Opaque) {
             usage
         } else {
             Usage::Value
@@ -781,19 +814,19 @@ impl<'e, 't> Walker<'e, 't> {
                 self.walk_expr(&fexpr, env, file, Usage::Definition);
                 self.walk_expr(&arg, env, file, Usage::Value);
             }
-            Value::Closure(c) if self.foreign(c) => {
+            Value::Closure(c) if self.foreign(c, std::slice::from_ref(&arg_thunk)) => {
                 let target = c.file.to_string();
                 self.push(RefKind::File, target, file, line);
                 self.walk_expr(&fexpr, env, file, Usage::Value);
-                self.walk_expr(&arg, env, file, Usage::Value);
+                self.walk_expr(&arg, env, file, Usage::Opaque);
             }
             Value::Closure(c) if !self.bound_budget(c, self.bound_walks_limit) => {
                 // Walked bound often enough (a recursive helper): once unbound, and
-                // the argument as a plain value, which covers every call.
+                // the argument as an opaque value, which covers every call.
                 let c = c.clone();
                 self.walk_closure_unbound(&c);
                 self.walk_expr(&fexpr, env, file, Usage::Value);
-                self.walk_expr(&arg, env, file, Usage::Value);
+                self.walk_expr(&arg, env, file, Usage::Opaque);
             }
             Value::Closure(c) => {
                 let c = c.clone();
@@ -1161,6 +1194,7 @@ impl<'e, 't> Walker<'e, 't> {
                     file,
                     line,
                 ),
+                Usage::Opaque => self.push(RefKind::Tree, p, file, line),
                 _ => {
                     self.push(RefKind::Dir, p, file, line);
                     // It may still be imported somewhere the analysis cannot see.
@@ -1254,6 +1288,9 @@ pub fn strip_parens(mut e: ast::Expr) -> ast::Expr {
 
 /// How the value of `a.b.c = …` is used, from the attribute names.
 fn attr_usage(names: &[String], outer: Usage) -> Usage {
+    if outer == Usage::Opaque {
+        return outer;
+    }
     let last = names.last().map(String::as_str).unwrap_or("");
     if matches!(last, "imports" | "modules" | "sharedModules") {
         return Usage::ModuleList;
