@@ -324,12 +324,7 @@ pub fn build(tree: SourceTree, shortcuts: bool) -> FlakeModel {
     let file_refs: Vec<(String, Vec<Ref>)> = per_worker(
         &work,
         || new_eval(tree),
-        |ev, (rel, _)| {
-            ev.refuel_module(shortcuts && tree.nix.get(*rel).is_some_and(|f| f.pathless));
-            let mut w = Walker::new(ev);
-            w.walk_file_with(rel, shortcuts);
-            ((*rel).clone(), dedup(w.refs))
-        },
+        |ev, (rel, _)| ((*rel).clone(), walk_module(ev, rel, shortcuts)),
     );
 
     crate::timing::phase("walk every file");
@@ -571,19 +566,23 @@ fn per_worker<T: Sync, S, R: Send>(
 }
 
 /// One file's references from its module walk as `build` takes them, or,
-/// with `shortcuts` off, from a walk that ignores `NixFile::inert` and
-/// `NixFile::pathless` (for the tests that check those shortcuts lose nothing).
+/// with `shortcuts` off, from a walk that ignores `NixFile::inert`,
+/// `NixFile::pathless` and `Walker::foreign` (for the tests that check those
+/// shortcuts lose nothing).
 pub fn module_refs(tree: &SourceTree, rel: &str, shortcuts: bool) -> Vec<Ref> {
-    let Some(file) = tree.nix.get(rel) else {
-        return vec![];
-    };
-    if file.error.is_some() || (shortcuts && file.inert) {
-        return vec![];
+    match tree.nix.get(rel) {
+        Some(f) if f.error.is_none() && !(shortcuts && f.inert) => {
+            walk_module(&new_eval(tree), rel, shortcuts)
+        }
+        _ => vec![],
     }
-    let ev = new_eval(tree);
-    ev.refuel_module(shortcuts && file.pathless);
-    let mut w = Walker::new(&ev);
-    w.walk_file_with(rel, shortcuts);
+}
+
+/// The walk of one parsed file as a module, on a worker's evaluator.
+fn walk_module(ev: &Eval<'_>, rel: &str, shortcuts: bool) -> Vec<Ref> {
+    ev.refuel_module(shortcuts && ev.tree.nix.get(rel).is_some_and(|f| f.pathless));
+    let mut w = Walker::new(ev);
+    w.walk_file(rel, shortcuts);
     dedup(w.refs)
 }
 

@@ -206,13 +206,9 @@ impl<'e, 't> Walker<'e, 't> {
     /// Walk a whole file as a module: every path it names. A module needs
     /// less constant propagation than a host's entry: local functions are
     /// walked with bound arguments once each, then unbound.
-    pub fn walk_file(&mut self, rel: &str) {
-        self.walk_file_with(rel, true)
-    }
-
-    /// `walk_file`; without `shortcuts`, other files' functions are walked
-    /// bound like local ones (for the tests of the shortcut in `foreign`).
-    pub fn walk_file_with(&mut self, rel: &str, shortcuts: bool) {
+    /// Without `shortcuts`, other files' functions are walked bound like
+    /// local ones (for the tests of the shortcut in `foreign`).
+    pub fn walk_file(&mut self, rel: &str, shortcuts: bool) {
         self.bound_walks_limit = 1;
         self.shortcuts = shortcuts;
         self.module_root = Some(self.ev.file_name(rel));
