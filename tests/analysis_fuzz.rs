@@ -743,7 +743,7 @@ fn shortcuts_cover_full_walks(root: &Path) -> Result<(), TestCaseError> {
         let globs: Vec<globset::GlobMatcher> = c
             .globs
             .iter()
-            .filter_map(|g| openspec::flake::deps::compile_glob(g))
+            .filter_map(|g| openspec::flake::path::compile_glob(g))
             .collect();
         let in_dir = |p: &str, dirs: &std::collections::BTreeSet<String>| {
             dirs.iter()
@@ -890,7 +890,7 @@ fn check_shortcuts(body: &str) -> Result<(bool, bool), TestCaseError> {
     }
     let key = |refs: Vec<openspec::flake::walk::Ref>| -> std::collections::BTreeSet<String> {
         refs.into_iter()
-            .map(|r| format!("{:?} {}", r.kind, r.target))
+            .map(|r| format!("{:?}", r.target))
             .collect()
     };
     let full = key(openspec::flake::deps::module_refs(&tree, "m.nix", false));

@@ -9,132 +9,16 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::eval::Eval;
+use super::intern::{NameSet, Names};
 use super::source::SourceTree;
-use super::walk::{Ref, RefKind, Walker};
-use super::{Diagnostic, FlakeModel, Host, Level, Location, hosts};
-
-/// Every path a dependency can name, sorted, with dense ids (bitset positions).
-#[derive(Debug, Default)]
-pub struct Names {
-    list: Vec<String>,
-    index: HashMap<String, u32>,
-    /// Each name as a JSON string, escaped once: every host's file list
-    /// repeats the same names, 2 million times in a large flake.
-    json: std::sync::OnceLock<Vec<Box<serde_json::value::RawValue>>>,
-}
-
-impl Names {
-    fn new(all: BTreeSet<String>) -> Names {
-        let list: Vec<String> = all.into_iter().collect();
-        let index = list
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (n.clone(), i as u32))
-            .collect();
-        Names {
-            list,
-            index,
-            json: Default::default(),
-        }
-    }
-    fn json(&self, id: u32) -> &serde_json::value::RawValue {
-        // Filled on one thread: this runs inside parallel serialisation, and a
-        // parallel fill there could steal a job that waits on this very lock.
-        let all = self.json.get_or_init(|| {
-            self.list
-                .iter()
-                .map(|n| {
-                    serde_json::value::to_raw_value(n)
-                        .unwrap_or_else(|_| unreachable!("a string always serialises"))
-                })
-                .collect()
-        });
-        &all[id as usize]
-    }
-    pub fn id(&self, name: &str) -> Option<u32> {
-        self.index.get(name).copied()
-    }
-    pub fn name(&self, id: u32) -> &str {
-        &self.list[id as usize]
-    }
-    fn len(&self) -> usize {
-        self.list.len()
-    }
-}
-
-/// A set of names: a bitset over `Names`, iterated in sorted order.
-#[derive(Debug, Clone, Default)]
-pub struct NameSet {
-    names: Arc<Names>,
-    bits: Vec<u64>,
-    count: usize,
-}
-
-impl NameSet {
-    fn new(names: &Arc<Names>) -> NameSet {
-        NameSet {
-            names: names.clone(),
-            bits: vec![0; names.len().div_ceil(64)],
-            count: 0,
-        }
-    }
-    fn insert(&mut self, id: u32) -> bool {
-        let (w, b) = ((id / 64) as usize, id % 64);
-        let fresh = self.bits[w] & (1 << b) == 0;
-        if fresh {
-            self.bits[w] |= 1 << b;
-            self.count += 1;
-        }
-        fresh
-    }
-    fn union(&mut self, other: &NameSet) {
-        for (a, b) in self.bits.iter_mut().zip(&other.bits) {
-            *a |= b;
-        }
-        self.count = self.bits.iter().map(|w| w.count_ones() as usize).sum();
-    }
-    fn has(&self, id: u32) -> bool {
-        self.bits
-            .get((id / 64) as usize)
-            .is_some_and(|w| w & (1 << (id % 64)) != 0)
-    }
-    pub fn contains(&self, name: &str) -> bool {
-        self.names.id(name).is_some_and(|id| self.has(id))
-    }
-    pub fn len(&self) -> usize {
-        self.count
-    }
-    pub fn is_empty(&self) -> bool {
-        self.count == 0
-    }
-    fn ids(&self) -> impl Iterator<Item = u32> + '_ {
-        self.bits.iter().enumerate().flat_map(|(w, &word)| {
-            let mut word = word;
-            std::iter::from_fn(move || {
-                if word == 0 {
-                    return None;
-                }
-                let b = word.trailing_zeros();
-                word &= word - 1;
-                Some(w as u32 * 64 + b)
-            })
-        })
-    }
-    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
-        self.ids().map(|id| self.names.name(id))
-    }
-}
-
-impl Serialize for NameSet {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.ids().map(|id| self.names.json(id)))
-    }
-}
+use super::walk::{Ref, Target, Walker};
+use super::{Diagnostic, FlakeModel, Host, Location, hosts};
 
 /// The files every host shares: per .nix file, the files it names and its
 /// other references.
 #[derive(Debug, Default)]
 pub struct Graph {
+    /// Every name a dependency can have.
     pub names: Arc<Names>,
     /// Per name: (target, followed) for each file it names (imports, reads, …).
     out: Vec<Vec<(u32, bool)>>,
@@ -142,12 +26,15 @@ pub struct Graph {
     other: Vec<Vec<Ref>>,
     /// Per name: a parsed .nix file (followed when named) / one that does not parse.
     nix: Vec<bool>,
+    /// Per name: a .nix file that does not parse.
     broken: Vec<bool>,
 }
 
 /// Everything one host depends on. Serialised in the `hosts --json` shape.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Deps {
+    /// Every file the host depends on (repository paths, sorted), flake.nix
+    /// and flake.lock included.
     pub files: NameSet,
     /// Directories whose every file is a dependency (stored without, printed with a trailing `/`).
     #[serde(serialize_with = "with_slash")]
@@ -155,7 +42,9 @@ pub struct Deps {
     /// Directories whose listing is read (readDir): adding or removing an entry matters.
     #[serde(serialize_with = "with_slash")]
     pub listings: BTreeSet<String>,
+    /// Patterns (`*` spans `/`) whose every match is a dependency.
     pub globs: BTreeSet<String>,
+    /// The host depends on every tracked file.
     pub whole_source: bool,
     /// Why the host depends on the whole source: (file, line, reason).
     #[serde(skip)]
@@ -193,10 +82,8 @@ impl Deps {
         let g = &self.graph;
         let key = target.strip_suffix('/');
         let names_it = |r: &Ref| match key {
-            Some(dir) => {
-                matches!(r.kind, RefKind::Dir | RefKind::Tree | RefKind::Listing) && r.target == dir
-            }
-            None => r.target == target,
+            Some(dir) => r.target.directory().is_some_and(|d| d.as_str() == dir),
+            None => r.target.text() == target,
         };
         // The host's own references first: flake.nix (-> helper) -> target.
         let mut parent: HashMap<u32, u32> = HashMap::new();
@@ -206,8 +93,7 @@ impl Deps {
             if names_it(r) {
                 return entry_chain(r, target);
             }
-            if let Some(id) = g.names.id(&r.target)
-                && is_file_ref(r.kind)
+            if let Some(id) = r.target.file().and_then(|f| g.names.id(f))
                 && self.reached.has(id)
                 && !first_hop.contains_key(&id)
             {
@@ -260,9 +146,9 @@ impl Deps {
     pub fn edges(&self) -> BTreeSet<(String, String)> {
         let g = &self.graph;
         let mut out = BTreeSet::new();
-        for r in self.entry.iter().filter(|r| is_file_ref(r.kind)) {
-            if g.names.id(&r.target).is_some_and(|id| self.reached.has(id)) && r.from != r.target {
-                out.insert((r.from.clone(), r.target.clone()));
+        for (r, f) in self.entry_files_with_refs() {
+            if g.names.id(f).is_some_and(|id| self.reached.has(id)) && r.from != f.as_str() {
+                out.insert((r.from.clone(), f.to_string()));
             }
         }
         for id in self.reached.ids() {
@@ -277,16 +163,18 @@ impl Deps {
 
     /// The files the host's entry in flake.nix names itself.
     pub fn entry_files(&self) -> BTreeSet<String> {
-        self.entry
-            .iter()
-            .filter(|r| r.from == "flake.nix" && is_file_ref(r.kind))
-            .map(|r| r.target.clone())
+        self.entry_files_with_refs()
+            .filter(|(r, _)| r.from == "flake.nix")
+            .map(|(_, f)| f.to_string())
             .collect()
     }
-}
 
-fn is_file_ref(k: RefKind) -> bool {
-    matches!(k, RefKind::File | RefKind::FileWalked | RefKind::Machinery)
+    /// The host's own file references, each with the file it names.
+    fn entry_files_with_refs(&self) -> impl Iterator<Item = (&Ref, &super::RepoPath)> {
+        self.entry
+            .iter()
+            .filter_map(|r| r.target.file().map(|f| (r, f)))
+    }
 }
 
 /// flake.nix -> (the helper that named it) -> target
@@ -295,8 +183,8 @@ fn entry_chain(r: &Ref, target: &str) -> Vec<String> {
     if r.from != "flake.nix" {
         chain.push(r.from.clone());
     }
-    chain.push(r.target.clone());
-    if !target.is_empty() && r.target != target {
+    chain.push(r.target.text().to_string());
+    if !target.is_empty() && r.target.text() != target {
         chain.push(target.to_string());
     }
     chain
@@ -383,20 +271,19 @@ pub fn build(tree: SourceTree, shortcuts: bool) -> FlakeModel {
     for ((name, kind, line), (deps, diags)) in host_names.into_iter().zip(results) {
         reached_any.union(&deps.reached);
         diag_set.extend(diags);
-        for r in deps
-            .entry
-            .iter()
-            .filter(|r| is_file_ref(r.kind) && r.from != r.target)
+        for (r, f) in deps
+            .entry_files_with_refs()
+            .filter(|(r, f)| r.from != f.as_str())
         {
             if graph
                 .names
-                .id(&r.target)
+                .id(f)
                 .is_some_and(|id| graph.nix[id as usize] || graph.broken[id as usize])
             {
                 edges
                     .entry(r.from.clone())
                     .or_default()
-                    .insert(r.target.clone());
+                    .insert(f.to_string());
             }
         }
         hosts_out.push(Host {
@@ -425,24 +312,14 @@ pub fn build(tree: SourceTree, shortcuts: bool) -> FlakeModel {
         file_refs.iter().map(|(f, r)| (f.as_str(), r)).collect();
     for id in reached_any.ids() {
         if let Some(refs) = refs_by_file.get(graph.names.name(id)) {
-            diag_set.extend(refs.iter().filter_map(|r| ref_diagnostic(tree, r)));
+            diag_set.extend(refs.iter().filter_map(|r| Diagnostic::of_ref(tree, r)));
         }
     }
     let reached_names: BTreeSet<&str> = reached_any.iter().collect();
     for (rel, f) in &tree.nix {
         if let Some((line, col, msg)) = &f.error {
             let reached = rel == "flake.nix" || reached_names.contains(rel.as_str());
-            diag_set.insert(Diagnostic {
-                level: if reached { Level::Error } else { Level::Warning },
-                kind: "parse-error".into(),
-                file: rel.clone(),
-                line: *line,
-                message: if reached {
-                    format!("{line}:{col}: {msg}; fix the file (a host reaches it, so every host that does is assumed affected by any change)")
-                } else {
-                    format!("{line}:{col}: {msg} (no host reaches this file)")
-                },
-            });
+            diag_set.insert(Diagnostic::parse_error(rel, *line, *col, msg, reached));
         }
     }
     crate::timing::phase("diagnostics and edges");
@@ -470,8 +347,8 @@ fn build_graph(
         .flat_map(|(_, r)| r)
         .chain(entry_refs.iter().flatten())
     {
-        if is_file_ref(r.kind) {
-            all.insert(r.target.clone());
+        if let Some(f) = r.target.file() {
+            all.insert(f.to_string());
         }
     }
     let names = Arc::new(Names::new(all));
@@ -497,13 +374,13 @@ fn build_graph(
         let Some(id) = names.id(rel) else { continue };
         let (out, other) = (&mut g.out[id as usize], &mut g.other[id as usize]);
         for r in refs {
-            match r.kind {
-                k if is_file_ref(k) => {
-                    if let Some(t) = names.id(&r.target) {
-                        out.push((t, k != RefKind::FileWalked));
+            match &r.target {
+                t if t.file().is_some() => {
+                    if let Some(id) = t.file().and_then(|f| names.id(f)) {
+                        out.push((id, t.followed()));
                     }
                 }
-                RefKind::Glob | RefKind::Tree => {
+                Target::Glob(_) | Target::Tree(_) => {
                     for f in expansions(tree, globs, r) {
                         if let Some(t) = names.id(&f) {
                             out.push((t, true));
@@ -522,10 +399,10 @@ fn build_graph(
 
 /// The .nix files a glob or a recursively imported tree can name.
 fn expansions(tree: &SourceTree, globs: &GlobCache, r: &Ref) -> Vec<String> {
-    match r.kind {
-        RefKind::Glob => globs.nix_matches(tree, &r.target),
-        RefKind::Tree => tree
-            .files_under(&r.target)
+    match &r.target {
+        Target::Glob(g) => globs.nix_matches(tree, g),
+        Target::Tree(dir) => tree
+            .files_under(dir)
             .filter(|f| tree.nix.contains_key(*f))
             .cloned()
             .collect(),
@@ -608,7 +485,7 @@ impl GlobCache {
         if let Some(m) = self.0.lock().ok().and_then(|c| c.get(pattern).cloned()) {
             return m;
         }
-        let matches: Vec<String> = match compile_glob(pattern) {
+        let matches: Vec<String> = match super::path::compile_glob(pattern) {
             Some(m) => {
                 let mut v: Vec<String> = tree
                     .nix
@@ -621,7 +498,7 @@ impl GlobCache {
                     .iter()
                     .filter(|d| !d.is_empty() && m.is_match(d.as_str()))
                 {
-                    let f = super::eval::module_file(d);
+                    let f = super::path::module_file(d);
                     if tree.nix.contains_key(&f) {
                         v.push(f);
                     }
@@ -637,122 +514,25 @@ impl GlobCache {
     }
 }
 
-/// `*` in our globs spans `/` (an interpolated value may hold one).
-pub fn compile_glob(pattern: &str) -> Option<globset::GlobMatcher> {
-    let escaped: String = pattern
-        .chars()
-        .map(|c| match c {
-            '?' | '[' | ']' | '{' | '}' => format!("[{c}]"),
-            c => c.to_string(),
-        })
-        .collect();
-    globset::GlobBuilder::new(&escaped)
-        .literal_separator(false)
-        .build()
-        .ok()
-        .map(|g| g.compile_matcher())
-}
-
-/// What a reference says about the file that makes it, if anything.
-fn ref_diagnostic(tree: &SourceTree, r: &Ref) -> Option<Diagnostic> {
-    let diag = |level: Level, kind: &str, message: String| {
-        Some(Diagnostic {
-            level,
-            kind: kind.into(),
-            file: r.from.clone(),
-            line: r.line,
-            message,
-        })
-    };
-    match r.kind {
-        RefKind::File | RefKind::FileWalked | RefKind::Machinery => {
-            if !tree.is_file(&r.target) && !tree.is_dir(&r.target) {
-                diag(
-                    Level::Warning,
-                    "dangling-path",
-                    format!(
-                        "`{}` does not exist; create it or fix the reference (the host still depends on it)",
-                        r.target
-                    ),
-                )
-            } else if tree.broken_links.contains(&r.target) {
-                diag(
-                    Level::Warning,
-                    "dangling-path",
-                    format!(
-                        "`{}` is a symlink that resolves to nothing (dangling or a loop); fix the link",
-                        r.target
-                    ),
-                )
-            } else {
-                None
-            }
-        }
-        RefKind::Dir | RefKind::Tree => diag(
-            Level::Info,
-            "directory",
-            format!("every file under `{}/` is a dependency", r.target),
-        ),
-        RefKind::Listing => diag(
-            Level::Info,
-            "directory",
-            format!(
-                "the listing of `{}/` is read: adding or removing a file there is a change",
-                r.target
-            ),
-        ),
-        RefKind::Glob => diag(
-            Level::Info,
-            "glob",
-            format!(
-                "an interpolated path could not be resolved; every path matching `{}` is a dependency",
-                r.target
-            ),
-        ),
-        RefKind::Outside => diag(
-            Level::Warning,
-            "outside-root",
-            format!(
-                "`{}` leaves the flake's root; Nix refuses it in pure evaluation, keep paths inside the repository",
-                r.target
-            ),
-        ),
-        RefKind::WholeSource => diag(
-            Level::Warning,
-            "whole-source",
-            format!("{}: the host depends on every tracked file", r.target),
-        ),
-        RefKind::Unresolved => diag(
-            Level::Warning,
-            "unresolved",
-            format!(
-                "{} cannot be resolved statically: the host is assumed to depend on the whole repository",
-                r.target
-            ),
-        ),
-        RefKind::Input => None,
-    }
-}
-
 /// The per-host part of a reference that is not a file.
 fn apply_other(d: &mut Deps, r: &Ref) {
-    match r.kind {
-        RefKind::Dir | RefKind::Tree => {
-            d.directories.insert(r.target.clone());
+    match &r.target {
+        Target::Dir(p) | Target::Tree(p) => {
+            d.directories.insert(p.to_string());
         }
-        RefKind::Listing => {
-            d.listings.insert(r.target.clone());
+        Target::Listing(p) => {
+            d.listings.insert(p.to_string());
         }
-        RefKind::Glob => {
-            d.globs.insert(r.target.clone());
+        Target::Glob(g) => {
+            d.globs.insert(g.clone());
         }
-        RefKind::Input => {
-            d.inputs.insert(r.target.clone());
+        Target::Input(i) => {
+            d.inputs.insert(i.clone());
         }
-        RefKind::WholeSource | RefKind::Unresolved => {
+        Target::WholeSource(why) | Target::Unresolved(why) => {
             d.whole_source = true;
             d.whole_source_reasons
-                .push((r.from.clone(), r.line, r.target.clone()));
+                .push((r.from.clone(), r.line, why.clone()));
         }
         _ => {}
     }
@@ -774,7 +554,7 @@ fn follow(
     };
     let diags: Vec<Diagnostic> = entry
         .iter()
-        .filter_map(|r| ref_diagnostic(tree, r))
+        .filter_map(|r| Diagnostic::of_ref(tree, r))
         .collect();
     for special in ["flake.nix", "flake.lock"] {
         if let Some(id) = names.id(special) {
@@ -812,12 +592,12 @@ fn follow(
         }
     };
     for r in &entry {
-        if is_file_ref(r.kind) {
-            if r.kind == RefKind::Machinery {
-                machinery_targets.insert(r.target.clone());
+        if let Some(f) = r.target.file() {
+            if let Target::Machinery(m) = &r.target {
+                machinery_targets.insert(m.to_string());
             }
-            if let Some(t) = names.id(&r.target) {
-                name_file(&mut d, &mut queue, t, r.kind != RefKind::FileWalked);
+            if let Some(t) = names.id(f) {
+                name_file(&mut d, &mut queue, t, r.target.followed());
             }
         } else {
             for f in expansions(tree, globs, r) {
@@ -857,15 +637,15 @@ fn machinery(d: &Deps, targets: BTreeSet<String>) -> BTreeSet<String> {
         }
     }
     let mut set: BTreeSet<u32> = targets.iter().filter_map(|t| g.names.id(t)).collect();
-    for r in d.entry.iter().filter(|r| is_file_ref(r.kind)) {
-        let Some(t) = g.names.id(&r.target) else {
+    for (r, f) in d.entry_files_with_refs() {
+        let Some(t) = g.names.id(f) else {
             continue;
         };
         match g.names.id(&r.from) {
             Some(from) if r.from != "flake.nix" && from != t => {
                 incoming.entry(t).or_default().push(from)
             }
-            _ if r.kind != RefKind::Machinery => {
+            _ if !matches!(r.target, Target::Machinery(_)) => {
                 entry_named.insert(t);
             }
             _ => {}

@@ -8,13 +8,18 @@ use std::rc::Rc;
 
 use rnix::ast::{self, HasEntry, InterpolPart};
 
-use super::source::{self, SourceTree};
+use super::known::KnownFunction;
+use super::path::{self, Outside, RepoPath};
+use super::source::SourceTree;
 use super::value::*;
 
 const MAX_DEPTH: u32 = 200;
 const FUEL: u64 = 50_000;
 
+/// One evaluator over a parsed tree, with its own fuel and caches. Its
+/// values hold `Rc`s, so each thread keeps its own evaluator.
 pub struct Eval<'t> {
+    /// The repository it reads.
     pub tree: &'t SourceTree,
     depth: Cell<u32>,
     fuel: Cell<u64>,
@@ -27,6 +32,7 @@ pub struct Eval<'t> {
 }
 
 impl<'t> Eval<'t> {
+    /// A fresh evaluator with full fuel, before `hosts::prepare` binds the flake.
     pub fn new(tree: &'t SourceTree) -> Self {
         Eval {
             tree,
@@ -80,10 +86,13 @@ impl<'t> Eval<'t> {
         self.fuel.set(if pathless { FUEL / 100 } else { FUEL / 10 });
     }
 
+    /// The scope every file starts in (builtins are resolved by name, not bound).
     pub fn global_env(&self) -> Env {
         Env::default()
     }
 
+    /// The value of a thunk, computed once; `Unknown` for a thunk that
+    /// needs itself (infinite recursion in the source).
     pub fn force(&self, t: &Thunk) -> Value {
         {
             let mut slot = t.0.slot.borrow_mut();
@@ -112,6 +121,8 @@ impl<'t> Eval<'t> {
         v
     }
 
+    /// The value of `expr` in `env`, or `Unknown` when the fuel or depth
+    /// limit is reached.
     pub fn eval(&self, expr: &ast::Expr, env: &Env, file: &Rc<str>) -> Value {
         let fuel = self.fuel.get();
         if fuel == 0 || self.depth.get() >= MAX_DEPTH {
@@ -189,11 +200,14 @@ impl<'t> Eval<'t> {
         }
     }
 
+    /// `eval` of an optional expression (`Unknown` when absent).
     pub fn eval_opt(&self, e: Option<ast::Expr>, env: &Env, file: &Rc<str>) -> Value {
         e.map(|e| self.eval(&e, env, file))
             .unwrap_or(Value::Unknown)
     }
 
+    /// A variable: lexical scopes first, then `with` namespaces (innermost
+    /// first), then the global names (`true`, `builtins`, known functions).
     pub fn lookup(&self, name: &str, env: &Env) -> Value {
         if let Some(t) = env.lexical(name) {
             return self.force(&t);
@@ -216,8 +230,8 @@ impl<'t> Eval<'t> {
             "false" => Value::Bool(false),
             "null" => Value::Null,
             "builtins" => Value::Input("builtins".into()),
-            _ => match Builtin::by_name(name) {
-                Some(b) => Value::Builtin(b, Rc::new(vec![])),
+            _ => match KnownFunction::by_name(name) {
+                Some(b) => Value::Known(b, Rc::new(vec![])),
                 None => Value::Unknown,
             },
         }
@@ -226,24 +240,21 @@ impl<'t> Eval<'t> {
     fn eval_str(&self, s: &ast::Str, env: &Env, file: &Rc<str>) -> Value {
         let parts = s.normalized_parts();
         let mut out = String::new();
-        let mut base: Option<String> = None;
+        let mut base: Option<RepoPath> = None;
         for (i, part) in parts.iter().enumerate() {
             match part {
                 InterpolPart::Literal(l) => out.push_str(l),
                 InterpolPart::Interpolation(ip) => match self.eval_opt(ip.expr(), env, file) {
                     Value::Str(x) => out.push_str(&x),
                     Value::Path(p) if i == 0 => base = Some(p),
-                    Value::SelfFlake if i == 0 => base = Some(String::new()),
+                    Value::SelfFlake if i == 0 => base = Some(RepoPath::root()),
                     _ => return Value::Unknown,
                 },
             }
         }
         match base {
             // "${self}/x" and "${./dir}/x" name a path of the repository.
-            Some(b) => match source::join(&b, &out) {
-                Ok(p) => Value::Path(p),
-                Err(e) => Value::Outside(e),
-            },
+            Some(b) => path_value(b.join(&out)),
             None => Value::Str(out),
         }
     }
@@ -340,18 +351,19 @@ impl<'t> Eval<'t> {
                 },
                 None => Value::Unknown,
             },
-            Value::Input(_) => match Builtin::by_name(name) {
-                Some(b) => Value::Builtin(b, Rc::new(vec![])),
+            Value::Input(_) => match KnownFunction::by_name(name) {
+                Some(b) => Value::Known(b, Rc::new(vec![])),
                 None => v.clone(),
             },
-            _ => match Builtin::by_name(name) {
+            _ => match KnownFunction::by_name(name) {
                 // `lib.genAttrs` on an unknown `lib`: the name is the best evidence.
-                Some(b) => Value::Builtin(b, Rc::new(vec![])),
+                Some(b) => Value::Known(b, Rc::new(vec![])),
                 None => Value::Unknown,
             },
         })
     }
 
+    /// The name of one attribute of an attribute path, when it can be computed.
     pub fn attr_name(&self, attr: &ast::Attr, env: &Env, file: &Rc<str>) -> Option<String> {
         match attr {
             ast::Attr::Ident(i) => Some(ident_name(i)),
@@ -428,19 +440,21 @@ impl<'t> Eval<'t> {
         (attrs, scope)
     }
 
+    /// `f arg`: a closure's body with its parameter bound, a known function
+    /// once it has all its arguments.
     pub fn apply(&self, f: Value, arg: Thunk) -> Value {
         match f {
             Value::Closure(c) => {
                 let env = self.bind_params(&c, arg);
                 self.eval_opt(c.lambda.body(), &env, &c.file)
             }
-            Value::Builtin(b, args) => {
+            Value::Known(b, args) => {
                 let mut args = (*args).clone();
                 args.push(arg);
                 if args.len() < b.arity() {
-                    return Value::Builtin(b, Rc::new(args));
+                    return Value::Known(b, Rc::new(args));
                 }
-                self.run_builtin(b, &args)
+                b.value(self, &args)
             }
             Value::Input(i) => Value::Input(i),
             _ => Value::Unknown,
@@ -477,7 +491,7 @@ impl<'t> Eval<'t> {
                         (None, Some(d)) if matches!(argv, Value::Attrs(_)) => {
                             Thunk::lazy(d, env.clone(), c.file.clone())
                         }
-                        _ => Thunk::value(module_arg(&name)),
+                        _ => Thunk::value(super::known::module_arg(&name)),
                     };
                     env.set(&name, t);
                 }
@@ -485,156 +499,6 @@ impl<'t> Eval<'t> {
             None => {}
         }
         env
-    }
-
-    fn run_builtin(&self, b: Builtin, args: &[Thunk]) -> Value {
-        use Builtin::*;
-        let arg = |i: usize| self.force(&args[i]);
-        match b {
-            Import => match arg(0) {
-                Value::Path(p) => {
-                    let target = if self.tree.is_dir(&p) {
-                        module_file(&p)
-                    } else {
-                        p
-                    };
-                    match self.file_thunk(&target) {
-                        Some(t) => self.force(&t),
-                        None => Value::Unknown,
-                    }
-                }
-                Value::Input(i) => Value::Input(i),
-                _ => Value::Unknown,
-            },
-            GenAttrs => match self.strings(&arg(0)) {
-                Some(names) => {
-                    let f = arg(1);
-                    let map = names
-                        .into_iter()
-                        .map(|n| {
-                            let t =
-                                Thunk::apply(f.clone(), vec![Thunk::value(Value::Str(n.clone()))]);
-                            (n, t)
-                        })
-                        .collect();
-                    Value::Attrs(Rc::new(Attrs {
-                        map,
-                        dynamic: false,
-                    }))
-                }
-                None => Value::Unknown,
-            },
-            MapAttrs => match arg(1) {
-                Value::Attrs(a) => {
-                    let f = arg(0);
-                    let map = a
-                        .map
-                        .iter()
-                        .map(|(k, v)| {
-                            (
-                                k.clone(),
-                                Thunk::apply(
-                                    f.clone(),
-                                    vec![Thunk::value(Value::Str(k.clone())), v.clone()],
-                                ),
-                            )
-                        })
-                        .collect();
-                    Value::Attrs(Rc::new(Attrs {
-                        map,
-                        dynamic: a.dynamic,
-                    }))
-                }
-                _ => Value::Unknown,
-            },
-            FilterAttrs => arg(1),
-            Filter => arg(1),
-            ListToAttrs => match arg(0) {
-                Value::List(items) => {
-                    let mut attrs = Attrs::default();
-                    for item in items.iter() {
-                        let v = self.force(item);
-                        let name = self.select(&v, "name").and_then(|n| n.as_str());
-                        let value = match &v {
-                            Value::Attrs(a) => a.map.get("value").cloned(),
-                            _ => None,
-                        };
-                        match (name, value) {
-                            (Some(n), Some(val)) => {
-                                attrs.map.insert(n, val);
-                            }
-                            _ => attrs.dynamic = true,
-                        }
-                    }
-                    Value::Attrs(Rc::new(attrs))
-                }
-                _ => Value::Unknown,
-            },
-            NameValuePair => {
-                let mut attrs = Attrs::default();
-                attrs.map.insert("name".into(), args[0].clone());
-                attrs.map.insert("value".into(), args[1].clone());
-                Value::Attrs(Rc::new(attrs))
-            }
-            Map => match arg(1) {
-                Value::List(items) => {
-                    let f = arg(0);
-                    Value::List(Rc::new(
-                        items
-                            .iter()
-                            .map(|i| Thunk::apply(f.clone(), vec![i.clone()]))
-                            .collect(),
-                    ))
-                }
-                _ => Value::Unknown,
-            },
-            AttrNames => match arg(0) {
-                Value::Attrs(a) if !a.dynamic => Value::List(Rc::new(
-                    a.map
-                        .keys()
-                        .map(|k| Thunk::value(Value::Str(k.clone())))
-                        .collect(),
-                )),
-                _ => Value::Unknown,
-            },
-            AttrValues => match arg(0) {
-                Value::Attrs(a) if !a.dynamic => {
-                    Value::List(Rc::new(a.map.values().cloned().collect()))
-                }
-                _ => Value::Unknown,
-            },
-            ReadDir => match arg(0) {
-                Value::Path(dir) => Value::Attrs(Rc::new(self.read_dir(&dir))),
-                _ => Value::Unknown,
-            },
-            RemoveSuffix => match (arg(0).as_str(), arg(1).as_str()) {
-                (Some(suf), Some(s)) => {
-                    Value::Str(s.strip_suffix(suf.as_str()).unwrap_or(&s).to_string())
-                }
-                _ => Value::Unknown,
-            },
-            PathAppend => add(arg(0), arg(1)),
-            ToString => match arg(0) {
-                Value::Str(s) => Value::Str(s),
-                Value::Int(i) => Value::Str(i.to_string()),
-                _ => Value::Unknown,
-            },
-            NixosSystem | DarwinSystem => Value::System,
-            MkFlake => {
-                // flake-parts: `mkFlake { inherit inputs; } (args: { flake = …; })`.
-                let module = match arg(1) {
-                    Value::Closure(c) => {
-                        self.apply(Value::Closure(c), Thunk::value(Value::Unknown))
-                    }
-                    v => v,
-                };
-                match self.select(&module, "flake") {
-                    Some(v @ Value::Attrs(_)) => v,
-                    _ => Value::Unknown,
-                }
-            }
-            CallPackage | ListFilesRecursive | Impure | Opaque => Value::Unknown,
-        }
     }
 
     /// A list of known strings.
@@ -647,11 +511,7 @@ impl<'t> Eval<'t> {
 
     /// `builtins.readDir`: entries of a repository directory, as Nix lists them.
     pub fn read_dir(&self, dir: &str) -> Attrs {
-        let prefix = if dir.is_empty() {
-            String::new()
-        } else {
-            format!("{dir}/")
-        };
+        let prefix = path::dir_prefix(dir);
         let mut attrs = Attrs::default();
         let direct = |p: &String| {
             p.strip_prefix(&prefix)
@@ -686,34 +546,12 @@ impl<'t> Eval<'t> {
     }
 }
 
-/// What a module function receives for an argument nobody passed explicitly.
-/// `self` and `inputs` are the flake's own (passed by specialArgs in practice).
-pub fn module_arg(name: &str) -> Value {
-    match name {
-        "self" => Value::SelfFlake,
-        "inputs" => Value::Inputs,
-        _ => Value::Unknown,
-    }
-}
-
-pub fn module_file(dir: &str) -> String {
-    if dir.is_empty() {
-        "default.nix".into()
-    } else {
-        format!("{dir}/default.nix")
-    }
-}
-
-fn add(lhs: Value, rhs: Value) -> Value {
+/// `lhs + rhs`: a path and a string make a path (`./. + "/${f}"`), as do
+/// the flake's `self` and a string; strings concatenate, integers add.
+pub fn add(lhs: Value, rhs: Value) -> Value {
     match (lhs, rhs) {
-        (Value::Path(p), Value::Str(s)) => match source::join(&p, &s) {
-            Ok(j) => Value::Path(j),
-            Err(e) => Value::Outside(e),
-        },
-        (Value::SelfFlake, Value::Str(s)) => match source::join("", &s) {
-            Ok(j) => Value::Path(j),
-            Err(e) => Value::Outside(e),
-        },
+        (Value::Path(p), Value::Str(s)) => path_value(p.join(&s)),
+        (Value::SelfFlake, Value::Str(s)) => path_value(RepoPath::root().join(&s)),
         (Value::Str(a), Value::Str(b)) => Value::Str(a + &b),
         (Value::Int(a), Value::Int(b)) => Value::Int(a.wrapping_add(b)),
         _ => Value::Unknown,
@@ -778,6 +616,7 @@ fn insert_path(tree: &mut BTreeMap<String, Node>, names: &[String], t: Thunk, ev
     }
 }
 
+/// The text of an identifier (`or` used as a name included).
 pub fn ident_name(i: &ast::Ident) -> String {
     use rowan::ast::AstNode;
     match i.ident_token() {
@@ -804,13 +643,19 @@ pub fn path_text(
 
 /// A relative path literal in `file`, as a repository path.
 pub fn resolve_rel(file: &str, text: &str) -> Value {
-    match source::join(source::parent(file), text) {
+    path_value(RepoPath::new_unchecked(path::parent(file)).join(text))
+}
+
+/// A joined path as a value: inside the repository or outside it.
+pub fn path_value(joined: Result<RepoPath, Outside>) -> Value {
+    match joined {
         Ok(p) => Value::Path(p),
-        Err(e) => Value::Outside(e),
+        Err(Outside(text)) => Value::Outside(text),
     }
 }
 
 impl Value {
+    /// The string, if this is one.
     pub fn as_str(&self) -> Option<String> {
         match self {
             Value::Str(s) => Some(s.clone()),

@@ -6,29 +6,21 @@ use rnix::ast::{self, HasEntry};
 use rowan::ast::AstNode;
 
 use super::eval::Eval;
+use super::known::{HOST_FRAMEWORKS, HOST_OUTPUTS};
 use super::value::*;
-use super::{Diagnostic, Level};
+use super::{Diagnostic, DiagnosticKind, Level};
 
+/// A host as found in the outputs, before its dependencies are known.
 pub struct HostEntry {
+    /// The attribute name.
     pub name: String,
+    /// `nixos` or `darwin`.
     pub kind: &'static str,
+    /// Its definition, to be walked.
     pub thunk: Thunk,
+    /// The line of flake.nix its definition starts on.
     pub line: u32,
 }
-
-/// Frameworks that place hosts by convention; we name them when hosts
-/// cannot be found rather than answering "no hosts".
-const FRAMEWORKS: &[&str] = &[
-    "snowfall-lib",
-    "nixos-unified",
-    "easy-hosts",
-    "haumea",
-    "import-tree",
-    "flake-utils-plus",
-    "digga",
-    "std",
-    "hive",
-];
 
 /// Bind `self` and the inputs, and remember the outputs for `self.<attr>`.
 pub fn prepare(ev: &mut Eval) {
@@ -84,6 +76,8 @@ pub fn prepare(ev: &mut Eval) {
     }
 }
 
+/// Every host of the outputs `prepare` bound, sorted by name; findings
+/// about hosts that cannot be named go to `diags`.
 pub fn discover(ev: &Eval, diags: &mut Vec<Diagnostic>) -> Vec<HostEntry> {
     let mut hosts = vec![];
     let Some(file) = ev.tree.nix.get("flake.nix").cloned() else {
@@ -96,7 +90,7 @@ pub fn discover(ev: &Eval, diags: &mut Vec<Diagnostic>) -> Vec<HostEntry> {
     let Some(outputs) = outputs else {
         diags.push(diag(
             Level::Error,
-            "unresolved",
+            DiagnosticKind::Unresolved,
             1,
             "flake.nix has no `outputs` attribute; add `outputs = { self, ... }: { ... };`",
         ));
@@ -104,10 +98,7 @@ pub fn discover(ev: &Eval, diags: &mut Vec<Diagnostic>) -> Vec<HostEntry> {
     };
     let out = ev.force(&outputs);
     let mut any_attr = false;
-    for (attr, kind) in [
-        ("nixosConfigurations", "nixos"),
-        ("darwinConfigurations", "darwin"),
-    ] {
+    for (attr, kind) in HOST_OUTPUTS {
         let Some(v) = ev.select(&out, attr) else {
             continue;
         };
@@ -125,14 +116,14 @@ pub fn discover(ev: &Eval, diags: &mut Vec<Diagnostic>) -> Vec<HostEntry> {
                     });
                 }
                 if a.dynamic {
-                    diags.push(diag(Level::Warning, "unresolved", line, &format!(
+                    diags.push(diag(Level::Warning, DiagnosticKind::Unresolved, line, &format!(
                         "some names in `{attr}` are computed and could not be resolved statically; hosts listed may be incomplete"
                     )));
                 }
             }
             Value::Unknown => {
                 any_attr = true;
-                diags.push(diag(Level::Warning, "unresolved", line, &format!(
+                diags.push(diag(Level::Warning, DiagnosticKind::Unresolved, line, &format!(
                     "`{attr}` is computed in a way openspec cannot follow; its hosts are not listed"
                 )));
             }
@@ -140,13 +131,13 @@ pub fn discover(ev: &Eval, diags: &mut Vec<Diagnostic>) -> Vec<HostEntry> {
         }
     }
     if hosts.is_empty() {
-        let used: Vec<&str> = FRAMEWORKS
+        let used: Vec<&str> = HOST_FRAMEWORKS
             .iter()
             .copied()
             .filter(|f| ev.input_names.iter().any(|i| i == f))
             .collect();
         if !used.is_empty() {
-            diags.push(diag(Level::Warning, "unknown-framework", 1, &format!(
+            diags.push(diag(Level::Warning, DiagnosticKind::UnknownFramework, 1, &format!(
                 "hosts are placed by convention by {} (no rule for it yet); no host could be named",
                 used.join(", ")
             )));
@@ -156,7 +147,7 @@ pub fn discover(ev: &Eval, diags: &mut Vec<Diagnostic>) -> Vec<HostEntry> {
                 .map(|r| r.text().to_string().contains("Configurations"))
                 .unwrap_or(false);
             if text_mentions || matches!(out, Value::Unknown) {
-                diags.push(diag(Level::Warning, "unknown-framework", 1,
+                diags.push(diag(Level::Warning, DiagnosticKind::UnknownFramework, 1,
                     "the outputs are built in a way openspec does not recognise; no host could be named"));
             }
         }
@@ -165,14 +156,8 @@ pub fn discover(ev: &Eval, diags: &mut Vec<Diagnostic>) -> Vec<HostEntry> {
     hosts
 }
 
-fn diag(level: Level, kind: &str, line: u32, message: &str) -> Diagnostic {
-    Diagnostic {
-        level,
-        kind: kind.into(),
-        file: "flake.nix".into(),
-        line,
-        message: message.into(),
-    }
+fn diag(level: Level, kind: DiagnosticKind, line: u32, message: &str) -> Diagnostic {
+    Diagnostic::new(kind, "flake.nix", line, message.to_string()).at(level)
 }
 
 fn attr_line(ev: &Eval, v: &Value, attr: &str) -> Option<u32> {
@@ -182,6 +167,7 @@ fn attr_line(ev: &Eval, v: &Value, attr: &str) -> Option<u32> {
     }
 }
 
+/// The 1-based line a thunk's syntax starts on, if it has syntax.
 pub fn thunk_line(ev: &Eval, t: &Thunk) -> Option<u32> {
     match &t.0.origin {
         Origin::Expr { expr, file, .. } => {

@@ -4,19 +4,35 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value as Json;
 
+/// Why a flake.lock cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    /// Not JSON at all.
+    #[error("flake.lock is not valid JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    /// JSON without the `nodes` object every lock file has.
+    #[error("flake.lock has no `nodes` object")]
+    NoNodes,
+}
+
+/// A parsed flake.lock (version 7 layout: `nodes` keyed by name, a `root`
+/// node whose `inputs` are the flake's inputs).
 pub struct Lock {
     nodes: BTreeMap<String, Json>,
     root: String,
 }
 
 impl Lock {
-    pub fn parse(text: &str) -> Result<Lock, String> {
-        let doc: Json =
-            serde_json::from_str(text).map_err(|e| format!("flake.lock is not valid JSON: {e}"))?;
+    /// Parse flake.lock text.
+    ///
+    /// Errors: [`LockError::Json`] when it is not JSON, [`LockError::NoNodes`]
+    /// when it has no `nodes` object.
+    pub fn parse(text: &str) -> Result<Lock, LockError> {
+        let doc: Json = serde_json::from_str(text)?;
         let nodes = doc
             .get("nodes")
             .and_then(Json::as_object)
-            .ok_or("flake.lock has no `nodes` object")?
+            .ok_or(LockError::NoNodes)?
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();

@@ -1,54 +1,52 @@
 //! Static model of a flake: parse .nix files with rnix, find hosts, resolve
 //! each host's dependency set. Nothing here evaluates Nix.
+#![warn(missing_docs)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 pub mod deps;
+pub mod diagnostic;
 pub mod eval;
 pub mod hosts;
+pub mod intern;
+pub mod known;
 pub mod lock;
+pub mod path;
 pub mod source;
 pub mod value;
 pub mod walk;
 
 pub use deps::Deps;
+pub use diagnostic::{Diagnostic, DiagnosticKind, Level};
+pub use path::RepoPath;
 
+/// Why a flake cannot be read at all.
 #[derive(Debug, thiserror::Error)]
 pub enum FlakeError {
+    /// The directory holds no flake.nix.
     #[error("{0}: no flake.nix here; pass --flake DIR (the directory holding flake.nix)")]
     NoFlake(PathBuf),
+    /// The directory cannot be listed.
     #[error("{path}: cannot read: {source}")]
     Io {
+        /// The directory.
         path: PathBuf,
+        /// The cause.
         source: std::io::Error,
     },
-}
-
-/// A finding about the flake that made an answer approximate or wider.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Diagnostic {
-    pub level: Level,
-    pub kind: String,
-    pub file: String,
-    pub line: u32,
-    pub message: String,
-}
-
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, PartialOrd, Ord)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    Error,
-    Warning,
-    Info,
 }
 
 /// The static model of one flake.
 #[derive(Default)]
 pub struct FlakeModel {
+    /// The flake's directory.
     pub root: PathBuf,
+    /// Every host found, sorted by name.
     pub hosts: Vec<Host>,
+    /// Findings, sorted and without repeats.
     pub diagnostics: Vec<Diagnostic>,
     /// Inputs declared in flake.nix.
     pub inputs: Vec<String>,
@@ -58,23 +56,32 @@ pub struct FlakeModel {
     pub tree: Option<std::sync::Arc<source::SourceTree>>,
 }
 
+/// One host: an attribute of `nixosConfigurations` or `darwinConfigurations`.
+/// Serialised in the `hosts --json` shape.
 #[derive(Debug, Clone, Serialize)]
 pub struct Host {
+    /// The attribute name.
     pub name: String,
     /// `nixos` or `darwin`
     pub kind: String,
+    /// Where its definition starts.
     pub entry: Location,
+    /// What it depends on.
     #[serde(flatten)]
     pub deps: Deps,
 }
 
+/// A place in the repository.
 #[derive(Debug, Clone, Serialize)]
 pub struct Location {
+    /// A repository path.
     pub file: String,
+    /// 1-based.
     pub line: u32,
 }
 
 impl FlakeModel {
+    /// The host named `name`.
     pub fn host(&self, name: &str) -> Option<&Host> {
         self.hosts.iter().find(|h| h.name == name)
     }

@@ -10,6 +10,7 @@ use rayon::prelude::*;
 /// One parsed .nix file. The green tree is shared between threads; each
 /// thread builds its own `SyntaxNode` view from it.
 pub struct NixFile {
+    /// Its repository path.
     pub rel: String,
     /// The syntax tree (`None`: unreadable). An inert file's tree is dropped
     /// once checked, which keeps a large flake's memory down (most of its
@@ -121,10 +122,12 @@ impl NixFile {
             .as_ref()
     }
 
+    /// The root of the syntax tree (`None`: unreadable).
     pub fn root(&self) -> Option<rnix::SyntaxNode> {
         self.tree().map(|p| p.syntax())
     }
 
+    /// The file's top-level expression.
     pub fn root_expr(&self) -> Option<rnix::ast::Expr> {
         self.tree().and_then(|p| p.tree().expr())
     }
@@ -135,6 +138,7 @@ impl NixFile {
         (idx as u32 + 1, offset - self.line_starts[idx] + 1)
     }
 
+    /// The 1-based line a node starts on.
     pub fn line_of(&self, node: &rnix::SyntaxNode) -> u32 {
         self.line_col(node.text_range().start().into()).0
     }
@@ -291,17 +295,23 @@ enum Kind {
 
 /// Every file below the root, and the parsed .nix files among them.
 pub struct SourceTree {
+    /// The flake's directory.
     pub root: PathBuf,
     /// All files, repository-relative with `/` separators, sorted.
     pub files: BTreeSet<String>,
     /// Directories (without trailing `/`), including "" for the root.
     pub dirs: BTreeSet<String>,
+    /// Every `.nix` file (symlinks that resolve included), parsed.
     pub nix: BTreeMap<String, Arc<NixFile>>,
     /// Symlinks that point nowhere usable (loops, dangling), by path.
     pub broken_links: BTreeSet<String>,
 }
 
 impl SourceTree {
+    /// List every file below `root` (as git would: .gitignore respected,
+    /// .git skipped, symlinks not followed) and parse every `.nix` file, in
+    /// parallel on the current rayon pool. Unreadable files become
+    /// `NixFile`s with an error, never a failure of the whole load.
     pub fn load(root: &Path) -> Self {
         let mut files = BTreeSet::new();
         let mut dirs = BTreeSet::new();
@@ -328,7 +338,7 @@ impl SourceTree {
                     let Ok(rel) = entry.path().strip_prefix(root) else {
                         return ignore::WalkState::Continue;
                     };
-                    let rel = rel_string(rel);
+                    let rel = super::path::os_relative_text(rel);
                     let kind = match entry.file_type() {
                         _ if rel.is_empty() => None,
                         Some(ft) if ft.is_dir() => Some(Kind::Dir),
@@ -385,83 +395,28 @@ impl SourceTree {
         }
     }
 
+    /// Whether `rel` is a file (or a symlink) of the tree.
     pub fn is_file(&self, rel: &str) -> bool {
         self.files.contains(rel)
     }
 
+    /// Whether `rel` is a directory of the tree (`""` is the root).
     pub fn is_dir(&self, rel: &str) -> bool {
         self.dirs.contains(rel)
     }
 
     /// Files below a directory (recursively).
     pub fn files_under<'a>(&'a self, dir: &'a str) -> impl Iterator<Item = &'a String> + 'a {
-        let prefix = if dir.is_empty() {
-            String::new()
-        } else {
-            format!("{dir}/")
-        };
+        let prefix = super::path::dir_prefix(dir);
         self.files
             .range(prefix.clone()..)
             .take_while(move |f| f.starts_with(&prefix))
     }
 }
 
-pub fn rel_string(p: &Path) -> String {
-    p.components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
-/// Join a relative path onto a repository directory, folding `.` and `..`.
-/// `Err` carries the normalised text when the path leaves the root.
-pub fn join(dir: &str, rel: &str) -> Result<String, String> {
-    let mut parts: Vec<&str> = if dir.is_empty() {
-        vec![]
-    } else {
-        dir.split('/').collect()
-    };
-    let mut escaped = 0usize;
-    for seg in rel.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." => {
-                if parts.pop().is_none() {
-                    escaped += 1;
-                }
-            }
-            s => {
-                if escaped == 0 {
-                    parts.push(s)
-                }
-            }
-        }
-    }
-    if escaped > 0 {
-        return Err(rel.to_string());
-    }
-    Ok(parts.join("/"))
-}
-
-/// The directory part of a repository-relative file path ("" for the root).
-pub fn parent(rel: &str) -> &str {
-    rel.rsplit_once('/').map(|(d, _)| d).unwrap_or("")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn join_folds_dots_and_flags_escapes() {
-        assert_eq!(join("hosts/yoga", "../../modules").unwrap(), "modules");
-        assert_eq!(
-            join("hosts/yoga", "./hardware.nix").unwrap(),
-            "hosts/yoga/hardware.nix"
-        );
-        assert_eq!(join("", "./.").unwrap(), "");
-        assert!(join("hosts", "../../outside.nix").is_err());
-    }
 
     #[test]
     fn line_col_is_one_based() {

@@ -7,20 +7,32 @@ use std::rc::Rc;
 
 use rnix::ast;
 
+use super::known::KnownFunction;
+use super::path::RepoPath;
+
+/// What an expression is known to be.
 #[derive(Clone, Debug)]
 pub enum Value {
+    /// A string (its context is not tracked).
     Str(String),
-    /// A path inside the repository (normalised, `/`-separated, "" = root).
-    Path(String),
+    /// A path inside the repository.
+    Path(RepoPath),
     /// A path literal that leaves the repository.
     Outside(String),
+    /// A boolean.
     Bool(bool),
+    /// An integer.
     Int(i64),
+    /// `null`.
     Null,
+    /// A list of lazily computed items.
     List(Rc<Vec<Thunk>>),
+    /// An attribute set.
     Attrs(Rc<Attrs>),
+    /// A lambda with the scope it was defined in.
     Closure(Rc<Closure>),
-    Builtin(Builtin, Rc<Vec<Thunk>>),
+    /// A function the analysis knows by name, with the arguments given so far.
+    Known(KnownFunction, Rc<Vec<Thunk>>),
     /// The flake's own `self`.
     SelfFlake,
     /// The `inputs` argument of `outputs` (`inputs.self` is `SelfFlake`).
@@ -29,91 +41,28 @@ pub enum Value {
     Input(String),
     /// The result of `nixosSystem` / `darwinSystem`.
     System,
+    /// Anything the analysis cannot know.
     Unknown,
 }
 
+/// An attribute set: the names the analysis could compute, each with its lazy value.
 #[derive(Debug, Default)]
 pub struct Attrs {
+    /// Attributes by name.
     pub map: BTreeMap<String, Thunk>,
     /// Some attribute names could not be computed.
     pub dynamic: bool,
 }
 
+/// A lambda and what it closes over.
 #[derive(Debug)]
 pub struct Closure {
+    /// The lambda's syntax.
     pub lambda: ast::Lambda,
+    /// The scope it was defined in.
     pub env: Env,
+    /// The repository file it is written in (interned: compare by address).
     pub file: Rc<str>,
-}
-
-/// Functions the analyzer understands by name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Builtin {
-    Import,
-    CallPackage,
-    GenAttrs,
-    MapAttrs,
-    ListToAttrs,
-    NameValuePair,
-    Map,
-    AttrNames,
-    AttrValues,
-    ReadDir,
-    ListFilesRecursive,
-    FilterAttrs,
-    Filter,
-    RemoveSuffix,
-    PathAppend,
-    ToString,
-    NixosSystem,
-    DarwinSystem,
-    MkFlake,
-    /// `getEnv`, `currentSystem`, `getFlake`: impure, cannot be resolved.
-    Impure,
-    /// Functions whose result is opaque but whose argument is only read.
-    Opaque,
-}
-
-impl Builtin {
-    pub fn arity(self) -> usize {
-        use Builtin::*;
-        match self {
-            GenAttrs | MapAttrs | NameValuePair | Map | FilterAttrs | Filter | RemoveSuffix
-            | PathAppend | CallPackage | MkFlake => 2,
-            _ => 1,
-        }
-    }
-
-    /// The builtin a name denotes, whether reached as `builtins.x`, `lib.x`,
-    /// `pkgs.x` or a bare global.
-    pub fn by_name(name: &str) -> Option<Builtin> {
-        use Builtin::*;
-        Some(match name {
-            "import" => Import,
-            "callPackage" | "callPackages" => CallPackage,
-            "genAttrs" => GenAttrs,
-            "mapAttrs" | "mapAttrs'" => MapAttrs,
-            "listToAttrs" => ListToAttrs,
-            "nameValuePair" => NameValuePair,
-            "map" | "forEach" => Map,
-            "attrNames" => AttrNames,
-            "attrValues" => AttrValues,
-            "readDir" => ReadDir,
-            "listFilesRecursive" => ListFilesRecursive,
-            "filterAttrs" => FilterAttrs,
-            "filter" => Filter,
-            "removeSuffix" => RemoveSuffix,
-            "append" => PathAppend,
-            "toString" => ToString,
-            "nixosSystem" => NixosSystem,
-            "darwinSystem" => DarwinSystem,
-            "mkFlake" => MkFlake,
-            "getEnv" | "currentSystem" | "getFlake" | "currentTime" => Impure,
-            "readFile" | "importJSON" | "importTOML" | "fromJSON" | "fromTOML" | "pathExists"
-            | "hashFile" | "cleanSource" | "path" | "toFile" => Opaque,
-            _ => return None,
-        })
-    }
 }
 
 /// A lazily computed value that remembers where it came from: the walker
@@ -121,36 +70,53 @@ impl Builtin {
 #[derive(Clone, Debug)]
 pub struct Thunk(pub Rc<ThunkInner>);
 
+/// A thunk's origin and its computed value.
 #[derive(Debug)]
 pub struct ThunkInner {
+    /// Where the value comes from.
     pub origin: Origin,
+    /// The value, once forced.
     pub slot: RefCell<Slot>,
 }
 
+/// Where a thunk's value comes from.
 #[derive(Debug)]
 pub enum Origin {
+    /// An expression in a scope.
     Expr {
+        /// The expression.
         expr: ast::Expr,
+        /// The scope it is evaluated in.
         env: Env,
+        /// The repository file it is written in.
         file: Rc<str>,
     },
     /// A deferred application, e.g. the value `f name` that `genAttrs` makes.
     Apply {
+        /// The function.
         func: Value,
+        /// Its arguments, in order.
         args: Vec<Thunk>,
     },
     /// `inherit (base) name;`
     Select {
+        /// The attribute set.
         base: Thunk,
+        /// The attribute.
         name: String,
     },
+    /// A value given directly (it is already in the slot).
     Value,
 }
 
+/// A thunk's state.
 #[derive(Debug)]
 pub enum Slot {
+    /// Not computed yet.
     Empty,
+    /// Being computed: forcing it again is infinite recursion in the source.
     Forcing,
+    /// Computed.
     Done(Value),
 }
 
@@ -161,18 +127,23 @@ impl Thunk {
             slot: RefCell::new(slot),
         }))
     }
+    /// `expr` in `env`, computed when forced.
     pub fn lazy(expr: ast::Expr, env: Env, file: Rc<str>) -> Self {
         Self::new(Origin::Expr { expr, env, file }, Slot::Empty)
     }
+    /// A value already known.
     pub fn value(v: Value) -> Self {
         Self::new(Origin::Value, Slot::Done(v))
     }
+    /// `func args…`, computed when forced.
     pub fn apply(func: Value, args: Vec<Thunk>) -> Self {
         Self::new(Origin::Apply { func, args }, Slot::Empty)
     }
+    /// `base.name`, computed when forced.
     pub fn select(base: Thunk, name: String) -> Self {
         Self::new(Origin::Select { base, name }, Slot::Empty)
     }
+    /// The thunk's identity (its address; stable while it is alive).
     pub fn id(&self) -> usize {
         Rc::as_ptr(&self.0) as *const () as usize
     }
@@ -182,23 +153,29 @@ impl Thunk {
 /// as Nix does.
 #[derive(Debug, Default)]
 pub struct Scope {
+    /// Names bound here.
     pub vars: RefCell<HashMap<String, Thunk>>,
+    /// The namespace of a `with` scope.
     pub with: Option<Thunk>,
+    /// The enclosing scope.
     pub parent: Option<Env>,
     /// The scope binds a function's parameters (what a caller passed).
     pub params: std::cell::Cell<bool>,
 }
 
 #[derive(Clone, Debug, Default)]
+/// A shared handle on a scope chain.
 pub struct Env(pub Rc<Scope>);
 
 impl Env {
+    /// A new empty scope inside this one.
     pub fn child(&self) -> Env {
         Env(Rc::new(Scope {
             parent: Some(self.clone()),
             ..Default::default()
         }))
     }
+    /// A `with ns;` scope inside this one.
     pub fn with_scope(&self, ns: Thunk) -> Env {
         Env(Rc::new(Scope {
             parent: Some(self.clone()),
@@ -206,6 +183,7 @@ impl Env {
             ..Default::default()
         }))
     }
+    /// Mark this scope as binding a function's parameters.
     pub fn mark_params(&self) {
         self.0.params.set(true);
     }
@@ -222,9 +200,11 @@ impl Env {
         }
         out
     }
+    /// Bind `name` in this scope.
     pub fn set(&self, name: &str, t: Thunk) {
         self.0.vars.borrow_mut().insert(name.to_string(), t);
     }
+    /// The scope's identity (its address; stable while it is alive).
     pub fn id(&self) -> usize {
         Rc::as_ptr(&self.0) as *const () as usize
     }

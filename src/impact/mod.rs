@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::flake::{Diagnostic, FlakeModel, Host, deps::compile_glob};
+use crate::flake::{Diagnostic, FlakeModel, Host, path::compile_glob};
 
 pub mod category;
 pub mod precise;
@@ -118,7 +118,7 @@ pub fn reason(host: &Host, changed: &str, opts: &Options) -> Option<Reason> {
             ));
         }
     }
-    let parent = crate::flake::source::parent(changed);
+    let parent = crate::flake::path::parent(changed);
     if d.listings.contains(parent) {
         let key = format!("{parent}/");
         return Some(mk(
@@ -207,7 +207,7 @@ pub fn analyze(model: &FlakeModel, changed: &[String], opts: &Options) -> Impact
 
 fn normalize(p: &str) -> String {
     let p = p.replace('\\', "/");
-    crate::flake::source::join("", &p).unwrap_or(p)
+    crate::flake::path::join("", &p).unwrap_or(p)
 }
 
 /// Changed .nix files plus every .nix file that imports them transitively,
