@@ -893,7 +893,7 @@ fn check_shortcuts(body: &str) -> Result<(bool, bool), TestCaseError> {
             .map(|r| format!("{:?}", r.target))
             .collect()
     };
-    let full = key(openspec::flake::deps::module_refs(&tree, "m.nix", false));
+    let full = key(openspec::flake::graph::module_refs(&tree, "m.nix", false));
     if file.inert {
         prop_assert!(
             full.is_empty(),
@@ -901,7 +901,7 @@ fn check_shortcuts(body: &str) -> Result<(bool, bool), TestCaseError> {
         );
     }
     if file.pathless {
-        let cheap = key(openspec::flake::deps::module_refs(&tree, "m.nix", true));
+        let cheap = key(openspec::flake::graph::module_refs(&tree, "m.nix", true));
         prop_assert_eq!(
             &cheap,
             &full,
@@ -930,7 +930,7 @@ fn walk_shortcuts_lose_nothing() {
             panic!("{e}");
         }
         let (_tmp, tree, _) = shortcut_tree(body);
-        let full = openspec::flake::deps::module_refs(&tree, "m.nix", false);
+        let full = openspec::flake::graph::module_refs(&tree, "m.nix", false);
         assert!(
             !full.is_empty(),
             "a full walk finds nothing in {body}: the case tests nothing"

@@ -10,6 +10,7 @@ use serde::Serialize;
 pub mod deps;
 pub mod diagnostic;
 pub mod eval;
+pub mod graph;
 pub mod hosts;
 pub mod intern;
 pub mod known;
@@ -99,7 +100,7 @@ pub fn load(root: &Path) -> Result<FlakeModel, FlakeError> {
     load_with(root, true)
 }
 
-/// `load`, optionally without the walk shortcuts (`deps::build`): for tests
+/// `load`, optionally without the walk shortcuts (`graph::build`): for tests
 /// that check the shortcuts lose no dependency.
 pub fn load_with(root: &Path, shortcuts: bool) -> Result<FlakeModel, FlakeError> {
     if !root.join("flake.nix").is_file() {
@@ -115,7 +116,7 @@ pub fn load_with(root: &Path, shortcuts: bool) -> Result<FlakeModel, FlakeError>
         crate::timing::phase("start analysis threads");
         let tree = source::SourceTree::load(root);
         crate::timing::phase("list, read and parse files");
-        deps::build(tree, shortcuts)
+        graph::build(tree, shortcuts)
     };
     match rayon::ThreadPoolBuilder::new()
         .stack_size(ANALYSIS_STACK)
