@@ -181,3 +181,129 @@ pub fn show_file(dir: &Path, rev: &str, path: &str) -> Result<Option<String>, Gi
         Err(e) => Err(e),
     }
 }
+
+/// One entry of a revision's tree (`git ls-tree`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeEntry {
+    /// Relative to the directory listed, `/`-separated.
+    pub path: String,
+    /// What the entry is.
+    pub kind: TreeEntryKind,
+    /// The object id (hex).
+    pub oid: String,
+}
+
+/// The kind of a tree entry, from its git mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TreeEntryKind {
+    /// A file (mode 100644 or 100755).
+    File,
+    /// A symbolic link (mode 120000); its blob is the link's target.
+    Symlink,
+    /// A directory (mode 040000).
+    Dir,
+    /// A submodule (mode 160000): a directory whose content is not in this repository.
+    Submodule,
+}
+
+/// Every entry (files, links, directories, submodules) of `rev`'s tree below
+/// `dir`, recursively, paths relative to `dir`. Nothing is checked out.
+///
+/// Errors: an unknown revision, or `dir` outside a repository.
+pub fn ls_tree(dir: &Path, rev: &str) -> Result<Vec<TreeEntry>, GitError> {
+    let commit = rev_parse(dir, rev)?;
+    let out = git(dir, &["ls-tree", "-r", "-t", "-z", &commit])?;
+    Ok(out
+        .split('\0')
+        .filter_map(|line| {
+            let (meta, path) = line.split_once('\t')?;
+            // Run below the top level, `-t` also shows the trees leading to
+            // the directory itself (`./`, `../`); they are not below it.
+            if path == "./" || path == "." || path.starts_with("../") {
+                return None;
+            }
+            let mut parts = meta.split(' ');
+            let mode = parts.next()?;
+            let _type = parts.next()?;
+            let oid = parts.next()?.to_string();
+            let kind = match mode {
+                "120000" => TreeEntryKind::Symlink,
+                "040000" => TreeEntryKind::Dir,
+                "160000" => TreeEntryKind::Submodule,
+                _ => TreeEntryKind::File,
+            };
+            Some(TreeEntry {
+                path: path.to_string(),
+                kind,
+                oid,
+            })
+        })
+        .collect())
+}
+
+/// The contents of the blobs `oids`, in order, read through one
+/// `git cat-file --batch` process (a few microseconds a blob). A missing
+/// object is an error.
+pub fn read_blobs(dir: &Path, oids: &[String]) -> Result<Vec<Vec<u8>>, GitError> {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::process::Stdio;
+    if oids.is_empty() {
+        return Ok(vec![]);
+    }
+    let failed = |stderr: String| GitError::Failed {
+        args: "cat-file --batch".into(),
+        dir: dir.to_path_buf(),
+        stderr,
+    };
+    let mut child = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["cat-file", "--batch"])
+        .env("GIT_OPTIONAL_LOCKS", "0")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(GitError::Missing)?;
+    let (Some(mut stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+        return Err(failed("no pipes to git cat-file".into()));
+    };
+    // Requests are written from another thread: git answers while it reads,
+    // and a full output pipe would otherwise stop both sides.
+    let request: String = oids.iter().map(|o| format!("{o}\n")).collect();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(request.as_bytes());
+    });
+    let mut reader = BufReader::new(stdout);
+    let mut out = Vec::with_capacity(oids.len());
+    let mut header = String::new();
+    for oid in oids {
+        header.clear();
+        reader
+            .read_line(&mut header)
+            .map_err(|e| failed(e.to_string()))?;
+        let mut fields = header.split_whitespace();
+        let (Some(_), Some(kind), Some(size)) = (fields.next(), fields.next(), fields.next())
+        else {
+            let _ = child.kill();
+            return Err(failed(format!(
+                "object {oid} is missing from the repository"
+            )));
+        };
+        let size: usize = size
+            .parse()
+            .map_err(|_| failed(format!("bad answer for {oid}: {header}")))?;
+        let mut body = vec![0; size + 1];
+        reader
+            .read_exact(&mut body)
+            .map_err(|e| failed(e.to_string()))?;
+        body.pop();
+        if kind != "blob" {
+            return Err(failed(format!("{oid} is a {kind}, not a file")));
+        }
+        out.push(body);
+    }
+    let _ = writer.join();
+    let _ = child.wait();
+    Ok(out)
+}

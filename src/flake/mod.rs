@@ -38,6 +38,17 @@ pub enum FlakeError {
         /// The cause.
         source: std::io::Error,
     },
+    /// The revision has no flake.nix in the flake's directory.
+    #[error("{dir}: no flake.nix at revision {rev}; pass a revision that has the flake")]
+    NoFlakeAt {
+        /// The flake's directory.
+        dir: PathBuf,
+        /// The revision as given.
+        rev: String,
+    },
+    /// Git could not list or read the revision.
+    #[error(transparent)]
+    Git(#[from] crate::git::GitError),
 }
 
 /// The static model of one flake.
@@ -95,7 +106,27 @@ impl FlakeModel {
 
 const ANALYSIS_STACK: usize = 512 << 20;
 
+/// Run `work` on the analysis pool: rnix, the evaluator and the walker
+/// recurse over syntax trees, so the analysis runs on threads with large
+/// (virtual, lazily committed) stacks. The pool is made once per process.
+fn on_analysis_pool<R: Send>(work: impl FnOnce() -> R + Send) -> R {
+    static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
+    let pool = POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .stack_size(ANALYSIS_STACK)
+            .build()
+            .ok()
+    });
+    match pool {
+        Some(pool) => pool.install(work),
+        None => work(),
+    }
+}
+
 /// Read the flake at `root` and every local .nix file its hosts reach.
+///
+/// Errors: [`FlakeError::NoFlake`] when `root` holds no flake.nix,
+/// [`FlakeError::Io`] when it cannot be listed.
 pub fn load(root: &Path) -> Result<FlakeModel, FlakeError> {
     load_with(root, true)
 }
@@ -110,19 +141,42 @@ pub fn load_with(root: &Path, shortcuts: bool) -> Result<FlakeModel, FlakeError>
         path: root.to_path_buf(),
         source,
     })?;
-    // rnix, the evaluator and the walker recurse over syntax trees; the
-    // analysis runs on threads with large (virtual, lazily committed) stacks.
-    let work = || {
+    Ok(on_analysis_pool(|| {
         crate::timing::phase("start analysis threads");
         let tree = source::SourceTree::load(root);
         crate::timing::phase("list, read and parse files");
         graph::build(tree, shortcuts)
-    };
-    match rayon::ThreadPoolBuilder::new()
-        .stack_size(ANALYSIS_STACK)
-        .build()
-    {
-        Ok(pool) => Ok(pool.install(work)),
-        Err(_) => Ok(work()),
-    }
+    }))
+}
+
+/// The flake at `dir` as it was at the git revision `rev`, read from git
+/// objects (nothing is checked out; the working tree and index are not
+/// touched). With `reuse`, the parses of `.nix` files whose paths are not in
+/// the given set of changed paths are shared with that model's tree.
+///
+/// Errors: [`FlakeError::Git`] for an unknown revision or an unreadable
+/// repository, [`FlakeError::NoFlakeAt`] when the revision has no flake.nix
+/// in `dir`.
+pub fn load_revision(
+    dir: &Path,
+    rev: &str,
+    reuse: Option<(&FlakeModel, &BTreeSet<String>)>,
+) -> Result<FlakeModel, FlakeError> {
+    on_analysis_pool(|| {
+        crate::timing::phase("start analysis threads");
+        let reuse = reuse.and_then(|(m, changed)| {
+            m.tree
+                .as_deref()
+                .map(|tree| source::Reuse { tree, changed })
+        });
+        let tree = source::SourceTree::from_revision(dir, rev, reuse)?;
+        if !tree.is_file("flake.nix") {
+            return Err(FlakeError::NoFlakeAt {
+                dir: dir.to_path_buf(),
+                rev: rev.to_string(),
+            });
+        }
+        crate::timing::phase("list, read and parse files of a revision");
+        Ok(graph::build(tree, true))
+    })
 }

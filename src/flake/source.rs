@@ -1,7 +1,7 @@
 //! The repository as the analyzer sees it: every file below the root (as git
 //! would list it: .gitignore respected, symlinks not followed) and every .nix
 //! file parsed with rnix, in parallel.
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -293,6 +293,15 @@ enum Kind {
     BrokenLink,
 }
 
+/// Another tree of the same repository whose parses a new tree may share:
+/// every `.nix` file not in `changed` has the same content in both.
+pub struct Reuse<'a> {
+    /// The tree already parsed.
+    pub tree: &'a SourceTree,
+    /// Repository paths whose content differs between the two trees.
+    pub changed: &'a BTreeSet<String>,
+}
+
 /// Every file below the root, and the parsed .nix files among them.
 pub struct SourceTree {
     /// The flake's directory.
@@ -393,6 +402,122 @@ impl SourceTree {
             nix,
             broken_links,
         }
+    }
+
+    /// The tree of the git revision `rev` as Nix would copy it for a flake
+    /// at `dir` (every tracked file below `dir`; `dir` may be below the
+    /// repository's top level), read from git objects: nothing is checked
+    /// out and the working tree and index are not touched. Symbolic links are
+    /// resolved inside the tree (a link that leaves it or resolves to nothing
+    /// is a broken link); submodules are empty directories.
+    ///
+    /// With `reuse`, a `.nix` file whose path is not in `reuse.changed` and
+    /// that `reuse.tree` holds has the same content in both trees, so its
+    /// parse is shared rather than read and parsed again: comparing two
+    /// sides of a change costs little more than one.
+    ///
+    /// Errors: an unknown revision, a repository git cannot read.
+    pub fn from_revision(
+        dir: &Path,
+        rev: &str,
+        reuse: Option<Reuse<'_>>,
+    ) -> Result<Self, crate::git::GitError> {
+        use crate::git::{self, TreeEntryKind};
+        let entries = git::ls_tree(dir, rev)?;
+        let mut files = BTreeSet::new();
+        let mut dirs = BTreeSet::new();
+        let mut broken_links = BTreeSet::new();
+        dirs.insert(String::new());
+        let mut blob_of: HashMap<String, String> = HashMap::new();
+        let mut links: Vec<(String, String)> = vec![];
+        for e in entries {
+            match e.kind {
+                TreeEntryKind::Dir | TreeEntryKind::Submodule => {
+                    dirs.insert(e.path);
+                }
+                TreeEntryKind::File => {
+                    blob_of.insert(e.path.clone(), e.oid);
+                    files.insert(e.path);
+                }
+                TreeEntryKind::Symlink => {
+                    files.insert(e.path.clone());
+                    links.push((e.path, e.oid));
+                }
+            }
+        }
+        let link_oids: Vec<String> = links.iter().map(|(_, o)| o.clone()).collect();
+        let targets = git::read_blobs(dir, &link_oids)?;
+        let link_target: HashMap<&str, String> = links
+            .iter()
+            .zip(&targets)
+            .map(|((p, _), t)| (p.as_str(), String::from_utf8_lossy(t).into_owned()))
+            .collect();
+        // A link stands for what it finally resolves to inside the tree.
+        let mut resolved_blob: HashMap<String, String> = HashMap::new();
+        for (link, _) in &links {
+            let mut cur = link.clone();
+            let mut end = None;
+            for _ in 0..40 {
+                let Some(target) = link_target.get(cur.as_str()) else {
+                    end = Some(cur);
+                    break;
+                };
+                match super::path::join(super::path::parent(&cur), target) {
+                    Ok(next) if !target.starts_with('/') => cur = next,
+                    _ => break,
+                }
+            }
+            match end {
+                Some(p) if dirs.contains(&p) => {
+                    dirs.insert(link.clone());
+                }
+                Some(p) if blob_of.contains_key(&p) => {
+                    resolved_blob.insert(link.clone(), blob_of[&p].clone());
+                }
+                _ => {
+                    broken_links.insert(link.clone());
+                }
+            }
+        }
+        blob_of.extend(resolved_blob);
+        let mut nix: BTreeMap<String, Arc<NixFile>> = BTreeMap::new();
+        let mut wanted: Vec<(String, String)> = vec![];
+        for f in files
+            .iter()
+            .filter(|f| f.ends_with(".nix") && !broken_links.contains(*f))
+        {
+            // A link's content is its target's, which may have changed
+            // while the link itself did not: links are always read.
+            let is_link = link_target.contains_key(f.as_str());
+            let shared = reuse.as_ref().and_then(|r| {
+                (!is_link && !r.changed.contains(f))
+                    .then(|| r.tree.nix.get(f))
+                    .flatten()
+            });
+            match (shared, blob_of.get(f)) {
+                (Some(parsed), _) => {
+                    nix.insert(f.clone(), parsed.clone());
+                }
+                (None, Some(oid)) => wanted.push((f.clone(), oid.clone())),
+                // A link to a directory named `.nix`: not a file to parse.
+                (None, None) => {}
+            }
+        }
+        let oids: Vec<String> = wanted.iter().map(|(_, o)| o.clone()).collect();
+        let blobs = git::read_blobs(dir, &oids)?;
+        nix.par_extend(
+            wanted
+                .into_par_iter()
+                .zip(blobs)
+                .map(|((rel, _), bytes)| (rel.clone(), Arc::new(NixFile::new(rel, Ok(bytes))))),
+        );
+        Ok(SourceTree {
+            root: dir.to_path_buf(),
+            files,
+            dirs,
+            nix,
+            broken_links,
+        })
     }
 
     /// Whether `rel` is a file (or a symlink) of the tree.

@@ -1,0 +1,210 @@
+//! The flake model of a git revision, read from git objects
+//! (`flake::load_revision`): the same model a checkout of that revision
+//! gives, for the bundled example and for trees with symbolic links and a
+//! flake below the repository's top level; and the user's working tree and
+//! index are never touched.
+use std::path::Path;
+use std::process::Command;
+
+use openspec::flake::{FlakeModel, load, load_revision};
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
+        // `git status` would otherwise refresh the index it reads.
+        .env("GIT_OPTIONAL_LOCKS", "0")
+        .output()
+        .unwrap_or_else(|e| panic!("git {args:?}: {e} (the tests need git)"));
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn commit_all(dir: &Path, msg: &str) -> String {
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "--allow-empty", "-m", msg]);
+    git(dir, &["rev-parse", "HEAD"])
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for e in walkdir::WalkDir::new(from) {
+        let e = e.unwrap_or_else(|e| panic!("walking {}: {e}", from.display()));
+        let rel = e
+            .path()
+            .strip_prefix(from)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let dest = to.join(rel);
+        if e.file_type().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap_or_else(|e| panic!("{e}"));
+        } else {
+            std::fs::copy(e.path(), &dest).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+}
+
+/// The first line where two texts differ, with its neighbours.
+fn first_difference(a: &str, b: &str) -> String {
+    let (al, bl): (Vec<&str>, Vec<&str>) = (a.lines().collect(), b.lines().collect());
+    let i = al
+        .iter()
+        .zip(&bl)
+        .position(|(x, y)| x != y)
+        .unwrap_or(al.len().min(bl.len()));
+    let lo = i.saturating_sub(3);
+    format!(
+        "differ at line {}:\n--- left\n{}\n--- right\n{}",
+        i + 1,
+        al[lo..(i + 3).min(al.len())].join("\n"),
+        bl[lo..(i + 3).min(bl.len())].join("\n")
+    )
+}
+
+fn assert_same(a: &str, b: &str, what: &str) {
+    assert!(a == b, "{what}: {}", first_difference(a, b));
+}
+
+/// The model as `hosts --json` shows it.
+fn shape(m: &FlakeModel) -> String {
+    serde_json::to_string_pretty(&openspec::report::hosts::json(m))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The model of a checkout of `rev` (a real `git worktree`).
+fn checked_out(repo: &Path, rev: &str, sub: &str) -> String {
+    let wt = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = wt.path().join("wt");
+    let p = path.to_string_lossy().into_owned();
+    git(repo, &["worktree", "add", "-q", "--detach", &p, rev]);
+    let m = load(&path.join(sub)).unwrap_or_else(|e| panic!("{e}"));
+    let s = shape(&m);
+    git(repo, &["worktree", "remove", "--force", &p]);
+    s
+}
+
+fn status(repo: &Path) -> (String, Option<std::time::SystemTime>) {
+    let index = std::fs::metadata(repo.join(".git/index"))
+        .and_then(|m| m.modified())
+        .ok();
+    (git(repo, &["status", "--porcelain", "-uall"]), index)
+}
+
+#[test]
+fn a_revision_reads_as_its_checkout() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let repo = tmp.path();
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/example"),
+        repo,
+    );
+    git(repo, &["init", "-q", "-b", "main"]);
+    let c0 = commit_all(repo, "c0");
+    // c1: a new module imported by one host, a symlink to a file, one to a
+    // directory and a dangling one; a host file removed from the tree.
+    std::fs::write(repo.join("modules/extra.nix"), "{ ... }: { }\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let yoga = repo.join("hosts/yoga/default.nix");
+    let text = std::fs::read_to_string(&yoga).unwrap_or_else(|e| panic!("{e}"));
+    let edited = text.replacen(
+        "imports = [",
+        "imports = [\n    ../../modules/extra.nix\n    ../../modules/linked.nix\n    ../../modules/sec-link\n    ../../modules/dangling.nix",
+        1,
+    );
+    assert_ne!(text, edited, "the fixture's yoga host has an imports list");
+    std::fs::write(&yoga, edited).unwrap_or_else(|e| panic!("{e}"));
+    std::os::unix::fs::symlink("extra.nix", repo.join("modules/linked.nix"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    std::os::unix::fs::symlink("security", repo.join("modules/sec-link"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    std::os::unix::fs::symlink("nowhere.nix", repo.join("modules/dangling.nix"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let c1 = commit_all(repo, "c1");
+    // The working tree moves on, uncommitted: the revisions must not see it.
+    std::fs::write(
+        repo.join("modules/extra.nix"),
+        "{ ... }: { imports = [ ./wip.nix ]; }\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(repo.join("untracked.nix"), "{ }\n").unwrap_or_else(|e| panic!("{e}"));
+    let before = status(repo);
+    let from_git: Vec<String> = [&c0, &c1]
+        .iter()
+        .map(|rev| shape(&load_revision(repo, rev, None).unwrap_or_else(|e| panic!("{e}"))))
+        .collect();
+    // Sharing the working tree's parses for unchanged files changes nothing.
+    let worktree = load(repo).unwrap_or_else(|e| panic!("{e}"));
+    let changed: std::collections::BTreeSet<String> =
+        ["modules/extra.nix".to_string(), "untracked.nix".to_string()].into();
+    let shared = shape(
+        &load_revision(repo, &c1, Some((&worktree, &changed))).unwrap_or_else(|e| panic!("{e}")),
+    );
+    assert_eq!(
+        status(repo),
+        before,
+        "the working tree and index are untouched"
+    );
+
+    assert_same(&from_git[0], &checked_out(repo, &c0, ""), "revision c0");
+    assert_same(&from_git[1], &checked_out(repo, &c1, ""), "revision c1");
+    assert!(from_git[1].contains("modules/extra.nix"));
+    assert!(from_git[1].contains("modules/linked.nix"));
+    assert!(from_git[1].contains("modules/sec-link/default.nix"));
+    assert!(from_git[1].contains("`modules/dangling.nix` is a symlink that resolves to nothing"));
+    assert_same(
+        &shared,
+        &from_git[1],
+        "sharing parses with the working tree",
+    );
+    assert!(
+        shape(&worktree).contains("modules/wip.nix"),
+        "the working tree's edit is seen in the working tree's model"
+    );
+    assert!(!shared.contains("modules/wip.nix"));
+}
+
+#[test]
+fn a_flake_below_the_top_level_and_bad_revisions() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let repo = tmp.path();
+    let flake = repo.join("infra/nixos");
+    std::fs::create_dir_all(flake.join("hosts")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        flake.join("flake.nix"),
+        "{ outputs = { self, nixpkgs }: {\n  nixosConfigurations.a = nixpkgs.lib.nixosSystem { modules = [ ./hosts/a.nix ]; };\n}; }\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        flake.join("hosts/a.nix"),
+        "{ ... }: { imports = [ ../../../top.nix ]; }\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(repo.join("top.nix"), "{ }\n").unwrap_or_else(|e| panic!("{e}"));
+    git(repo, &["init", "-q", "-b", "main"]);
+    let c0 = commit_all(repo, "c0");
+    let from_git = load_revision(&flake, &c0, None).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(shape(&from_git), checked_out(repo, &c0, "infra/nixos"));
+    assert_eq!(from_git.hosts.len(), 1);
+
+    let err = load_revision(&flake, "no-such-rev", None)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.contains("unknown revision"), "{err}");
+    // A revision before the flake existed.
+    std::fs::remove_dir_all(repo.join("infra")).unwrap_or_else(|e| panic!("{e}"));
+    let c1 = commit_all(repo, "flake removed");
+    std::fs::create_dir_all(&flake).unwrap_or_else(|e| panic!("{e}"));
+    let err = load_revision(&flake, &c1, None)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.contains("no flake.nix at revision"), "{err}");
+}
