@@ -14,8 +14,8 @@
 //!   openspec needs (see [`NixSettings::nix_config`]); no global file is
 //!   written. Every call also carries the [`NixSettings::args`] flags.
 //! - Every child runs in its own process group (see [`process`]) and stops
-//!   when the interrupt flag is set; a failed call reports the tail of Nix's
-//!   stderr chosen by [`error_tail`] (12 lines).
+//!   when the interrupt flag is set; a failed [`Nix::run`] reports the tail
+//!   of Nix's stderr chosen by [`error_tail`] (12 lines).
 //! - Store paths in Nix's output are checked ([`StorePath::parse`]) against
 //!   the store directory of this process ([`store_dir`]).
 #![warn(missing_docs)]
