@@ -42,7 +42,7 @@ fn show_change(repo: &Repo, args: &Args, ctx: &Ctx) -> CmdResult {
     let proposal_path = format!("{}/proposal.md", change.rel);
     let proposal = match &change.proposal {
         Some(Ok(p)) => Some(p),
-        Some(Err(e)) => return Err(Failure::refused(format!("{proposal_path}: {}", e.message))),
+        Some(Err(e)) => return Err(Failure::refused(format!("{proposal_path}: {e}"))),
         None => None,
     };
     let mut deltas = Vec::new();
@@ -125,7 +125,7 @@ fn show_spec(repo: &Repo, id: &str, ctx: &Ctx) -> CmdResult {
     let doc = loaded
         .doc
         .as_ref()
-        .map_err(|e| Failure::refused(format!("{}: {}", loaded.rel, e.message)))?;
+        .map_err(|e| Failure::refused(format!("{}: {e}", loaded.rel)))?;
     if ctx.json {
         let s = &loaded.spec;
         ctx.print_json(&json!({

@@ -10,34 +10,52 @@ use serde_json::{Map, Value};
 
 use super::{NixError, StorePath};
 
+/// One store derivation, whichever JSON shape it came in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Derivation {
+    /// The `.drv` store path (always a full path, base-name keys are placed
+    /// in the store directory).
     pub path: StorePath,
+    /// The `name` field, else the `name` environment variable, else the base
+    /// name after the hash without `.drv`.
     pub name: String,
     /// Output name -> path (None for content-addressed outputs not yet known).
     pub outputs: BTreeMap<String, Option<StorePath>>,
+    /// Store paths used as sources (`inputSrcs`, or `inputs.srcs`).
     pub input_srcs: BTreeSet<StorePath>,
     /// Input derivation -> the outputs used.
     pub input_drvs: BTreeMap<StorePath, BTreeSet<String>>,
+    /// The platform, e.g. `x86_64-linux` (empty when absent).
     pub system: String,
+    /// The builder program (empty when absent).
     pub builder: String,
+    /// The builder's arguments (non-string entries dropped).
     pub args: Vec<String>,
+    /// The build environment; a non-string value is kept as its JSON text.
     pub env: BTreeMap<String, String>,
 }
 
-fn json_err(detail: impl Into<String>) -> NixError {
-    NixError::Json {
-        what: "nix derivation show".into(),
+const WHAT: &str = "nix derivation show";
+
+fn shape_err(detail: impl Into<String>) -> NixError {
+    NixError::JsonShape {
+        what: WHAT,
         detail: detail.into(),
     }
 }
 
 /// Every derivation in the JSON document printed by `nix show-derivation` or
 /// `nix derivation show`, in the order of their paths.
+///
+/// Errors: [`NixError::Json`] when the text is not JSON,
+/// [`NixError::JsonShape`] when it is not a map of objects,
+/// [`NixError::StorePath`] when a key, output path or input is not a store
+/// path under `store_dir`.
 pub fn parse_derivations(json: &str, store_dir: &str) -> Result<Vec<Derivation>, NixError> {
-    let doc: Value = serde_json::from_str(json).map_err(|e| json_err(e.to_string()))?;
+    let doc: Value =
+        serde_json::from_str(json).map_err(|source| NixError::Json { what: WHAT, source })?;
     let Value::Object(map) = doc else {
-        return Err(json_err(
+        return Err(shape_err(
             "expected a map from derivation paths to derivations",
         ));
     };
@@ -53,7 +71,7 @@ pub fn parse_derivations(json: &str, store_dir: &str) -> Result<Vec<Derivation>,
 fn parse_one(path: StorePath, body: &Value, store_dir: &str) -> Result<Derivation, NixError> {
     let obj = body
         .as_object()
-        .ok_or_else(|| json_err(format!("{path}: expected an object")))?;
+        .ok_or_else(|| shape_err(format!("{path}: expected an object")))?;
     let str_of = |k: &str| obj.get(k).and_then(Value::as_str).unwrap_or("").to_string();
     let env: BTreeMap<String, String> = obj
         .get("env")

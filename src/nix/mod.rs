@@ -2,6 +2,23 @@
 //! and parses its version once; argument lists are built per feature of that
 //! version; results are parsed into our own types. Every child gets its
 //! settings through its own environment and runs in its own process group.
+//!
+//! Rules this module keeps:
+//! - Argument lists are built by `*_args` methods without running anything,
+//!   so plans and tests can show them; `display` renders one as a shell line.
+//! - What differs between Nix releases is decided once, in [`Features`]
+//!   (from the parsed [`NixVersion`]), never by comparing versions at a call.
+//! - Every evaluation passes `--no-write-lock-file`: openspec never changes a
+//!   flake's lock file.
+//! - Every child gets `NIX_CONFIG` = the caller's value, then the settings
+//!   openspec needs (see [`NixSettings::nix_config`]); no global file is
+//!   written. Every call also carries the [`NixSettings::args`] flags.
+//! - Every child runs in its own process group (see [`process`]) and stops
+//!   when the interrupt flag is set; a failed [`Nix::run`] reports the tail
+//!   of Nix's stderr chosen by [`error_tail`] (12 lines).
+//! - Store paths in Nix's output are checked ([`StorePath::parse`]) against
+//!   the store directory of this process ([`store_dir`]).
+#![warn(missing_docs)]
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -21,31 +38,74 @@ pub use settings::NixSettings;
 pub use store_path::{StorePath, mask_hashes, store_dir};
 pub use version::{Features, Flavor, NixVersion};
 
+/// Why a call to Nix, or the parsing of what it printed, failed. The
+/// messages are shown to users as they are; variants that wrap an underlying
+/// error keep it as their `source()`.
 #[derive(Debug, thiserror::Error)]
 pub enum NixError {
+    /// No executable regular file named `nix` in any directory of `PATH`.
     #[error(
         "nix is not installed or not on PATH; install Nix (Debian: `apt-get install nix-bin`) or add its bin directory to PATH"
     )]
     Missing,
+    /// The operating system refused to start `program` (or to watch it).
     #[error("cannot run {program}: {source}")]
     Spawn {
+        /// The program as a path, e.g. `/nix/var/nix/profiles/default/bin/nix`.
         program: String,
+        /// The error of the spawn (or of polling the child).
         source: std::io::Error,
     },
+    /// `nix --version` printed no line with a version token.
     #[error("cannot understand the output of `nix --version`: {output:?}")]
-    Version { output: String },
+    Version {
+        /// Its stdout followed by its stderr, as printed.
+        output: String,
+    },
+    /// The command exited unsuccessfully.
     #[error("`{command}` failed:\n{tail}")]
-    Failed { command: String, tail: String },
+    Failed {
+        /// The command line as a shell would read it (see [`Nix::display`]).
+        command: String,
+        /// The useful end of its stderr (see [`error_tail`]).
+        tail: String,
+    },
+    /// The command was still running at its deadline and was killed.
     #[error("`{command}` ran out of time")]
-    TimedOut { command: String },
+    TimedOut {
+        /// The command line as a shell would read it.
+        command: String,
+    },
+    /// The interrupt flag was set while the command ran; it was killed.
     #[error("`{command}` was interrupted")]
-    Interrupted { command: String },
+    Interrupted {
+        /// The command line as a shell would read it.
+        command: String,
+    },
+    /// Nix printed text that is not JSON (or not the JSON type expected).
+    #[error("cannot parse the JSON of `{what}`: {source}")]
+    Json {
+        /// The command whose output it was, e.g. `nix build --json`.
+        what: &'static str,
+        /// The parser's error.
+        source: serde_json::Error,
+    },
+    /// Nix printed valid JSON of a shape this module does not know.
     #[error("cannot parse the JSON of `{what}`: {detail}")]
-    Json { what: String, detail: String },
+    JsonShape {
+        /// The command whose output it was, e.g. `nix path-info --json`.
+        what: &'static str,
+        /// What was expected and where.
+        detail: String,
+    },
+    /// A string that should be a store path is not one (see [`StorePath::parse`]).
     #[error("{0:?} is not a store path")]
     StorePath(String),
+    /// A host name that [`quote_attr`] refuses.
     #[error("host name {0:?} cannot be quoted as a Nix attribute name")]
     HostName(String),
+    /// Creating, cloning or reading back the temporary files that hold a
+    /// child's output failed.
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
@@ -53,7 +113,9 @@ pub enum NixError {
 /// One built derivation from `nix build --json`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct BuildResult {
+    /// The store derivation that was built (`<hash>-<name>.drv`).
     pub drv_path: StorePath,
+    /// Output name (`out`, `dev`, …) -> the store path it was built at.
     pub outputs: std::collections::BTreeMap<String, StorePath>,
 }
 
@@ -62,15 +124,19 @@ pub struct BuildResult {
 #[derive(Debug, Clone)]
 pub struct Nix {
     program: PathBuf,
+    /// The version `nix --version` printed (or the one given to [`Nix::new`]).
     pub version: NixVersion,
+    /// What this version's CLI can do; decides the argument lists.
     pub features: Features,
+    /// Settings every child gets (environment and flags).
     pub settings: NixSettings,
     store_dir: String,
     /// Set to stop every running call (Ctrl-C).
     interrupt: Arc<AtomicBool>,
 }
 
-/// `name` as found on PATH, like a shell would.
+/// The first `PATH` directory entry `<dir>/<name>` that is a regular file
+/// with an execute bit; `None` when `PATH` is unset or none matches.
 fn find_on_path(name: &str) -> Option<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
     let path = std::env::var_os("PATH")?;
@@ -83,7 +149,12 @@ fn find_on_path(name: &str) -> Option<PathBuf> {
 }
 
 impl Nix {
-    /// Find `nix` on PATH and read its version.
+    /// Find `nix` on `PATH` (the first executable regular file of that name)
+    /// and run `nix --version` once to read its version.
+    ///
+    /// Errors: [`NixError::Missing`] when there is none, [`NixError::Spawn`]
+    /// when it cannot be run, [`NixError::Version`] when its output holds no
+    /// version.
     pub fn find(settings: NixSettings) -> Result<Nix, NixError> {
         let program = find_on_path("nix").ok_or(NixError::Missing)?;
         let out = Command::new(&program)
@@ -102,6 +173,7 @@ impl Nix {
     }
 
     /// A binding for a known version without running anything (plans, tests).
+    /// The store directory is read from the environment now ([`store_dir`]).
     pub fn new(program: PathBuf, version: NixVersion, settings: NixSettings) -> Nix {
         Nix {
             program,
@@ -119,19 +191,25 @@ impl Nix {
         self
     }
 
+    /// The flag that stops every running call when set (shared by clones).
     pub fn interrupt_flag(&self) -> &Arc<AtomicBool> {
         &self.interrupt
     }
 
+    /// The `nix` executable this binding runs.
     pub fn program(&self) -> &Path {
         &self.program
     }
 
+    /// The store directory store paths are checked against, without a
+    /// trailing slash (`/nix/store` unless `NIX_STORE_DIR` says otherwise).
     pub fn store_dir(&self) -> &str {
         &self.store_dir
     }
 
-    /// A `nix` command with our settings in its environment (not yet spawned).
+    /// A `nix` command with our settings in its environment (not yet spawned):
+    /// `NIX_CONFIG` is the inherited value followed by ours. `args` are used
+    /// as given; the `*_args` methods already append the settings' flags.
     pub fn command(&self, args: &[String]) -> Command {
         let mut cmd = Command::new(&self.program);
         cmd.args(args);
@@ -140,7 +218,8 @@ impl Nix {
         cmd
     }
 
-    /// How a command line reads in a shell (for plans and logs).
+    /// How a command line reads in a shell (for plans and logs): `nix` and
+    /// `args`, quoted where needed (joined with spaces if quoting fails).
     pub fn display(&self, args: &[String]) -> String {
         let mut words = vec!["nix".to_string()];
         words.extend(args.iter().cloned());
@@ -152,7 +231,8 @@ impl Nix {
         args
     }
 
-    /// `nix eval --json <flake>#nixosConfigurations --apply builtins.attrNames`
+    /// `nix eval --json --no-write-lock-file <flake>#nixosConfigurations --apply builtins.attrNames`
+    /// followed by the settings' flags: prints the host names as a JSON list.
     pub fn list_hosts_args(&self, flake: &str) -> Vec<String> {
         self.with_settings(vec![
             "eval".into(),
@@ -164,7 +244,9 @@ impl Nix {
         ])
     }
 
-    /// `nix eval --raw <flake>#nixosConfigurations."<host>".config.system.build.toplevel.drvPath`
+    /// `nix eval --raw --no-write-lock-file <flake>#nixosConfigurations."<host>".config.system.build.toplevel.drvPath`
+    /// followed by the settings' flags. Errors: [`NixError::HostName`] when
+    /// `host` cannot be quoted ([`quote_attr`]).
     pub fn eval_toplevel_args(&self, flake: &str, host: &str) -> Result<Vec<String>, NixError> {
         Ok(self.with_settings(vec![
             "eval".into(),
@@ -181,6 +263,8 @@ impl Nix {
     /// soon as it is known, as a `trace: openspec-drv "<host>" <drv>` line on
     /// stderr (hosts in order), so builds can start while it goes on:
     /// `nix eval --json <flake>#nixosConfigurations --apply 'cs: foldl' … [hosts]'`.
+    /// [`parse_traced_drv`] reads those lines back. Errors:
+    /// [`NixError::HostName`] for the first host that cannot be quoted.
     pub fn eval_toplevels_traced_args(
         &self,
         flake: &str,
@@ -250,7 +334,8 @@ impl Nix {
         self.with_settings(a)
     }
 
-    /// `nix path-info --json [-S -r] PATHS`
+    /// `nix path-info --json [-S] PATHS` followed by the settings' flags;
+    /// `closure` adds `-S` (closure sizes in bytes).
     pub fn path_info_args(&self, paths: &[StorePath], closure: bool) -> Vec<String> {
         let mut a: Vec<String> = vec!["path-info".into(), "--json".into()];
         if closure {
@@ -260,8 +345,14 @@ impl Nix {
         self.with_settings(a)
     }
 
-    /// Run to completion (stoppable by the interrupt flag); stdout on success,
-    /// the tail of Nix's error otherwise.
+    /// Run to completion (stoppable by the interrupt flag, no deadline);
+    /// stdout on success. stdout and stderr go to anonymous temporary files.
+    ///
+    /// Errors: [`NixError::Failed`] with the last useful lines of stderr
+    /// ([`error_tail`], 12 lines) on a non-zero exit;
+    /// [`NixError::Interrupted`] when the flag stopped it; [`NixError::Spawn`]
+    /// when it could not be started; [`NixError::Io`] when the temporary
+    /// files fail.
     pub fn run(&self, args: &[String]) -> Result<String, NixError> {
         let mut out = tempfile::tempfile()?;
         let mut err = tempfile::tempfile()?;
@@ -288,17 +379,26 @@ impl Nix {
         }
     }
 
+    /// The flake's `nixosConfigurations` names, sorted as Nix sorts
+    /// attribute names. Errors: those of [`Nix::run`], and
+    /// [`NixError::Json`] when the output is not a JSON list of strings.
     pub fn list_hosts(&self, flake: &str) -> Result<Vec<String>, NixError> {
         let args = self.list_hosts_args(flake);
         let out = self.run(&args)?;
         parse_host_list(&out)
     }
 
+    /// Evaluate one host's toplevel derivation path (no build). Errors: those
+    /// of [`Nix::eval_toplevel_args`] and [`Nix::run`], and
+    /// [`NixError::StorePath`] when the output is not a store path.
     pub fn eval_toplevel(&self, flake: &str, host: &str) -> Result<StorePath, NixError> {
         let out = self.run(&self.eval_toplevel_args(flake, host)?)?;
         StorePath::parse(&out, &self.store_dir)
     }
 
+    /// The derivations at `drvs` (read from the store, one call), sorted by
+    /// path; no call at all for an empty list. Errors: those of [`Nix::run`]
+    /// and [`parse_derivations`].
     pub fn show_derivations(&self, drvs: &[StorePath]) -> Result<Vec<Derivation>, NixError> {
         if drvs.is_empty() {
             return Ok(Vec::new());
@@ -307,7 +407,10 @@ impl Nix {
         parse_derivations(&out, &self.store_dir)
     }
 
-    /// Closure sizes in bytes of valid store paths, in one call.
+    /// Closure sizes in bytes of valid store paths, in one call
+    /// (`nix path-info --json -S`). Paths Nix reports as invalid, or without
+    /// a closure size, are left out of the map. Errors: those of
+    /// [`Nix::run`] and [`parse_path_info`].
     pub fn closure_sizes(
         &self,
         paths: &[StorePath],
@@ -320,6 +423,7 @@ impl Nix {
             .collect())
     }
 
+    /// [`parse_build_results`] with this binding's store directory.
     pub fn parse_build_json(&self, json: &str) -> Result<Vec<BuildResult>, NixError> {
         parse_build_results(json, &self.store_dir)
     }
@@ -335,7 +439,9 @@ fn read_all(f: &mut std::fs::File) -> std::io::Result<String> {
 
 const TRACE_TAG: &str = "openspec-drv";
 
-/// `(host, drvPath)` from a line of `eval_toplevels_traced_args`' stderr.
+/// `(host, drvPath)` from a line of `eval_toplevels_traced_args`' stderr:
+/// `trace: openspec-drv "<host>" <drv path>`. `None` for any other line,
+/// including one whose path is not a store path under `store_dir`.
 pub fn parse_traced_drv(line: &str, store_dir: &str) -> Option<(String, StorePath)> {
     let rest = line.strip_prefix("trace: ")?.strip_prefix(TRACE_TAG)?;
     let rest = rest.strip_prefix(" \"")?;
@@ -344,6 +450,9 @@ pub fn parse_traced_drv(line: &str, store_dir: &str) -> Option<(String, StorePat
 }
 
 /// A host name as a quoted attribute (`"yoga"`), refusing what cannot be quoted plainly.
+///
+/// Errors: [`NixError::HostName`] for an empty name or one holding `"`,
+/// `\`, `$` or a newline (escapes or interpolation inside the quotes).
 pub fn quote_attr(name: &str) -> Result<String, NixError> {
     if name.is_empty() || name.contains(['"', '\\', '$', '\n']) {
         return Err(NixError::HostName(name.to_string()));
@@ -351,15 +460,19 @@ pub fn quote_attr(name: &str) -> Result<String, NixError> {
     Ok(format!("\"{name}\""))
 }
 
-/// `["a","b"]` from `builtins.attrNames`.
+/// `["a","b"]` from `builtins.attrNames` (surrounding whitespace ignored).
+/// Errors: [`NixError::Json`] when it is not a JSON list of strings.
 pub fn parse_host_list(json: &str) -> Result<Vec<String>, NixError> {
-    serde_json::from_str(json.trim()).map_err(|e| NixError::Json {
-        what: "nix eval --json …#nixosConfigurations".into(),
-        detail: e.to_string(),
+    serde_json::from_str(json.trim()).map_err(|source| NixError::Json {
+        what: "nix eval --json …#nixosConfigurations",
+        source,
     })
 }
 
 /// `nix build --json`: `[{"drvPath": …, "outputs": {"out": …}}]`, extra fields ignored.
+///
+/// Errors: [`NixError::Json`] when it is not a list of such objects,
+/// [`NixError::StorePath`] when a path is not a store path under `store_dir`.
 pub fn parse_build_results(json: &str, store_dir: &str) -> Result<Vec<BuildResult>, NixError> {
     #[derive(serde::Deserialize)]
     struct Raw {
@@ -368,9 +481,9 @@ pub fn parse_build_results(json: &str, store_dir: &str) -> Result<Vec<BuildResul
         #[serde(default)]
         outputs: std::collections::BTreeMap<String, String>,
     }
-    let raw: Vec<Raw> = serde_json::from_str(json.trim()).map_err(|e| NixError::Json {
-        what: "nix build --json".into(),
-        detail: e.to_string(),
+    let raw: Vec<Raw> = serde_json::from_str(json.trim()).map_err(|source| NixError::Json {
+        what: "nix build --json",
+        source,
     })?;
     raw.into_iter()
         .map(|r| {
@@ -387,7 +500,8 @@ pub fn parse_build_results(json: &str, store_dir: &str) -> Result<Vec<BuildResul
 }
 
 /// The first useful lines of Nix's stderr: from the first `error:` line on
-/// (at most `max` lines), else the last `max` lines; warnings are dropped.
+/// (at most `max` lines), else the last `max` non-blank lines; lines starting
+/// with `warning:` are dropped first. Trailing whitespace is trimmed.
 pub fn error_tail(stderr: &str, max: usize) -> String {
     let lines: Vec<&str> = stderr
         .lines()
@@ -425,7 +539,12 @@ mod tests {
         assert!(quote_attr("a${b}").is_err());
         assert!(quote_attr("").is_err());
         assert_eq!(parse_host_list("[\"a\",\"b\"]\n").unwrap(), ["a", "b"]);
-        assert!(parse_host_list("{}").is_err());
+        let e = parse_host_list("{}").unwrap_err();
+        assert!(std::error::Error::source(&e).is_some(), "{e}");
+        assert!(
+            e.to_string().starts_with("cannot parse the JSON of "),
+            "{e}"
+        );
     }
 
     #[test]

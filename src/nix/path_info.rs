@@ -4,22 +4,31 @@ use serde_json::Value;
 
 use super::{NixError, StorePath};
 
+/// What `nix path-info --json` says about one path.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PathInfo {
+    /// The path asked about.
     pub path: StorePath,
     /// False when Nix reports the path as not valid (absent from the store).
     pub valid: bool,
+    /// Size in bytes of the path's NAR serialisation (`narSize`).
     pub nar_size: Option<u64>,
-    /// Present when `-S` was passed.
+    /// Size in bytes of the path and everything it references (`closureSize`);
+    /// present when `-S` was passed.
     pub closure_size: Option<u64>,
 }
 
-/// Parse either shape; entries Nix marks invalid come back with `valid: false`.
+const WHAT: &str = "nix path-info --json";
+
+/// Parse either shape; entries Nix marks invalid come back with `valid: false`
+/// (a `null` entry of the map shape, or `"valid": false`).
+///
+/// Errors: [`NixError::Json`] when the text is not JSON,
+/// [`NixError::JsonShape`] when it is neither a list nor a map,
+/// [`NixError::StorePath`] when a path is not a store path under `store_dir`.
 pub fn parse_path_info(json: &str, store_dir: &str) -> Result<Vec<PathInfo>, NixError> {
-    let doc: Value = serde_json::from_str(json).map_err(|e| NixError::Json {
-        what: "nix path-info --json".into(),
-        detail: e.to_string(),
-    })?;
+    let doc: Value =
+        serde_json::from_str(json).map_err(|source| NixError::Json { what: WHAT, source })?;
     let entries: Vec<(String, Value)> = match doc {
         Value::Array(items) => items
             .into_iter()
@@ -34,8 +43,8 @@ pub fn parse_path_info(json: &str, store_dir: &str) -> Result<Vec<PathInfo>, Nix
             .collect(),
         Value::Object(map) => map.into_iter().collect(),
         other => {
-            return Err(NixError::Json {
-                what: "nix path-info --json".into(),
+            return Err(NixError::JsonShape {
+                what: WHAT,
                 detail: format!("expected a list or a map, found {other}"),
             });
         }

@@ -11,14 +11,19 @@ use rustix::process::{Pid, Signal, WaitId, WaitIdOptions, kill_process_group, wa
 /// How long Nix gets to clean up after SIGTERM before SIGKILL.
 const GRACE: Duration = Duration::from_secs(5);
 
+/// How a watched child ended. In every case it has been reaped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
+    /// It exited by itself with this status.
     Exited(ExitStatus),
+    /// The deadline passed; its group got SIGTERM, then SIGKILL.
     TimedOut,
+    /// A stop flag was set; its group got SIGTERM, then SIGKILL.
     Stopped,
 }
 
-/// Start `cmd` as the leader of a new process group.
+/// Start `cmd` as the leader of a new process group, stdin from `/dev/null`.
+/// Errors: the spawn's own `io::Error`.
 pub fn spawn_group(mut cmd: Command, stdout: Stdio, stderr: Stdio) -> std::io::Result<Child> {
     use std::os::unix::process::CommandExt;
     cmd.process_group(0)
@@ -29,7 +34,11 @@ pub fn spawn_group(mut cmd: Command, stdout: Stdio, stderr: Stdio) -> std::io::R
 }
 
 /// Run `cmd` in a new process group until it exits, `deadline` passes or any
-/// of `stop` is set.
+/// of `stop` is set. The child is polled with a back-off from 1 ms to 20 ms.
+/// On a deadline or stop, the group gets SIGTERM, up to 5 s to exit, then
+/// SIGKILL (see [`terminate_group`]); the stop flags win when both apply.
+///
+/// Errors: the `io::Error` of spawning or of polling the child.
 pub fn run_watched(
     cmd: Command,
     stdout: Stdio,
@@ -65,7 +74,9 @@ fn exited_unreaped(pid: Pid) -> bool {
     !matches!(waitid(WaitId::Pid(pid), opts), Ok(None))
 }
 
-/// Stop the child's whole process group and reap the child.
+/// Stop the child's whole process group and reap the child: SIGTERM to the
+/// group, up to 5 s for the leader to exit, then SIGKILL to the group.
+/// Signal and wait failures are ignored (the child may already be gone).
 pub fn terminate_group(child: &mut Child) {
     let pid = Pid::from_child(child);
     let _ = kill_process_group(pid, Signal::TERM);
@@ -87,7 +98,7 @@ pub fn adopt_orphans() {
     let _ = rustix::process::set_child_subreaper(Some(rustix::process::getpid()));
 }
 
-/// Our children according to /proc (`ppid` field of `stat`).
+/// Our children: every `/proc/<pid>/stat` whose `ppid` field is our pid.
 fn children() -> Vec<Pid> {
     let me = rustix::process::getpid().as_raw_nonzero().get();
     let Ok(entries) = std::fs::read_dir("/proc") else {

@@ -1,6 +1,8 @@
 //! Per-process Nix settings: what we need goes into the child's `NIX_CONFIG`
 //! (appended to the caller's, never into a global file), and what the user
 //! passes for remote building is handed through as flags Nix understands.
+/// What the user asked for about Nix itself (remote building, options);
+/// the default is none of it: local store, no extra flags.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NixSettings {
     /// `--builders SPEC` (Nix remote builders, e.g. `ssh://host x86_64-linux`).
@@ -33,7 +35,8 @@ impl NixSettings {
         lines.join("\n")
     }
 
-    /// Flags for every `nix` invocation.
+    /// Flags for every `nix` invocation, in this order: `--builders`,
+    /// `--store`, `--eval-store`, then each `--option NAME VALUE`.
     pub fn args(&self) -> Vec<String> {
         let mut a = Vec::new();
         if let Some(b) = &self.builders {
@@ -51,7 +54,8 @@ impl NixSettings {
         a
     }
 
-    /// True when builds land in the local store, where out-links can be GC roots.
+    /// True when builds land in the local store, where out-links can be GC
+    /// roots: no `--store`, or `auto`, `local`, `daemon`, or an absolute path.
     pub fn local_store(&self) -> bool {
         match self.store.as_deref() {
             None | Some("auto") | Some("local") | Some("daemon") => true,

@@ -3,7 +3,8 @@ use serde::Serialize;
 
 use super::NixError;
 
-/// The store directory (`NIX_STORE_DIR` overrides it, as it does for Nix).
+/// The store directory: `NIX_STORE_DIR` when it is set to an absolute path
+/// (trailing slashes dropped), else `/nix/store`.
 pub fn store_dir() -> String {
     std::env::var("NIX_STORE_DIR")
         .ok()
@@ -12,6 +13,9 @@ pub fn store_dir() -> String {
         .unwrap_or_else(|| "/nix/store".to_string())
 }
 
+/// A checked store path, `<store dir>/<hash>-<name>`: the hash is 32
+/// characters of lower-case ASCII letters and digits, the name is not empty.
+/// Ordered and compared as its text; serialised as a plain string.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(transparent)]
 pub struct StorePath(String);
@@ -20,7 +24,12 @@ const HASH_LEN: usize = 32;
 
 impl StorePath {
     /// An absolute store path, or a base name (Nix 2.32 derivation JSON) that
-    /// is placed in `store_dir`.
+    /// is placed in `store_dir`; surrounding whitespace is ignored. Only the
+    /// last path component is checked: an absolute path is not required to
+    /// lie in `store_dir`.
+    ///
+    /// Errors: [`NixError::StorePath`] (with the trimmed input) when the
+    /// last component is not `<32 lower-case letters or digits>-<name>`.
     pub fn parse(s: &str, store_dir: &str) -> Result<StorePath, NixError> {
         let s = s.trim();
         let full = if s.starts_with('/') {
@@ -40,6 +49,7 @@ impl StorePath {
         Ok(StorePath(full))
     }
 
+    /// The full path as text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -54,10 +64,12 @@ impl StorePath {
         &self.base_name()[HASH_LEN + 1..]
     }
 
+    /// The 32-character hash of the base name.
     pub fn hash_part(&self) -> &str {
         &self.base_name()[..HASH_LEN]
     }
 
+    /// Whether it names a store derivation (ends in `.drv`).
     pub fn is_derivation(&self) -> bool {
         self.0.ends_with(".drv")
     }
@@ -70,7 +82,9 @@ impl std::fmt::Display for StorePath {
 }
 
 /// `text` with every store-path hash replaced by a placeholder, so that two
-/// strings that differ only in the paths they mention compare equal.
+/// strings that differ only in the paths they mention compare equal: each
+/// `<store_dir>/` followed by 32 lower-case letters or digits and `-` becomes
+/// `<store_dir>/<hash>-`; everything else is kept.
 pub fn mask_hashes(text: &str, store_dir: &str) -> String {
     let prefix = format!("{store_dir}/");
     let mut out = String::with_capacity(text.len());

@@ -6,15 +6,22 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Flavor {
+    /// Nix itself (also Determinate Nix, which prints a Nix version).
     Nix,
+    /// Lix: the version line contains `Lix`.
     Lix,
 }
 
+/// The installed CLI's version, from `nix --version`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NixVersion {
+    /// Which implementation it is.
     pub flavor: Flavor,
+    /// First number of the version token.
     pub major: u32,
+    /// Second number (0 when absent).
     pub minor: u32,
+    /// Third number (0 when absent).
     pub patch: u32,
     /// The version token as printed, e.g. `2.8.0` or `2.24.0pre20240101_dirty`.
     #[serde(rename = "version")]
@@ -24,6 +31,10 @@ pub struct NixVersion {
 impl NixVersion {
     /// Parse the first line of `nix --version`: `nix (Nix) 2.8.0`,
     /// `nix (Lix, like Nix) 2.91.1`, `nix (Determinate Nix 3.6.2) 2.29.0`.
+    /// The version is the last word starting with a digit on the first
+    /// non-blank line; major, minor and patch are that word's first three
+    /// fields when split at every non-digit (an empty or missing minor or
+    /// patch is 0). `None` when there is no such word.
     pub fn parse(output: &str) -> Option<NixVersion> {
         let line = output.lines().find(|l| !l.trim().is_empty())?;
         let token = line
@@ -84,7 +95,8 @@ impl std::fmt::Display for NixVersion {
     }
 }
 
-/// What the installed CLI can do (see docs/nix-notes.md, "Version differences").
+/// What the installed CLI can do; each field names the Nix release that
+/// brought it. Lix versions count as Nix 2.18, where Lix forked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Features {
     /// `nix derivation show` (2.15); before it only `nix show-derivation`.

@@ -9,6 +9,20 @@
 //! is moved; the journal is deleted last. `recover` (run by every archive,
 //! and by `openspec archive --recover`) rolls a `staging` journal back and a
 //! `commit` journal forward, so after it the tree is wholly old or wholly new.
+//!
+//! Rules of an archive:
+//! - The change is validated first (unless `--no-validate`); any error stops
+//!   it before anything is written.
+//! - It moves to `changes/archive/<YYYY-MM-DD>-<id>/`, or to
+//!   `changes/archive/<id>/` when the id already starts with a date
+//!   (`YYYY-MM-DD-` and more); an existing destination stops it.
+//! - Each delta with entries rebuilds its capability's `specs/<cap>/spec.md`
+//!   (see `merge`); with `skip_specs` (flag or `.openspec.yaml`) no spec is
+//!   touched. Any rebuild error stops the whole archive.
+//! - A rewritten spec keeps its BOM and CRLF line ends; an unchanged spec is
+//!   not rewritten.
+//! - Paths in the journal are relative to `openspec/` and must stay inside
+//!   it; a journal naming anything else is refused, not followed.
 use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Component, Path, PathBuf};
@@ -25,17 +39,58 @@ use super::repo::{Change, Repo, read_doc};
 use super::validate::{Level, Rules, validate_change};
 use crate::fsutil;
 
+/// The journal's file name, directly inside `openspec/`.
 pub const JOURNAL: &str = ".archive-journal.json";
+/// Staged files are `<this><target file name>` beside their targets.
 const STAGED_PREFIX: &str = ".openspec-archive-";
+
+/// The archive journal cannot be trusted or cleaned up. Messages name the
+/// journal as `openspec/.archive-journal.json` and say what to do by hand.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    /// The journal names a path that is empty or leaves `openspec/` (an
+    /// absolute path, `..`, `.`); nothing it names was touched.
+    #[error(
+        "openspec/{journal} names the path \"{0}\" outside openspec/; inspect and delete the journal",
+        journal = JOURNAL
+    )]
+    PathOutside(String),
+    /// The journal exists but could not be read.
+    #[error("cannot read openspec/{journal} ({0})", journal = JOURNAL)]
+    Read(#[source] std::io::Error),
+    /// The journal is not the JSON an archive writes.
+    #[error(
+        "openspec/{journal} is unreadable ({0}); inspect the staged `{staged}*` files and delete the journal",
+        journal = JOURNAL,
+        staged = STAGED_PREFIX
+    )]
+    Parse(#[source] serde_json::Error),
+    /// A staged file could not be removed while rolling back.
+    #[error("cannot remove staged file {path} ({source}); remove it by hand")]
+    RemoveStaged {
+        /// The staged file, relative to the repository root.
+        path: String,
+        /// The removal's error.
+        source: std::io::Error,
+    },
+    /// The journal could not be removed after rolling back.
+    #[error("cannot remove openspec/{journal} ({0})", journal = JOURNAL)]
+    Remove(#[source] std::io::Error),
+}
 
 /// An exclusive lock on `openspec/` itself (flock on the directory), so no
 /// lock file is ever left behind; the kernel drops it when the process dies.
+/// Held while it lives; dropping it (or exiting) releases the lock.
 pub struct Lock(#[allow(dead_code)] File);
 
+/// Take the archive lock on `openspec/` without waiting.
+///
+/// Errors: [`SpecError::Locked`] when another process holds it,
+/// [`SpecError::LockFailed`] when the directory cannot be opened or locked.
 pub fn lock(repo: &Repo) -> Result<Lock, SpecError> {
-    let io = |e: std::io::Error| SpecError::WriteFailed {
+    let io = |source: std::io::Error| SpecError::LockFailed {
         path: repo.rel(&repo.dir),
-        message: format!("cannot lock ({e})"),
+        source,
     };
     let f = File::open(&repo.dir).map_err(io)?;
     match f.try_lock_exclusive() {
@@ -47,23 +102,37 @@ pub fn lock(repo: &Repo) -> Result<Lock, SpecError> {
     }
 }
 
+/// What archiving does to one main spec (JSON: the fields, counts flattened).
 #[derive(Debug, Clone, Serialize)]
 pub struct SpecUpdate {
+    /// The capability id.
     pub spec: String,
+    /// `openspec/specs/<cap>/spec.md`, relative to the repository root.
     pub path: String,
+    /// The spec did not exist and is created.
     pub created: bool,
+    /// The file's text changes (false: it is left as it is).
     pub changed: bool,
+    /// Requirements added, modified, removed and renamed.
     #[serde(flatten)]
     pub counts: Counts,
 }
 
+/// Everything an archive will do, computed by [`plan`] without writing.
 pub struct Plan {
+    /// The change as loaded.
     pub change: Change,
+    /// The directory name under `changes/archive/`.
     pub archived_as: String,
+    /// `changes/archive/<archived_as>` (absolute).
     pub destination: PathBuf,
+    /// One entry per delta with entries, in the order of the delta files.
     pub updates: Vec<SpecUpdate>,
     writes: Vec<(PathBuf, Vec<u8>)>,
+    /// The sum of the updates' counts.
     pub totals: Counts,
+    /// Validation warnings and proposal problems (`path: message`) and merge
+    /// warnings; none stops the archive.
     pub warnings: Vec<String>,
 }
 
@@ -75,9 +144,13 @@ impl Plan {
     }
 }
 
+/// How to archive.
 pub struct PlanOptions {
+    /// Move the change without touching any spec.
     pub skip_specs: bool,
+    /// Do not validate first.
     pub no_validate: bool,
+    /// Also check the proposal against this kind's sections when validating.
     pub kind: Option<Kind>,
     /// The archive date, `YYYY-MM-DD`.
     pub date: String,
@@ -97,6 +170,11 @@ fn starts_with_date(id: &str) -> bool {
 }
 
 /// Everything archive will do, computed without writing.
+///
+/// Errors: [`SpecError::NotFound`] (no such active change),
+/// [`SpecError::Invalid`] (validation errors), [`SpecError::DestinationExists`],
+/// [`SpecError::Merge`] (a target spec unreadable or not rebuildable; every
+/// such problem is listed).
 pub fn plan(repo: &Repo, id: &str, opts: &PlanOptions) -> Result<Plan, SpecError> {
     if !repo.change_exists(id) {
         return Err(SpecError::NotFound(format!(
@@ -149,7 +227,7 @@ pub fn plan(repo: &Repo, id: &str, opts: &PlanOptions) -> Result<Plan, SpecError
             let current: Option<Doc> = match read_doc(&target) {
                 Ok(doc) => doc,
                 Err(p) => {
-                    errors.push(format!("{rel}: {}", p.message));
+                    errors.push(format!("{rel}: {p}"));
                     continue;
                 }
             };
@@ -260,9 +338,7 @@ fn rel_to(base: &Path, p: &Path) -> String {
 fn resolve(repo: &Repo, rel: &str) -> Result<PathBuf, SpecError> {
     let p = Path::new(rel);
     if rel.is_empty() || p.components().any(|c| !matches!(c, Component::Normal(_))) {
-        return Err(SpecError::Journal(format!(
-            "openspec/{JOURNAL} names the path \"{rel}\" outside openspec/; inspect and delete the journal"
-        )));
+        return Err(JournalError::PathOutside(rel.to_string()).into());
     }
     Ok(repo.dir.join(p))
 }
@@ -272,20 +348,34 @@ fn write_journal(repo: &Repo, j: &Journal) -> std::io::Result<()> {
     fsutil::write_atomic(&repo.dir.join(JOURNAL), &bytes)
 }
 
+/// A finished archive (the JSON result of `openspec archive`).
 #[derive(Debug, Clone, Serialize)]
 pub struct Done {
+    /// The change id.
     pub change: String,
+    /// The directory name under `changes/archive/`.
     #[serde(rename = "archivedAs")]
     pub archived_as: String,
+    /// Where the change now is, relative to the repository root.
     pub path: String,
+    /// The plan's spec updates.
     #[serde(rename = "specsUpdated")]
     pub specs_updated: Vec<SpecUpdate>,
+    /// The sum of their counts.
     pub totals: Counts,
+    /// The plan's warnings.
     pub warnings: Vec<String>,
 }
 
 /// Carry out a plan. `extra` are files written inside the change directory
-/// (lessons, tracking) as part of the same all-or-nothing step.
+/// (lessons, tracking) as part of the same all-or-nothing step. Call with
+/// the lock held.
+///
+/// Errors: [`SpecError::DestinationExists`] (nothing done);
+/// [`SpecError::WriteFailed`] when staging failed and was rolled back;
+/// [`SpecError::Interrupted`] when a rename failed after the commit point
+/// (the journal stays for `--recover`); [`SpecError::Journal`] when a
+/// rollback could not clean up.
 pub fn execute(repo: &Repo, plan: Plan, extra: Vec<(PathBuf, Vec<u8>)>) -> Result<Done, SpecError> {
     if plan.destination.exists() {
         return Err(SpecError::DestinationExists(repo.rel(&plan.destination)));
@@ -324,9 +414,9 @@ pub fn execute(repo: &Repo, plan: Plan, extra: Vec<(PathBuf, Vec<u8>)>) -> Resul
             .collect(),
         created_dirs: created_dirs.iter().map(|d| rel_to(&repo.dir, d)).collect(),
     };
-    let io = |path: &Path, e: std::io::Error| SpecError::WriteFailed {
+    let io = |path: &Path, source: std::io::Error| SpecError::WriteFailed {
         path: repo.rel(path),
-        message: format!("cannot write ({e}); nothing was changed"),
+        source,
     };
     write_journal(repo, &journal).map_err(|e| io(&repo.dir.join(JOURNAL), e))?;
     let staged = (|| {
@@ -367,10 +457,11 @@ fn roll_back(repo: &Repo, j: &Journal) -> Result<(), SpecError> {
         if let Err(e) = std::fs::remove_file(&s)
             && e.kind() != std::io::ErrorKind::NotFound
         {
-            return Err(SpecError::Journal(format!(
-                "cannot remove staged file {} ({e}); remove it by hand",
-                repo.rel(&s)
-            )));
+            return Err(JournalError::RemoveStaged {
+                path: repo.rel(&s),
+                source: e,
+            }
+            .into());
         }
     }
     for d in j.created_dirs.iter().rev() {
@@ -378,12 +469,11 @@ fn roll_back(repo: &Repo, j: &Journal) -> Result<(), SpecError> {
         // Only empty directories we made; anything else is left to the user.
         let _ = std::fs::remove_dir(&d);
     }
-    remove_journal(repo)
-        .map_err(|e| SpecError::Journal(format!("cannot remove openspec/{JOURNAL} ({e})")))
+    remove_journal(repo).map_err(|e| JournalError::Remove(e).into())
 }
 
 fn roll_forward(repo: &Repo, j: &Journal) -> Result<(), SpecError> {
-    let interrupted = |e: std::io::Error| SpecError::Interrupted(e.to_string());
+    let interrupted = SpecError::Interrupted;
     for w in &j.writes {
         let s = resolve(repo, &w.staged)?;
         let t = resolve(repo, &w.target)?;
@@ -415,8 +505,10 @@ fn remove_journal(repo: &Repo) -> std::io::Result<()> {
     Ok(())
 }
 
+/// What [`recover`] did with an interrupted archive.
 #[derive(Debug, Clone, Serialize)]
 pub struct Recovered {
+    /// The change the journal was for.
     pub change: String,
     /// `rolled-back` (nothing had been committed) or `completed`.
     pub action: &'static str,
@@ -427,7 +519,13 @@ pub fn pending(repo: &Repo) -> bool {
     repo.dir.join(JOURNAL).exists()
 }
 
-/// Finish or undo an interrupted archive. Call with the lock held.
+/// Finish or undo an interrupted archive. Call with the lock held. Removes
+/// leftover `.openspec-tmp-*` files in `openspec/` first; `Ok(None)` when
+/// there is no journal.
+///
+/// Errors: [`SpecError::Journal`] when the journal cannot be read or parsed,
+/// names a path outside `openspec/`, or cannot be cleaned up after a
+/// rollback; [`SpecError::Interrupted`] when rolling forward fails again.
 pub fn recover(repo: &Repo) -> Result<Option<Recovered>, SpecError> {
     // A journal write killed before its rename leaves a temp file.
     if let Ok(entries) = std::fs::read_dir(&repo.dir) {
@@ -444,17 +542,9 @@ pub fn recover(repo: &Repo) -> Result<Option<Recovered>, SpecError> {
     let bytes = match std::fs::read(&path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => {
-            return Err(SpecError::Journal(format!(
-                "cannot read openspec/{JOURNAL} ({e})"
-            )));
-        }
+        Err(e) => return Err(JournalError::Read(e).into()),
     };
-    let j: Journal = serde_json::from_slice(&bytes).map_err(|e| {
-        SpecError::Journal(format!(
-            "openspec/{JOURNAL} is unreadable ({e}); inspect the staged `{STAGED_PREFIX}*` files and delete the journal"
-        ))
-    })?;
+    let j: Journal = serde_json::from_slice(&bytes).map_err(JournalError::Parse)?;
     let paths = j.writes.iter().flat_map(|w| [&w.staged, &w.target]);
     for p in paths
         .chain(&j.created_dirs)

@@ -1,42 +1,59 @@
-//! A markdown file as OpenSpec sees it: text normalised (BOM and CRLF gone),
-//! split into lines, with the header lines that are structure.
+//! A markdown file as the OpenSpec format reads it: text normalised (BOM and
+//! CRLF gone), split into lines, with the header lines that are structure.
 //!
 //! pulldown-cmark finds the code blocks (fenced with ``` or ~~~, or indented)
 //! through its source offsets; header lines inside them are not structure.
-//! Headers themselves are matched per line at column 0, as OpenSpec does, so
-//! that a `## Header` line means the same thing to both tools (CommonMark
-//! would also take setext underlines and headers inside block quotes).
+//! Headers themselves are matched per line, and only at column 0: a line is
+//! a header when it starts with 1 to 6 `#` followed by a space or tab and a
+//! non-empty title (see [`header_of`]). Setext underlines, indented `#`
+//! lines and headers inside block quotes are not headers, although CommonMark
+//! would take them; this keeps the structure of a file visible line by line.
 use pulldown_cmark::{Event, Options, Parser, Tag};
 
 /// One header line: `### Requirement: Name` is level 3, title `Requirement: Name`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Header {
+    /// Number of `#` (1 to 6).
     pub level: usize,
+    /// The text after the hashes, trimmed.
     pub title: String,
     /// 0-based line index.
     pub line: usize,
 }
 
+/// A decoded markdown file: its text, its lines, and its header lines
+/// outside code blocks, in order.
 #[derive(Debug, Clone)]
 pub struct Doc {
     /// Normalised text: no BOM, `\n` line ends.
     pub text: String,
-    /// Whether the bytes on disk started with a BOM / used CRLF (kept when rewriting).
+    /// Whether the bytes on disk started with a BOM (kept when rewriting).
     pub bom: bool,
+    /// Whether the bytes on disk held a CRLF line end (then every line end is
+    /// written as CRLF when rewriting).
     pub crlf: bool,
     line_starts: Vec<usize>,
     code: Vec<bool>,
+    /// Header lines outside code blocks, in line order.
     pub headers: Vec<Header>,
 }
 
-/// Bytes that are not UTF-8: the 1-based line of the first bad byte.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Bytes that are not UTF-8: the 1-based line of the first bad byte, with
+/// the decoder's error (byte offsets count from after the BOM) as source.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not valid UTF-8 (line {line})")]
 pub struct NotUtf8 {
+    /// 1-based line of the first invalid byte.
     pub line: usize,
+    /// The decoder's error.
+    #[source]
+    pub source: std::str::Utf8Error,
 }
 
 impl Doc {
     /// Decode file bytes: strip a BOM, refuse invalid UTF-8, normalise CRLF.
+    ///
+    /// Errors: [`NotUtf8`] with the line of the first invalid byte.
     pub fn from_bytes(bytes: &[u8]) -> Result<Doc, NotUtf8> {
         let (bom, body) = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
             Some(rest) => (true, rest),
@@ -47,6 +64,7 @@ impl Doc {
                 .iter()
                 .filter(|b| **b == b'\n')
                 .count(),
+            source: e,
         })?;
         let crlf = text.contains("\r\n");
         let mut doc = Doc::parse(&text.replace("\r\n", "\n"));
@@ -55,7 +73,8 @@ impl Doc {
         Ok(doc)
     }
 
-    /// Parse already normalised text.
+    /// Parse already normalised text (a leading BOM character is dropped;
+    /// `bom` and `crlf` are false).
     pub fn parse(text: &str) -> Doc {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text).to_string();
         let mut line_starts = vec![0];
@@ -98,11 +117,14 @@ impl Doc {
         doc
     }
 
+    /// Number of lines (a final line end does not start another; 0 for an
+    /// empty text).
     pub fn line_count(&self) -> usize {
         self.line_starts.len()
     }
 
-    /// Line `i` without its line end.
+    /// Line `i` (0-based) without its line end. Panics when `i` is not below
+    /// [`Doc::line_count`].
     pub fn line(&self, i: usize) -> &str {
         let start = self.line_starts[i];
         let end = self
@@ -113,11 +135,12 @@ impl Doc {
         self.text[start..end].trim_end_matches('\n')
     }
 
+    /// Whether line `i` (0-based) is inside a code block (false past the end).
     pub fn is_code(&self, i: usize) -> bool {
         self.code.get(i).copied().unwrap_or(false)
     }
 
-    /// Lines `from..to` joined with `\n`.
+    /// Lines `from..to` (0-based, `to` clamped to the line count) joined with `\n`.
     pub fn slice(&self, from: usize, to: usize) -> String {
         (from..to.min(self.line_count()))
             .map(|i| self.line(i))
@@ -125,8 +148,9 @@ impl Doc {
             .join("\n")
     }
 
-    /// The line where the section opened by header `h` ends (exclusive): the
-    /// next header of the same or a higher level, or the end.
+    /// The line where the section opened by header `h` (an index into
+    /// `headers`) ends (exclusive): the next header of the same or a higher
+    /// level (fewer `#`), or the end.
     pub fn section_end(&self, h: usize) -> usize {
         let level = self.headers[h].level;
         self.headers[h + 1..]
@@ -136,7 +160,8 @@ impl Doc {
             .unwrap_or(self.line_count())
     }
 
-    /// The first header of `level` whose title equals `name` (case-insensitive).
+    /// The index in `headers` of the first header of `level` whose trimmed
+    /// title equals `name` (ASCII case-insensitive).
     pub fn find_section(&self, level: usize, name: &str) -> Option<usize> {
         self.headers
             .iter()
@@ -170,8 +195,9 @@ fn line_of(starts: &[usize], offset: usize) -> usize {
     }
 }
 
-/// `## Title` at column 0 (1-6 hashes, whitespace, text). `###Requirement:`
-/// without the space also counts: OpenSpec's archive accepts it.
+/// `## Title` at column 0 (1-6 hashes, whitespace, text): `(level, title)`
+/// with the title trimmed. A level-3 `###Requirement:` without the space also
+/// counts, so that such a block is still a requirement when merging.
 pub fn header_of(line: &str) -> Option<(usize, String)> {
     let level = line.bytes().take_while(|b| *b == b'#').count();
     if level == 0 || level > 6 {
@@ -191,7 +217,8 @@ pub fn header_of(line: &str) -> Option<(usize, String)> {
     }
 }
 
-/// `Requirement: Name` -> `Name` (keyword case-insensitive).
+/// `Requirement: Name` -> `Name` (keyword ASCII case-insensitive, the rest
+/// trimmed); `None` when `title` does not start with `keyword`.
 pub fn strip_keyword<'a>(title: &'a str, keyword: &str) -> Option<&'a str> {
     let head = title.get(..keyword.len())?;
     head.eq_ignore_ascii_case(keyword)

@@ -1,21 +1,38 @@
-//! pantherOS proposal kinds: the sections each kind's proposal must carry
-//! (pantheros-openspec-process.md, "Proposal Format").
+//! pantherOS proposal kinds: the sections each kind's proposal must carry.
+//!
+//! The rule: every proposal has `## Why`, `## What Changes` and `## Impact`;
+//! a proposal of a kind other than `change` also has that kind's four
+//! sections, listed in the constants below (titles matched without regard
+//! to ASCII case). The first heading reads `# <prefix>: <title>` with the
+//! kind's [`Kind::heading_prefix`]. Hardware changes belong to phase 1,
+//! module changes to phase 2, host changes to phase 3 by default.
+//! Missing or still-template sections are warnings (`--strict` fails them).
 use serde::{Deserialize, Serialize};
 
+/// The kind of a proposal (lower-case in JSON, YAML and on the command line).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
+    /// Any change: only the common sections.
     Change,
+    /// Hardware configuration, devices, disk layout.
     Hardware,
+    /// A module's interface (options, organisation).
     Module,
+    /// The security model.
     Security,
+    /// One host's configuration.
     Host,
+    /// An assistant skill.
     Skill,
 }
 
 /// A kind's own section: its title and the template's guidance bullets.
 pub struct KindSection {
+    /// The `##` title.
     pub title: &'static str,
+    /// Guidance bullets the template writes under it (a section that holds
+    /// only these still counts as unfilled).
     pub bullets: &'static [&'static str],
 }
 
@@ -195,6 +212,7 @@ const SKILL: &[KindSection] = &[
 ];
 
 impl Kind {
+    /// Every kind, in the order above.
     pub const ALL: [Kind; 6] = [
         Kind::Change,
         Kind::Hardware,
@@ -204,10 +222,12 @@ impl Kind {
         Kind::Skill,
     ];
 
+    /// The kind named exactly `s` (lower case, as [`Kind::as_str`] gives it).
     pub fn parse(s: &str) -> Option<Kind> {
         Kind::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
+    /// The lower-case name.
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Change => "change",
@@ -231,7 +251,7 @@ impl Kind {
         }
     }
 
-    /// The sections of the process document for this kind (none for `change`).
+    /// The kind's own required sections, in template order (none for `change`).
     pub fn sections(self) -> &'static [KindSection] {
         match self {
             Kind::Change => &[],
@@ -243,7 +263,8 @@ impl Kind {
         }
     }
 
-    /// The pantherOS phase a kind belongs to by default.
+    /// The pantherOS phase a kind belongs to by default: hardware 1,
+    /// module 2, host 3, the others none.
     pub fn default_phase(self) -> Option<u8> {
         match self {
             Kind::Hardware => Some(1),

@@ -1,40 +1,73 @@
 //! Applying one delta spec to its main spec, in memory: RENAMED, then
 //! REMOVED, then MODIFIED, then ADDED. Text around the Requirements section
 //! and inside untouched blocks is kept as written.
+//!
+//! The rules (requirement names compare exactly unless said otherwise):
+//! - A main spec with structural errors is not merged into.
+//! - A new spec (no file yet) takes only ADDED entries: MODIFIED or RENAMED
+//!   entries are errors, REMOVED ones are ignored with a warning. It starts
+//!   as `# <cap> Specification`, `## Purpose` (the delta's purpose, else a
+//!   TBD line naming the change) and `## Requirements`.
+//! - An existing spec without `## Requirements` gets one appended.
+//! - RENAMED: the `FROM` block gets the `TO` header, body kept. `TO` already
+//!   there without `FROM` is a warning (already renamed); neither, or both,
+//!   is an error.
+//! - REMOVED: the block goes. A name that matches only up to case and
+//!   spacing is an error; no match at all is a warning (already removed).
+//! - MODIFIED: the block is replaced by the delta's; the name must exist and
+//!   every scenario of the current block must still be there. An identical
+//!   block (trailing spaces ignored) is not counted.
+//! - ADDED: the block is appended after the others. The same name with the
+//!   same text is a no-op; with other text it is an error.
+//! - The result must pass the main-spec rules of `validate` (errors only).
+//! - Blocks are separated by one blank line; a spec nothing changed in keeps
+//!   its text byte for byte.
 use serde::Serialize;
 
 use super::doc::Doc;
 use super::parse::{DeltaSpec, parse_main_spec, requirement_name};
 use super::validate::{Level, Rules, fold, main_spec_issues};
 
+/// How many requirements a merge added, modified, removed and renamed
+/// (entries that were no-ops are not counted).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Counts {
+    /// Blocks appended.
     pub added: usize,
+    /// Blocks replaced with different text.
     pub modified: usize,
+    /// Blocks dropped.
     pub removed: usize,
+    /// Headers renamed.
     pub renamed: usize,
 }
 
 impl Counts {
+    /// Add `o` field by field.
     pub fn add(&mut self, o: Counts) {
         self.added += o.added;
         self.modified += o.modified;
         self.removed += o.removed;
         self.renamed += o.renamed;
     }
+    /// Whether nothing was counted.
     pub fn is_zero(&self) -> bool {
         *self == Counts::default()
     }
 }
 
+/// A main spec rebuilt from a delta.
 #[derive(Debug, Clone)]
 pub struct Rebuilt {
     /// The new text (normalised line ends).
     pub text: String,
     /// False when nothing changed: the file is not rewritten.
     pub changed: bool,
+    /// The spec did not exist before.
     pub created: bool,
+    /// What changed.
     pub counts: Counts,
+    /// Entries ignored or already applied, each message naming the target file.
     pub warnings: Vec<String>,
 }
 
@@ -149,7 +182,11 @@ fn same_block(a: &str, b: &str) -> bool {
 }
 
 /// Rebuild capability `cap` (file `target_rel`) from `current` (None: a new
-/// capability) and `delta`. Errors name the requirement and the fix.
+/// capability) and `delta`; `change_id` names the change in a new spec's TBD
+/// purpose.
+///
+/// Errors: every rule broken (see the module doc), each message starting
+/// with `target_rel` (and a line where known) and naming the fix.
 pub fn rebuild(
     cap: &str,
     target_rel: &str,
@@ -321,7 +358,8 @@ pub fn rebuild(
     })
 }
 
-/// Bytes for disk: the original file's BOM and line ends kept.
+/// Bytes for disk: `text` (with `\n` line ends) with a UTF-8 BOM prepended
+/// when `bom`, and every `\n` written as `\r\n` when `crlf`.
 pub fn encode(text: &str, bom: bool, crlf: bool) -> Vec<u8> {
     let body = if crlf {
         text.replace('\n', "\r\n")

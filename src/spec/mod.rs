@@ -4,6 +4,26 @@
 //! `repo` finds and loads changes and specs, `validate` judges them,
 //! `merge` rebuilds a main spec from a delta, `archive` writes the result
 //! all-or-nothing, `templates` and `kind` hold the pantherOS proposal kinds.
+//!
+//! The layout this module reads and writes, under the repository root:
+//!
+//! ```text
+//! openspec/
+//!   project.md, config.yaml          written by `init`
+//!   specs/<capability>/spec.md       main specs; a capability id may nest (`area/cap`)
+//!   changes/<id>/proposal.md         why and what (see `kind` for required sections)
+//!   changes/<id>/tasks.md            `- [ ]` / `- [x]` task list
+//!   changes/<id>/.openspec.yaml      `schema`, `created`, `skip_specs`, `retire_capabilities`
+//!   changes/<id>/specs/<capability>/spec.md   delta specs (ADDED/MODIFIED/REMOVED/RENAMED)
+//!   changes/archive/<YYYY-MM-DD>-<id>/        archived changes
+//!   .archive-journal.json            only while an archive runs or after it was interrupted
+//! ```
+//!
+//! Names: a new change id is kebab-case ([`check_new_id`]); any existing
+//! item name must stay inside its directory ([`check_item_name`]). Problems
+//! inside an item are [`Issue`]s (reported, item by item); problems that stop
+//! a command are [`SpecError`]s.
+#![warn(missing_docs)]
 pub mod archive;
 pub mod doc;
 pub mod kind;
@@ -13,48 +33,91 @@ pub mod repo;
 pub mod templates;
 pub mod validate;
 
+pub use archive::JournalError;
 pub use kind::Kind;
 pub use repo::Repo;
 pub use validate::{Issue, Level};
 
 /// Errors of the spec layer that stop a command (item-level problems are
-/// `Issue`s). Messages name the file or item and the fix.
+/// `Issue`s). Messages name the file or item and the fix; paths in them are
+/// relative to the repository root. Variants caused by an I/O or parse error
+/// keep it as their `source()`. Each variant has a stable [`SpecError::code`].
 #[derive(Debug, thiserror::Error)]
 pub enum SpecError {
-    #[error("{path}: {message}")]
-    Io { path: String, message: String },
-    #[error("{path}: {message}")]
-    WriteFailed { path: String, message: String },
+    /// A directory under `openspec/` could not be listed (code `io`).
+    #[error("{path}: cannot read the directory ({source})")]
+    Io {
+        /// The directory, relative to the repository root.
+        path: String,
+        /// The error of listing it (a walk error is wrapped as `Other`).
+        source: std::io::Error,
+    },
+    /// `openspec/` could not be opened or locked for a reason other than
+    /// another holder of the lock (code `write-failed`).
+    #[error("{path}: cannot lock ({source})")]
+    LockFailed {
+        /// `openspec`, relative to the repository root.
+        path: String,
+        /// The error of opening or locking it.
+        source: std::io::Error,
+    },
+    /// An archive could not write its journal, a staged file or a directory
+    /// before its commit point; everything was rolled back (code `write-failed`).
+    #[error("{path}: cannot write ({source}); nothing was changed")]
+    WriteFailed {
+        /// The file or directory that failed, relative to the repository root.
+        path: String,
+        /// The write's error.
+        source: std::io::Error,
+    },
+    /// No `openspec/` directory under the root given (code `environment`).
     #[error("no openspec/ directory under {0}; run `openspec init` or pass --root DIR")]
     NoOpenspecDir(String),
+    /// A change id or item name breaks the naming rules; the message says
+    /// which rule and, for new ids, suggests one (code `invalid-id`).
     #[error("{0}")]
     InvalidId(String),
+    /// No such change or spec, or a name that is both (code `not-found`).
     #[error("{0}")]
     NotFound(String),
+    /// What a command would create already exists (code `exists`).
     #[error("{0}")]
     Exists(String),
+    /// Another archive holds the lock on `openspec/` (code `locked`).
     #[error("another openspec archive holds the lock on {0}; wait for it to finish")]
     Locked(String),
+    /// Validation of the change found errors; archive wrote nothing (code `invalid`).
     #[error("change \"{id}\" is invalid ({} error(s)); fix them or pass --no-validate", .issues.iter().filter(|i| i.level == Level::Error).count())]
-    Invalid { id: String, issues: Vec<Issue> },
+    Invalid {
+        /// The change id.
+        id: String,
+        /// Every issue found (errors and the rest).
+        issues: Vec<Issue>,
+    },
+    /// `changes/archive/<name>` already exists (code `destination-exists`).
     #[error("the destination {0} already exists; rename or remove it first")]
     DestinationExists(String),
+    /// One or more main specs cannot be rebuilt from their deltas; each
+    /// message names the file and the fix (code `merge-failed`).
     #[error("cannot rebuild the specs; nothing was written:\n  {}", .0.join("\n  "))]
     Merge(Vec<String>),
+    /// A rename or the journal removal failed after the commit point; the
+    /// journal stays so `--recover` can finish (code `interrupted`).
     #[error(
         "archive interrupted after its commit point ({0}); run `openspec archive --recover` to finish it"
     )]
-    Interrupted(String),
-    #[error("{0}")]
-    Journal(String),
+    Interrupted(#[source] std::io::Error),
+    /// The archive journal is unusable or could not be cleaned up (code `journal`).
+    #[error(transparent)]
+    Journal(#[from] JournalError),
 }
 
 impl SpecError {
-    /// Stable code for JSON `status` entries.
+    /// Stable code for JSON `status` entries (given on each variant).
     pub fn code(&self) -> &'static str {
         match self {
             SpecError::Io { .. } => "io",
-            SpecError::WriteFailed { .. } => "write-failed",
+            SpecError::LockFailed { .. } | SpecError::WriteFailed { .. } => "write-failed",
             SpecError::NoOpenspecDir(_) => "environment",
             SpecError::InvalidId(_) => "invalid-id",
             SpecError::NotFound(_) => "not-found",
@@ -68,7 +131,8 @@ impl SpecError {
         }
     }
 
-    /// Problems of the environment rather than of the item (exit 2).
+    /// Problems of the environment rather than of the item (exit 2): `Io`,
+    /// `NoOpenspecDir` and `Journal`.
     pub fn is_environment(&self) -> bool {
         matches!(
             self,
@@ -77,7 +141,12 @@ impl SpecError {
     }
 }
 
-/// Change ids for new changes: kebab-case, at most 200 characters.
+/// Change ids for new changes: kebab-case (lower-case ASCII letters and
+/// digits in parts joined by single dashes), at most 200 bytes, not
+/// `archive`, and a valid item name ([`check_item_name`]).
+///
+/// Errors: [`SpecError::InvalidId`]; for a non-kebab id the message
+/// suggests one (lower-cased, other characters turned into single dashes).
 pub fn check_new_id(id: &str) -> Result<(), SpecError> {
     check_item_name(id)?;
     if id == "archive" {
@@ -102,7 +171,11 @@ pub fn check_new_id(id: &str) -> Result<(), SpecError> {
     }
 }
 
-/// Names of existing items (changes, nested spec ids) must stay inside their directory.
+/// Names of existing items (changes, nested spec ids) must stay inside their
+/// directory: not empty, no leading `/`, no `\` or NUL, and every
+/// `/`-separated part non-empty, not `.` or `..`, and not starting with `.`.
+///
+/// Errors: [`SpecError::InvalidId`] naming the rule.
 pub fn check_item_name(name: &str) -> Result<(), SpecError> {
     let bad = name.is_empty()
         || name.contains('\\')
@@ -151,5 +224,29 @@ mod tests {
         }
         assert!(check_item_name("area/cap").is_ok());
         assert!(check_item_name("a/../b").is_err());
+    }
+
+    #[test]
+    fn errors_keep_their_cause() {
+        use std::error::Error;
+        let dir = tempfile::tempdir().unwrap();
+        let p = repo::read_doc(dir.path()).unwrap_err();
+        assert!(p.to_string().starts_with("cannot read the file ("), "{p}");
+        assert!(p.source().is_some());
+        let f = dir.path().join("bad.md");
+        std::fs::write(&f, b"ok\n\xff").unwrap();
+        let p = repo::read_doc(&f).unwrap_err();
+        assert_eq!(
+            p.to_string(),
+            "not valid UTF-8 (line 2); re-save the file as UTF-8"
+        );
+        assert_eq!(p.line(), Some(2));
+        assert!(p.source().and_then(Error::source).is_some());
+        let e = SpecError::from(JournalError::Read(std::io::Error::other("boom")));
+        assert_eq!(e.code(), "journal");
+        assert_eq!(
+            e.to_string(),
+            "cannot read openspec/.archive-journal.json (boom)"
+        );
     }
 }

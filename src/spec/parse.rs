@@ -1,11 +1,44 @@
 //! The OpenSpec documents as models: main specs, delta specs, proposals and
 //! task lists. Parsing never fails: what a document lacks is judged by
 //! `validate`, so a messy repository is read whole.
+//!
+//! The shapes read (headers as `doc` finds them; section titles and the
+//! `Requirement:` / `Scenario:` / `FROM:` / `TO:` keywords match without
+//! regard to ASCII case; requirement names are kept as written):
+//!
+//! ```text
+//! # <cap> Specification            main spec: first `#` header is the title
+//! ## Purpose                       its whole section is the purpose
+//! ## Requirements
+//! ### Requirement: <name>          a block: text, then scenarios
+//! <text with SHALL or MUST>
+//! #### Scenario: <name>            a scenario with an empty body is not kept
+//! - **WHEN** … / - **THEN** …
+//!
+//! ## ADDED Requirements            delta spec: `### Requirement:` blocks
+//! ## MODIFIED Requirements         the whole new block, scenarios included
+//! ## REMOVED Requirements          one `### Requirement: <name>` per line,
+//!                                  optionally as a list item and in backticks
+//! ## RENAMED Requirements          `- FROM: `### Requirement: A``
+//!                                  `- TO: `### Requirement: B`` pairs
+//! ```
+//!
+//! In a main spec every `###` header inside `## Requirements` opens a block
+//! (a `### Topic` without the keyword too, named by its title). In ADDED and
+//! MODIFIED only `### Requirement:` headers open blocks; another `###` header
+//! stays inside the block before it and is noted. Requirement text is the
+//! body before the first sub-header (in a delta block: before the first
+//! `####` header, absorbed `###` header lines left out), lines trimmed and
+//! blank ones dropped, with leading `**Key**: value` metadata lines skipped
+//! unless they are all there is.
 use super::doc::{Doc, header_of, strip_keyword};
 
+/// A `#### Scenario:` of a requirement (any non-empty level-4 section).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scenario {
+    /// The title without the `Scenario:` keyword.
     pub name: String,
+    /// Its body up to the next header of level 4 or less, trimmed.
     pub raw_text: String,
     /// 1-based.
     pub line: usize,
@@ -20,34 +53,50 @@ pub struct Requirement {
     pub header: String,
     /// 1-based line of the header.
     pub line: usize,
+    /// The requirement text (see the module doc).
     pub text: String,
+    /// Its non-empty `####` sections, in order.
     pub scenarios: Vec<Scenario>,
     /// The block as written: header line to the end of its body.
     pub raw: String,
 }
 
+/// A main spec (`specs/<cap>/spec.md`) as a model.
 #[derive(Debug, Clone, Default)]
 pub struct MainSpec {
+    /// The first `#` header's title.
     pub title: Option<String>,
+    /// The `## Purpose` section, trimmed (sub-sections included).
     pub purpose: Option<String>,
+    /// 1-based line of `## Purpose`.
     pub purpose_line: Option<usize>,
+    /// 1-based line of `## Requirements`.
     pub requirements_line: Option<usize>,
+    /// The blocks of `## Requirements`, in order.
     pub requirements: Vec<Requirement>,
-    /// Structural errors (1-based line, message): what makes a target unmergeable.
+    /// Structural errors (1-based line, message): what makes a target
+    /// unmergeable: a delta section header, a `### Requirement:` outside
+    /// `## Requirements`, a requirement name used twice.
     pub structure: Vec<(usize, String)>,
 }
 
 /// A requirement name as RENAMED/REMOVED entries give it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NameRef {
+    /// The name without the `Requirement:` keyword.
     pub name: String,
+    /// 1-based line of the entry.
     pub line: usize,
 }
 
+/// A `FROM:` / `TO:` pair of a RENAMED section.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rename {
+    /// The current name.
     pub from: String,
+    /// The new name.
     pub to: String,
+    /// 1-based line of the `FROM:` entry.
     pub line: usize,
 }
 
@@ -55,38 +104,63 @@ pub struct Rename {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeltaNote {
     /// A `###` header that is not `### Requirement:` inside ADDED/MODIFIED.
-    NotARequirement { line: usize, header: String },
+    NotARequirement {
+        /// 1-based line of the header.
+        line: usize,
+        /// Its title.
+        header: String,
+    },
     /// A `FROM:` without its `TO:`.
-    DanglingFrom { line: usize, name: String },
+    DanglingFrom {
+        /// 1-based line of the `FROM:` entry.
+        line: usize,
+        /// The name it gives.
+        name: String,
+    },
 }
 
+/// A delta spec (`changes/<id>/specs/<cap>/spec.md`) as a model. Entries of
+/// repeated sections are collected in document order.
 #[derive(Debug, Clone, Default)]
 pub struct DeltaSpec {
+    /// A non-empty `## Purpose` section (used when the delta creates the spec).
     pub purpose: Option<String>,
+    /// Blocks of `## ADDED Requirements`.
     pub added: Vec<Requirement>,
+    /// Blocks of `## MODIFIED Requirements`.
     pub modified: Vec<Requirement>,
+    /// Entries of `## REMOVED Requirements`.
     pub removed: Vec<NameRef>,
+    /// Pairs of `## RENAMED Requirements`.
     pub renamed: Vec<Rename>,
     /// How many `## ADDED|MODIFIED|REMOVED|RENAMED Requirements` headers.
     pub sections: usize,
+    /// What was noticed on the way, in document order.
     pub notes: Vec<DeltaNote>,
 }
 
 impl DeltaSpec {
+    /// Added, modified, removed and renamed entries together.
     pub fn entry_count(&self) -> usize {
         self.added.len() + self.modified.len() + self.removed.len() + self.renamed.len()
     }
 }
 
+/// The four delta operations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Operation {
+    /// `## ADDED Requirements`: new blocks.
     Added,
+    /// `## MODIFIED Requirements`: replacement blocks.
     Modified,
+    /// `## REMOVED Requirements`: names to drop.
     Removed,
+    /// `## RENAMED Requirements`: FROM/TO pairs.
     Renamed,
 }
 
 impl Operation {
+    /// The `##` section title, e.g. `ADDED Requirements`.
     pub fn section_title(self) -> &'static str {
         match self {
             Operation::Added => "ADDED Requirements",
@@ -95,6 +169,7 @@ impl Operation {
             Operation::Renamed => "RENAMED Requirements",
         }
     }
+    /// The upper-case keyword, e.g. `ADDED`.
     pub fn keyword(self) -> &'static str {
         match self {
             Operation::Added => "ADDED",
@@ -190,6 +265,8 @@ fn requirement_at(doc: &Doc, h: usize, end: usize) -> Requirement {
     }
 }
 
+/// A header title without its `Requirement:` keyword (the whole trimmed
+/// title when it has none).
 pub fn requirement_name(title: &str) -> String {
     strip_keyword(title.trim(), "Requirement:")
         .unwrap_or(title.trim())
@@ -200,6 +277,7 @@ fn is_requirement_header(title: &str) -> bool {
     strip_keyword(title.trim(), "Requirement:").is_some()
 }
 
+/// Read a main spec; problems of structure go to [`MainSpec::structure`].
 pub fn parse_main_spec(doc: &Doc) -> MainSpec {
     let mut spec = MainSpec {
         title: doc
@@ -276,6 +354,8 @@ fn named_entry(line: &str, label: &str) -> Option<String> {
         .filter(|n| !n.is_empty())
 }
 
+/// Read a delta spec: every `##` delta section, in order. Entries inside
+/// code blocks of REMOVED and RENAMED are not read.
 pub fn parse_delta(doc: &Doc) -> DeltaSpec {
     let mut delta = DeltaSpec::default();
     if let Some(p) = doc.find_section(2, "Purpose") {
@@ -398,18 +478,27 @@ fn requirement_text_until_scenario(doc: &Doc, h: usize, end: usize) -> String {
 /// A top-level `##` section of a proposal.
 #[derive(Debug, Clone)]
 pub struct Section {
+    /// The header title.
     pub title: String,
+    /// 1-based line of the header.
     pub line: usize,
+    /// The section's content (sub-sections included), trimmed.
     pub body: String,
 }
 
+/// A `proposal.md` as a model.
 #[derive(Debug, Clone, Default)]
 pub struct Proposal {
+    /// The first `#` header's text after its first `:` (`# Change: Add x`
+    /// gives `Add x`), or the whole title when it has no `:` or nothing
+    /// after it.
     pub title: Option<String>,
+    /// Every `##` section, in order.
     pub sections: Vec<Section>,
 }
 
 impl Proposal {
+    /// The first section whose trimmed title equals `name` (ASCII case-insensitive).
     pub fn section(&self, name: &str) -> Option<&Section> {
         self.sections
             .iter()
@@ -417,6 +506,7 @@ impl Proposal {
     }
 }
 
+/// Read a proposal.
 pub fn parse_proposal(doc: &Doc) -> Proposal {
     let title = doc
         .headers
@@ -440,17 +530,21 @@ pub fn parse_proposal(doc: &Doc) -> Proposal {
     Proposal { title, sections }
 }
 
+/// A `tasks.md` as counts and texts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tasks {
+    /// Checkbox lines.
     pub total: usize,
+    /// Those checked (`[x]` or `[X]`).
     pub done: usize,
     /// Task texts (checkbox removed), for rules that look for a topic.
     pub items: Vec<String>,
-    /// `##` group headers with whether they hold anything.
+    /// Headers of level 1 to 3 with whether their section holds anything.
     pub groups: Vec<(String, bool)>,
 }
 
-/// A task is any line, at any indent, starting with `-` or `*` and a checkbox.
+/// A task is any line, at any indent, starting with `-` or `*` and a
+/// checkbox (`[ ]`, `[x]` or `[X]`), outside code blocks.
 pub fn parse_tasks(doc: &Doc) -> Tasks {
     let mut t = Tasks::default();
     for i in 0..doc.line_count() {

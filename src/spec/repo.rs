@@ -1,41 +1,69 @@
 //! Where OpenSpec items live under `openspec/`, and loading them whole:
 //! every file problem becomes part of the loaded item, never a crash.
+//!
+//! Rules of the layout:
+//! - Active changes are the directories under `changes/` except `archive`
+//!   and names starting with `.`.
+//! - A main spec is any `spec.md` below `specs/`; its id is its directory's
+//!   path below `specs/` with `/` separators (`area/cap`).
+//! - A change's delta specs are `changes/<id>/specs/<capability>/spec.md`
+//!   (capabilities may nest too). Other files under `specs/` are listed but
+//!   not read; a `spec.md` directly in `specs/` or at the change root is
+//!   recorded so validation can point at it.
+//! - A file that is absent is `None` where it is optional; one that cannot
+//!   be read or decoded is a [`ReadProblem`] kept in the item.
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use super::SpecError;
-use super::doc::Doc;
+use super::doc::{Doc, NotUtf8};
 use super::parse::{DeltaSpec, MainSpec, Proposal, Tasks};
 use super::parse::{parse_delta, parse_main_spec, parse_proposal, parse_tasks};
 
-/// A file that could not be used, with the fix in the message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReadProblem {
-    pub message: String,
-    pub line: Option<usize>,
+/// A file that could not be used, with the fix in the message (its
+/// `Display`). Kept in loaded items, so it is `Clone`; the I/O error is
+/// shared behind an `Arc` for that.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ReadProblem {
+    /// The file exists but reading it failed (permissions, a directory, …).
+    #[error("cannot read the file ({0}); make it a readable regular file")]
+    Unreadable(#[source] Arc<std::io::Error>),
+    /// The bytes (after an optional BOM) are not UTF-8.
+    #[error("not valid UTF-8 (line {}); re-save the file as UTF-8", .0.line)]
+    NotUtf8(#[source] NotUtf8),
+    /// A file that must exist (a main spec being loaded) does not.
+    #[error("the file does not exist")]
+    Missing,
+}
+
+impl ReadProblem {
+    /// The 1-based line the problem is on, when it has one (bad UTF-8).
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            ReadProblem::NotUtf8(e) => Some(e.line),
+            ReadProblem::Unreadable(_) | ReadProblem::Missing => None,
+        }
+    }
 }
 
 /// Read and decode a markdown file; `Ok(None)` when it does not exist.
+///
+/// Errors: [`ReadProblem::Unreadable`] for any other read error,
+/// [`ReadProblem::NotUtf8`] for bytes that are not UTF-8.
 pub fn read_doc(path: &Path) -> Result<Option<Doc>, ReadProblem> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => {
-            return Err(ReadProblem {
-                message: format!("cannot read the file ({e}); make it a readable regular file"),
-                line: None,
-            });
-        }
+        Err(e) => return Err(ReadProblem::Unreadable(Arc::new(e))),
     };
-    Doc::from_bytes(&bytes).map(Some).map_err(|e| ReadProblem {
-        message: format!(
-            "not valid UTF-8 (line {}); re-save the file as UTF-8",
-            e.line
-        ),
-        line: Some(e.line),
-    })
+    Doc::from_bytes(&bytes)
+        .map(Some)
+        .map_err(ReadProblem::NotUtf8)
 }
 
+/// An OpenSpec repository: the root and its `openspec/` directory. Paths
+/// are not checked on construction (see [`Repo::open`]).
 #[derive(Debug, Clone)]
 pub struct Repo {
     /// The repository root (`--root`).
@@ -44,55 +72,83 @@ pub struct Repo {
     pub dir: PathBuf,
 }
 
+/// A main spec as loaded: its file, decoded or not, and the parsed model.
 #[derive(Debug, Clone)]
 pub struct LoadedSpec {
+    /// The capability id (`area/cap` when nested).
     pub id: String,
+    /// `openspec/specs/<id>/spec.md` (absolute when the root is).
     pub path: PathBuf,
+    /// The same path relative to the repository root, `/`-separated.
     pub rel: String,
+    /// The decoded file, or why it could not be used (missing included).
     pub doc: Result<Doc, ReadProblem>,
+    /// The parsed spec; empty when `doc` is an error.
     pub spec: MainSpec,
 }
 
+/// One delta spec of a change.
 #[derive(Debug, Clone)]
 pub struct DeltaFile {
     /// The capability id (`area/cap` when nested).
     pub capability: String,
+    /// `changes/<id>/specs/<capability>/spec.md`.
     pub path: PathBuf,
+    /// The same path relative to the repository root, `/`-separated.
     pub rel: String,
+    /// The decoded file, or why it could not be used.
     pub doc: Result<Doc, ReadProblem>,
+    /// The parsed delta; empty when `doc` is an error.
     pub delta: DeltaSpec,
 }
 
-/// `.openspec.yaml` of a change (OpenSpec 1.x metadata).
+/// `.openspec.yaml` of a change. Known keys are read; others are ignored.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Meta {
+    /// `schema`: `spec-driven`, or a directory under `openspec/schemas/`.
     pub schema: Option<String>,
+    /// `created`: kept as text (a non-string value as its debug form).
     pub created: Option<String>,
+    /// `skip_specs: true`: the change has no deltas and archive touches no spec.
     pub skip_specs: bool,
+    /// `retire_capabilities`: capability ids the change retires.
     pub retire_capabilities: Vec<String>,
 }
 
+/// What a change's `.openspec.yaml` turned out to be.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MetaState {
+    /// There is no such file (allowed).
     Absent,
+    /// Read and understood (an empty file gives the default).
     Ok(Meta),
+    /// Unreadable, not UTF-8, not YAML, not a mapping, or a known key with
+    /// a wrong type or an unknown schema; the message says what to fix.
     Unusable(String),
 }
 
+/// An active (or archived) change as loaded.
 #[derive(Debug, Clone)]
 pub struct Change {
+    /// The change id (its directory name).
     pub id: String,
+    /// The change directory.
     pub dir: PathBuf,
+    /// The directory relative to the repository root, `/`-separated.
     pub rel: String,
+    /// `proposal.md` parsed; `None` when absent.
     pub proposal: Option<Result<Proposal, ReadProblem>>,
+    /// `tasks.md` parsed; `None` when absent.
     pub tasks: Option<Result<Tasks, ReadProblem>>,
+    /// `.openspec.yaml`.
     pub meta: MetaState,
+    /// Every `specs/<capability>/spec.md` that exists, sorted by path.
     pub deltas: Vec<DeltaFile>,
     /// `changes/<id>/specs/spec.md`, which belongs one level deeper.
     pub root_spec: Option<String>,
     /// Every file under `changes/<id>/specs/` (relative to the root).
     pub spec_files: Vec<String>,
-    /// `changes/<id>/spec.md`: not a delta (OpenSpec ignores it).
+    /// `changes/<id>/spec.md`: not a delta, ignored apart from an info issue.
     pub change_root_spec: Option<String>,
 }
 
@@ -102,6 +158,7 @@ impl Change {
         last_modified(&self.dir)
     }
 
+    /// `(done, total)` tasks; `(0, 0)` without a readable `tasks.md`.
     pub fn task_counts(&self) -> (usize, usize) {
         match &self.tasks {
             Some(Ok(t)) => (t.done, t.total),
@@ -111,6 +168,7 @@ impl Change {
 }
 
 impl Repo {
+    /// The repository at `root` (`<root>/openspec`), not checked.
     pub fn new(root: &Path) -> Repo {
         Repo {
             root: root.to_path_buf(),
@@ -119,6 +177,8 @@ impl Repo {
     }
 
     /// The repository, or an environment error when `openspec/` is missing.
+    ///
+    /// Errors: [`SpecError::NoOpenspecDir`] when `<root>/openspec` is not a directory.
     pub fn open(root: &Path) -> Result<Repo, SpecError> {
         let repo = Repo::new(root);
         if repo.dir.is_dir() {
@@ -128,15 +188,19 @@ impl Repo {
         }
     }
 
+    /// `openspec/changes`.
     pub fn changes_dir(&self) -> PathBuf {
         self.dir.join("changes")
     }
+    /// `openspec/changes/archive`.
     pub fn archive_dir(&self) -> PathBuf {
         self.changes_dir().join("archive")
     }
+    /// `openspec/specs`.
     pub fn specs_dir(&self) -> PathBuf {
         self.dir.join("specs")
     }
+    /// `openspec/specs/<id>/spec.md` (`id` is not checked here).
     pub fn spec_path(&self, id: &str) -> PathBuf {
         self.specs_dir().join(id).join("spec.md")
     }
@@ -151,7 +215,10 @@ impl Repo {
     }
 
     /// Active changes: non-hidden directories under `changes/` except `archive`
-    /// (legacy: only those holding a proposal.md), sorted.
+    /// (legacy: only those holding a proposal.md), sorted. No `changes/` is
+    /// no change.
+    ///
+    /// Errors: [`SpecError::Io`] when `changes/` cannot be listed.
     pub fn change_ids(&self, legacy: bool) -> Result<Vec<String>, SpecError> {
         let dir = self.changes_dir();
         let entries = match std::fs::read_dir(&dir) {
@@ -175,7 +242,10 @@ impl Repo {
         Ok(ids)
     }
 
-    /// Main specs: every `spec.md` below `specs/`, id = its directory path.
+    /// Main specs: every `spec.md` below `specs/`, id = its directory path,
+    /// sorted by path (a `spec.md` directly in `specs/` is left out).
+    ///
+    /// Errors: [`SpecError::Io`] when the walk of `specs/` fails.
     pub fn spec_ids(&self) -> Result<Vec<String>, SpecError> {
         let dir = self.specs_dir();
         if !dir.is_dir() {
@@ -186,22 +256,22 @@ impl Repo {
             .map(|files| files.into_iter().filter(|c| !c.is_empty()).collect())
     }
 
+    /// Whether `changes/<id>` is an active change directory.
     pub fn change_exists(&self, id: &str) -> bool {
         id != "archive" && !id.starts_with('.') && self.changes_dir().join(id).is_dir()
     }
 
+    /// Whether `specs/<id>/spec.md` exists.
     pub fn spec_exists(&self, id: &str) -> bool {
         self.spec_path(id).exists()
     }
 
+    /// Load main spec `id`; a missing or unusable file is kept in `doc`.
     pub fn load_spec(&self, id: &str) -> LoadedSpec {
         let path = self.spec_path(id);
         let doc = match read_doc(&path) {
             Ok(Some(d)) => Ok(d),
-            Ok(None) => Err(ReadProblem {
-                message: "the file does not exist".into(),
-                line: None,
-            }),
+            Ok(None) => Err(ReadProblem::Missing),
             Err(p) => Err(p),
         };
         let spec = doc.as_ref().map(parse_main_spec).unwrap_or_default();
@@ -214,10 +284,13 @@ impl Repo {
         }
     }
 
+    /// Load active change `id` from `changes/<id>`.
     pub fn load_change(&self, id: &str) -> Change {
         self.load_change_at(id, &self.changes_dir().join(id))
     }
 
+    /// Load a change from any directory (an archived one, say). Never fails:
+    /// every problem is kept in the result.
     pub fn load_change_at(&self, id: &str, dir: &Path) -> Change {
         let proposal = read_doc(&dir.join("proposal.md"))
             .transpose()
@@ -291,10 +364,10 @@ impl Repo {
             .join("/")
     }
 
-    fn io_error(&self, path: &Path, e: std::io::Error) -> SpecError {
+    fn io_error(&self, path: &Path, source: std::io::Error) -> SpecError {
         SpecError::Io {
             path: self.rel(path),
-            message: format!("cannot read the directory ({e})"),
+            source,
         }
     }
 }
@@ -406,15 +479,23 @@ fn load_meta(path: &Path, openspec_dir: &Path) -> MetaState {
     MetaState::Ok(meta)
 }
 
+/// What a name given on the command line refers to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ItemKind {
+    /// An active change.
     Change,
+    /// A main spec.
     Spec,
 }
 
 impl Repo {
     /// Whether `name` is a change or a spec; `want` ("change"/"spec") decides
-    /// when both exist.
+    /// when both exist. A name with `/` can only be a spec.
+    ///
+    /// Errors: [`SpecError::InvalidId`] for a name that leaves its directory
+    /// ([`check_item_name`](super::check_item_name)); [`SpecError::NotFound`]
+    /// when nothing (of the wanted type) has that name, or both do and
+    /// `want` is `None`.
     pub fn resolve(&self, name: &str, want: Option<&str>) -> Result<ItemKind, SpecError> {
         super::check_item_name(name)?;
         let is_change = !name.contains('/') && self.change_exists(name);
@@ -435,7 +516,8 @@ impl Repo {
         }
     }
 
-    /// Directories under `changes/archive/`.
+    /// How many directories under `changes/archive/` (hidden ones not
+    /// counted; 0 when it cannot be listed).
     pub fn archived_count(&self) -> usize {
         std::fs::read_dir(self.archive_dir())
             .map(|it| {

@@ -1,9 +1,13 @@
-//! Files `init` and `new` write. Proposals carry OpenSpec's Why / What
-//! Changes / Impact and, per kind, the sections of the pantherOS process.
+//! Files `init` and `new` write. Proposals carry the common Why / What
+//! Changes / Impact sections and, per kind, the kind's own sections (see
+//! `kind`), filled with guidance that [`is_placeholder`] recognises as
+//! unfilled.
 use super::kind::{Kind, KindSection};
 
+/// `openspec/config.yaml` as `init` writes it (schema `spec-driven`).
 pub const CONFIG_YAML: &str = "schema: spec-driven\n\n# Project context shown to assistants writing proposals.\ncontext: |\n  NixOS flake repository managed with openspec.\n\n# Per-artifact rules, for example:\n# rules:\n#   proposal:\n#     - Name the affected hosts in Impact.\n";
 
+/// `openspec/project.md` as `init` writes it.
 pub const PROJECT_MD: &str = "# Project Context\n\n## Purpose\n<!-- What this repository is for. -->\n\n## Conventions\n<!-- Module layout, naming, how hosts are declared. -->\n";
 
 const WHY_HINT: &str =
@@ -20,7 +24,9 @@ fn bullets(section: &KindSection) -> String {
         .join("\n")
 }
 
-/// Whether a section body still says only what the template said.
+/// Whether a section body still says only what the template said: empty
+/// once HTML comments are removed, or exactly the guidance bullets of a kind
+/// section titled `section_title` (lines trimmed, blank lines ignored).
 pub fn is_placeholder(section_title: &str, body: &str) -> bool {
     let stripped = strip_comments(body);
     if stripped.trim().is_empty() {
@@ -55,6 +61,8 @@ fn strip_comments(s: &str) -> String {
     out
 }
 
+/// A new `proposal.md`: `# <prefix>: <title>`, then Why, What Changes, the
+/// kind's sections with their bullets, and Impact.
 pub fn proposal(kind: Kind, title: &str) -> String {
     let mut out = format!(
         "# {}: {title}\n\n## Why\n{WHY_HINT}\n\n## What Changes\n{WHAT_HINT}\n",
@@ -67,6 +75,9 @@ pub fn proposal(kind: Kind, title: &str) -> String {
     out
 }
 
+/// A new `tasks.md`: implementation steps for the kind, a testing group that
+/// runs `openspec validate <id> --strict` and `openspec nixos-check <id>`,
+/// and a rollback group.
 pub fn tasks(kind: Kind, id: &str) -> String {
     let build = match kind {
         Kind::Hardware => {
@@ -98,7 +109,8 @@ pub fn delta_skeleton(cap: &str) -> String {
     )
 }
 
-/// `.openspec.yaml` as OpenSpec 1.x writes it (our own keys go to tracking.json).
+/// A new `.openspec.yaml`: only `schema: spec-driven` and `created` (the
+/// date given); openspec's own per-change state goes to `tracking.json`.
 pub fn openspec_yaml(created: &str) -> String {
     format!("schema: spec-driven\ncreated: {created}\n")
 }

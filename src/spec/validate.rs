@@ -1,5 +1,36 @@
-//! Judging loaded items: the OpenSpec 1.x rules (`legacy` restores the 0.x
-//! verdicts) and, for changes with a kind, the kind's required sections.
+//! Judging loaded items: the format's rules and, for changes with a kind,
+//! the kind's required sections. Each finding is an [`Issue`] with a level;
+//! an item passes with no error (and, under `--strict`, no warning).
+//!
+//! Main specs:
+//! - `## Purpose` is required (error); under 50 characters is a warning.
+//! - `## Requirements` is required and must hold a block (errors).
+//! - Structural problems (see `parse`) are errors.
+//!
+//! Requirements (of main specs and of ADDED/MODIFIED blocks):
+//! - Text is required (error). It must hold a whole-word upper-case SHALL or
+//!   MUST: a warning without, an error under `legacy` or for a delta block
+//!   whose keyword is only in the header. Over 500 characters is an info.
+//! - At least one non-empty `#### Scenario:` (error).
+//!
+//! Changes:
+//! - An unreadable `proposal.md`, `tasks.md`, delta or `.openspec.yaml` is
+//!   an error. `spec.md` directly in `specs/` is an error; at the change root
+//!   an info; other files under `specs/` are infos.
+//! - At least one delta entry, unless `skip_specs` (error); `skip_specs`
+//!   with files under `specs/` is an error.
+//! - Each delta needs a delta section and an entry (errors); a FROM without
+//!   a TO, a name twice in one section, a name both REMOVED and elsewhere,
+//!   MODIFIED under a name RENAMED away, RENAMED onto an ADDED name, and a
+//!   MODIFIED block that drops a scenario the main spec has are errors
+//!   (duplicates and conflicts compare names up to case and spacing).
+//! - With a kind: each required section (common and the kind's) missing or
+//!   still the template is a warning, and so is the lack of a rollback plan
+//!   (a filled proposal section, a tasks group or a task mentioning
+//!   rollback).
+//!
+//! `legacy` makes a requirement without SHALL/MUST an error, and lists as
+//! changes only directories that hold a `proposal.md` (see `repo`).
 use serde::Serialize;
 
 use super::doc::has_normative_keyword;
@@ -8,19 +39,28 @@ use super::parse::{DeltaNote, MainSpec, Requirement};
 use super::repo::{Change, LoadedSpec, MetaState};
 use super::templates::is_placeholder;
 
+/// How bad an issue is, worst first (`ERROR`, `WARNING`, `INFO` in JSON).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Level {
+    /// The item fails validation.
     Error,
+    /// The item fails only under `--strict`.
     Warning,
+    /// Never fails the item.
     Info,
 }
 
+/// One finding about one file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Issue {
+    /// How bad it is.
     pub level: Level,
+    /// The file (or change directory), relative to the repository root.
     pub path: String,
+    /// What is wrong and how to fix it.
     pub message: String,
+    /// 1-based line, when the finding has one (left out of JSON otherwise).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
 }
@@ -36,9 +76,12 @@ impl Issue {
     }
 }
 
+/// Which variant of the rules applies; the default is neither.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Rules {
+    /// `--strict`: warnings fail too (see [`passes`]).
     pub strict: bool,
+    /// `--legacy`: a requirement without SHALL/MUST is an error.
     pub legacy: bool,
 }
 
@@ -49,7 +92,8 @@ pub fn passes(issues: &[Issue], strict: bool) -> bool {
         .any(|i| i.level == Level::Error || (strict && i.level == Level::Warning))
 }
 
-/// Case- and space-folded name for comparisons across sections.
+/// Case- and space-folded name for comparisons across sections: runs of
+/// whitespace become one space, ends trimmed, lower-cased.
 pub fn fold(name: &str) -> String {
     name.split_whitespace()
         .collect::<Vec<_>>()
@@ -60,10 +104,12 @@ pub fn fold(name: &str) -> String {
 const PURPOSE_MIN: usize = 50;
 const TEXT_MAX: usize = 500;
 
+/// Everything about a main spec: one error when its file is unusable, else
+/// [`main_spec_issues`].
 pub fn validate_spec(loaded: &LoadedSpec, rules: Rules) -> Vec<Issue> {
     let path = loaded.rel.as_str();
     if let Err(p) = &loaded.doc {
-        return vec![Issue::new(Level::Error, path, p.line, p.message.clone())];
+        return vec![Issue::new(Level::Error, path, p.line(), p.to_string())];
     }
     main_spec_issues(&loaded.spec, path, rules)
 }
@@ -198,8 +244,8 @@ pub fn validate_change<'a>(
             out.push(Issue::new(
                 Level::Error,
                 &file(name),
-                p.line,
-                p.message.clone(),
+                p.line(),
+                p.to_string(),
             ));
         }
     }
@@ -292,7 +338,7 @@ fn delta_issues<'a>(
 ) {
     let path = d.rel.as_str();
     if let Err(p) = &d.doc {
-        out.push(Issue::new(Level::Error, path, p.line, p.message.clone()));
+        out.push(Issue::new(Level::Error, path, p.line(), p.to_string()));
         return;
     }
     let delta = &d.delta;
