@@ -5,7 +5,20 @@
 //! `hosts`, `graph`, `impact` (files, git, change base), the OpenSpec
 //! commands, `nixos-check` with real Nix 2.8, and error paths.
 //!
-//! STUBS_PLACEHOLDER
+//! Proven against stubs (each body replaced in a scratch worktree, the suite
+//! run with `CI=true INSTA_UPDATE=no`, src/ restored; never committed):
+//! - report/graph.rs `dot` -> "": graph_in_every_format (graph_dot, graph_dot_host_yoga, graph_default_format)
+//! - report/graph.rs `mermaid` -> "": graph_in_every_format, errors_for_a_reached_file_that_does_not_parse
+//! - report/graph.rs `json` -> {}: graph_in_every_format (graph_json, graph_json_host_yoga)
+//! - report/impact.rs `text` -> "": the four impact_* tests and the parse-error test (13 snapshots)
+//! - report/impact.rs `markdown` -> "": four impact_* tests (6 snapshots)
+//! - report/impact.rs `github_matrix` -> "": three impact_* tests (4 snapshots)
+//! - impact JSON (cli/impact.rs prints {} instead of the report): five tests (11 snapshots)
+//! - report/hosts.rs `text` -> "": hosts_on_the_example_flake, hosts_with_flake_pointing_at_the_fixture, parse-error test
+//! - report/hosts.rs `write_json` -> nothing: hosts_on_the_example_flake (hosts_json), parse-error test
+//! - report/hosts.rs `diagnostics_text` -> "": seven tests (17 snapshots, hosts and impact text)
+//! - impact/category.rs `classify` -> []: five tests (28 snapshots)
+//! - cli/impact.rs `change_base` -> None: impact_of_a_change_uses_its_recorded_base
 #[macro_use]
 mod snapshot_support;
 
