@@ -1,4 +1,4 @@
-//! The opt-in enable-option layer (flake-analysis.md): a host that reaches a
+//! The opt-in enable-option layer: a host that reaches a
 //! gated module but never enables it is not affected by an edit confined to
 //! the module's `mkIf` body. Every condition must be proven; anything the
 //! syntax cannot prove keeps the host.
@@ -31,9 +31,16 @@ pub fn judge(model: &FlakeModel, host: &Host, reasons: &[Reason], opts: &Options
         return keep("kept: no parsed tree");
     };
     let mut gated = vec![];
+    if host.deps.whole_source {
+        // `self.rev`, the root as a value, …: every edit changes the host.
+        return keep("kept: the host depends on the whole source");
+    }
     for r in reasons {
         if !(r.exact && r.kind == "file" && r.file.ends_with(".nix")) {
             return keep(format!("kept: `{}` is not a plain module edit", r.file));
+        }
+        if let Some(how) = read_as_data(host, &r.file) {
+            return keep(format!("kept: `{}` is also {how}", r.file));
         }
         let Some(head) = tree
             .nix
@@ -89,6 +96,12 @@ struct Gate {
 }
 
 impl Gate {
+    /// The gate of a module text, if it has one: the module is a function
+    /// (or a set) whose body, under any `with` and `let` layers, is an
+    /// attrset holding only `options`, module-system keys (`imports`,
+    /// `disabledModules`, `meta`, `_file`, `key`) and
+    /// `config = mkIf <cond> BODY`, where `<cond>` is `config.<P>.enable`
+    /// spelled inline or through a `let`-bound name (`cfg = config.<P>`).
     fn find(text: &str) -> Option<Gate> {
         let parse = rnix::Root::parse(text);
         if !parse.errors().is_empty() {
@@ -98,23 +111,33 @@ impl Gate {
         if let ast::Expr::Lambda(l) = &expr {
             expr = strip_parens(l.body()?);
         }
-        let mut cfg_binding: Option<Vec<String>> = None;
-        if let ast::Expr::LetIn(l) = &expr {
-            for e in l.entries() {
-                if let ast::Entry::AttrpathValue(apv) = e
-                    && path_of(&apv.attrpath()?)? == ["cfg"]
-                {
-                    cfg_binding = select_path(&apv.value()?, "config");
+        // Names bound to `config.<P>` by the `let` layers around the body.
+        let mut bound: Vec<(String, Vec<String>)> = vec![];
+        loop {
+            match expr {
+                ast::Expr::With(w) => expr = strip_parens(w.body()?),
+                ast::Expr::LetIn(l) => {
+                    for e in l.entries() {
+                        if let ast::Entry::AttrpathValue(apv) = e
+                            && let Some(name) = apv.attrpath().and_then(|p| path_of(&p))
+                            && let [name] = name.as_slice()
+                            && let Some(option) =
+                                apv.value().and_then(|v| select_path(&v, "config"))
+                        {
+                            bound.push((name.clone(), option));
+                        }
+                    }
+                    expr = strip_parens(l.body()?);
                 }
+                _ => break,
             }
-            expr = strip_parens(l.body()?);
         }
-        let option = cfg_binding?;
         let ast::Expr::AttrSet(set) = expr else {
             return None;
         };
         let mut body = None;
-        let mut default_false = false;
+        let mut option: Option<Vec<String>> = None;
+        let mut options_entries = vec![];
         for e in set.entries() {
             let ast::Entry::AttrpathValue(apv) = e else {
                 continue;
@@ -122,7 +145,7 @@ impl Gate {
             let path = path_of(&apv.attrpath()?)?;
             let value = apv.value()?;
             if path == ["config"] {
-                // mkIf cfg.enable BODY   (also lib.mkIf)
+                // mkIf COND BODY   (also lib.mkIf)
                 let ast::Expr::Apply(outer) = strip_parens(value) else {
                     return None;
                 };
@@ -133,31 +156,32 @@ impl Gate {
                 if f != "mkIf" && f != "lib.mkIf" {
                     return None;
                 }
-                let cond = inner.argument()?.syntax().text().to_string();
-                if cond != "cfg.enable" {
-                    return None;
-                }
+                option = Some(enable_condition(&inner.argument()?, &bound)?);
                 body = Some(outer.argument()?.syntax().text_range());
             } else if path.first().map(String::as_str) == Some("options") {
-                // `options.P.enable = mkEnableOption …`, in any nesting of attrsets.
-                let mut want: Vec<Option<String>> = vec![Some("options".into())];
-                want.extend(option.iter().cloned().map(Some));
-                want.push(Some("enable".into()));
-                for node in apv.syntax().descendants() {
-                    let Some(inner) = ast::AttrpathValue::cast(node) else {
-                        continue;
-                    };
-                    if full_path(inner.syntax()).0 == want {
-                        let v = inner
-                            .value()
-                            .map(|v| strip_parens(v).syntax().text().to_string())
-                            .unwrap_or_default();
-                        default_false =
-                            v.starts_with("mkEnableOption") || v.starts_with("lib.mkEnableOption");
-                    }
-                }
-            } else {
+                options_entries.push(apv);
+            } else if !matches!(
+                path.first().map(String::as_str),
+                Some("imports" | "disabledModules" | "meta" | "_file" | "key")
+            ) {
                 return None; // a definition outside the gate
+            }
+        }
+        let option = option?;
+        // `options.P.enable = mkEnableOption …` (or a bool option defaulting
+        // to false), in any nesting of attrsets.
+        let mut want: Vec<Option<String>> = vec![Some("options".into())];
+        want.extend(option.iter().cloned().map(Some));
+        want.push(Some("enable".into()));
+        let mut default_false = false;
+        for apv in &options_entries {
+            for node in apv.syntax().descendants() {
+                let Some(inner) = ast::AttrpathValue::cast(node) else {
+                    continue;
+                };
+                if full_path(inner.syntax()).0 == want {
+                    default_false = inner.value().is_some_and(defaults_to_false);
+                }
             }
         }
         let range = body?;
@@ -169,6 +193,81 @@ impl Gate {
             outside,
         })
     }
+}
+
+/// The option `<P>` of a condition `config.<P>.enable`, or `N.enable` with
+/// `N` bound to `config.<P>`.
+fn enable_condition(cond: &ast::Expr, bound: &[(String, Vec<String>)]) -> Option<Vec<String>> {
+    let ast::Expr::Select(s) = strip_parens(cond.clone()) else {
+        return None;
+    };
+    if s.default_expr().is_some() {
+        return None;
+    }
+    let mut path = path_of(&s.attrpath()?)?;
+    if path.pop().as_deref() != Some("enable") {
+        return None;
+    }
+    let base = s.expr()?.syntax().text().to_string();
+    if base == "config" && !path.is_empty() {
+        return Some(path);
+    }
+    if !path.is_empty() {
+        return None;
+    }
+    // The innermost binding of the name wins, as in Nix.
+    bound
+        .iter()
+        .rev()
+        .find(|(n, _)| *n == base)
+        .map(|(_, option)| option.clone())
+}
+
+/// `mkEnableOption …` (also `lib.mkEnableOption`), or
+/// `mkOption { …; default = false; … }`: an option that is off unless set.
+fn defaults_to_false(v: ast::Expr) -> bool {
+    let v = strip_parens(v);
+    let text = v.syntax().text().to_string();
+    if text.starts_with("mkEnableOption") || text.starts_with("lib.mkEnableOption") {
+        return true;
+    }
+    let ast::Expr::Apply(a) = v else {
+        return false;
+    };
+    let f = a.lambda().map(|f| f.syntax().text().to_string());
+    if !matches!(f.as_deref(), Some("mkOption" | "lib.mkOption")) {
+        return false;
+    }
+    let Some(ast::Expr::AttrSet(set)) = a.argument().map(strip_parens) else {
+        return false;
+    };
+    set.entries().any(|e| match e {
+        ast::Entry::AttrpathValue(apv) => {
+            apv.attrpath().and_then(|p| path_of(&p)).as_deref()
+                == Some(&["default".to_string()][..])
+                && apv
+                    .value()
+                    .is_some_and(|v| strip_parens(v).syntax().text() == "false")
+        }
+        _ => false,
+    })
+}
+
+/// How the host may read `file` as data besides importing it: a directory
+/// copied whole, or a glob of an unresolved path. Any byte of it may matter then.
+fn read_as_data(host: &Host, file: &str) -> Option<String> {
+    let d = &host.deps;
+    if let Some(dir) = d
+        .directories
+        .iter()
+        .find(|dir| dir.is_empty() || file.starts_with(&format!("{dir}/")))
+    {
+        return Some(format!("inside `{dir}/`, a dependency whole"));
+    }
+    d.globs
+        .iter()
+        .find(|g| crate::flake::path::compile_glob(g).is_none_or(|m| m.is_match(file)))
+        .map(|g| format!("matched by `{g}`, a path read as data"))
 }
 
 /// `config.a.b` -> ["a", "b"] when `expr` selects literal names from `root`.
