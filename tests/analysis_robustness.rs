@@ -88,7 +88,8 @@ fn reachable_syntax_error_is_an_error_and_widens_the_host_to_the_whole_source() 
 }
 
 #[test]
-fn unreachable_syntax_error_is_only_a_warning() {
+/// A file no host reaches puts nothing at stake: information, shown with `-v`.
+fn unreachable_syntax_error_is_only_information() {
     let t = Tree::with_flake(&[("h", "./hosts/h.nix")]);
     t.write("hosts/h.nix", host_module("./base.nix"))
         .write("hosts/base.nix", VALID)
@@ -97,7 +98,7 @@ fn unreachable_syntax_error_is_only_a_warning() {
     let (run, doc) = t.hosts();
     run.assert_code(0);
     let d = one_diagnostic(&doc, "parse-error", "unused/broken.nix");
-    assert_level(d, "warning");
+    assert_level(d, "info");
     assert_line(d, BROKEN_LINE);
     let h = host(&doc, "h");
     assert_eq!(h["whole_source"], false, "{doc:#}");
@@ -132,7 +133,7 @@ fn empty_reachable_file_is_a_parse_error() {
 }
 
 #[test]
-fn empty_unreachable_file_is_a_warning() {
+fn empty_unreachable_file_is_information() {
     let t = Tree::with_flake(&[("h", "./hosts/h.nix")]);
     t.write("hosts/h.nix", host_module(""))
         .write("modules/empty.nix", "");
@@ -141,7 +142,7 @@ fn empty_unreachable_file_is_a_warning() {
     run.assert_code(0);
     assert_level(
         one_diagnostic(&doc, "parse-error", "modules/empty.nix"),
-        "warning",
+        "info",
     );
     assert_eq!(host(&doc, "h")["whole_source"], false, "{doc:#}");
 }
@@ -298,7 +299,7 @@ fn reachable_binary_file_is_a_parse_error() {
 }
 
 #[test]
-fn unreachable_binary_file_is_a_warning() {
+fn unreachable_binary_file_is_information() {
     let t = Tree::with_flake(&[("h", "./hosts/h.nix")]);
     t.write("hosts/h.nix", host_module(""))
         .write("assets/blob.nix", binary_bytes(4096));
@@ -306,7 +307,7 @@ fn unreachable_binary_file_is_a_warning() {
     run.assert_code(0);
     assert_level(
         one_diagnostic(&doc, "parse-error", "assets/blob.nix"),
-        "warning",
+        "info",
     );
 }
 
@@ -324,7 +325,7 @@ fn reachable_non_utf8_file_is_a_parse_error() {
 }
 
 #[test]
-fn unreachable_non_utf8_file_is_a_warning() {
+fn unreachable_non_utf8_file_is_information() {
     let t = Tree::with_flake(&[("h", "./hosts/h.nix")]);
     t.write("hosts/h.nix", host_module(""))
         .write("old/latin1.nix", LATIN1);
@@ -332,7 +333,7 @@ fn unreachable_non_utf8_file_is_a_warning() {
     run.assert_code(0);
     assert_level(
         one_diagnostic(&doc, "parse-error", "old/latin1.nix"),
-        "warning",
+        "info",
     );
 }
 

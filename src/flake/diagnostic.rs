@@ -8,14 +8,14 @@
 //!
 //! | code  | kind                | default level | meaning |
 //! |-------|---------------------|---------------|---------|
-//! | F001  | `parse-error`       | error         | a `.nix` file that is not Nix; error when a host reaches it (every such host is assumed affected by anything), warning otherwise |
+//! | F001  | `parse-error`       | error         | a `.nix` file that is not Nix; error when a host reaches it (every such host is assumed affected by anything), information otherwise |
 //! | F002  | `dangling-path`     | warning       | a path names nothing on disk, or a symlink that resolves to nothing |
 //! | F003  | `outside-root`      | warning       | a path climbs above the flake root (Nix refuses it in pure evaluation) |
 //! | F004  | `glob`              | info          | an interpolation could not be resolved: every matching path is a dependency |
 //! | F005  | `directory`         | info          | a directory is a dependency whole, or its listing is read |
 //! | F006  | `whole-source`      | warning       | the host depends on every tracked file (bare `self`, the root as a value, …) |
-//! | F007  | `unresolved`        | warning       | something cannot be resolved statically (`getEnv`, absolute paths, computed host names) |
-//! | F008  | `unknown-framework` | warning       | hosts are placed by a convention the analysis has no rule for |
+//! | F007  | `unresolved`        | warning       | something cannot be resolved statically (`getEnv`, absolute paths); an error when host names cannot be (every answer may miss hosts) |
+//! | F008  | `unknown-framework` | error         | hosts are placed by a convention the analysis has no rule for, so none could be named |
 use std::cmp::Ordering;
 
 use serde::Serialize;
@@ -107,8 +107,8 @@ impl DiagnosticKind {
             DiagnosticKind::DanglingPath
             | DiagnosticKind::OutsideRoot
             | DiagnosticKind::WholeSource
-            | DiagnosticKind::Unresolved
-            | DiagnosticKind::UnknownFramework => Level::Warning,
+            | DiagnosticKind::Unresolved => Level::Warning,
+            DiagnosticKind::UnknownFramework => Level::Error,
         }
     }
 
@@ -165,7 +165,7 @@ impl Diagnostic {
     }
 
     /// A `.nix` file that does not parse, at `line:col` (1-based) with the
-    /// parser's message; an error when a host reaches it, else a warning.
+    /// parser's message; an error when a host reaches it, else information.
     pub fn parse_error(file: &str, line: u32, col: u32, msg: &str, reached: bool) -> Self {
         let d = Diagnostic::new(
             DiagnosticKind::ParseError,
@@ -179,7 +179,8 @@ impl Diagnostic {
                 format!("{line}:{col}: {msg} (no host reaches this file)")
             },
         );
-        if reached { d } else { d.at(Level::Warning) }
+        // Nothing is at stake in a file no host reaches: shown with `-v`.
+        if reached { d } else { d.at(Level::Info) }
     }
 
     /// What a reference says about the file that makes it, if anything.
@@ -285,14 +286,14 @@ mod tests {
     }
 
     #[test]
-    fn a_parse_error_no_host_reaches_is_a_warning() {
+    fn a_parse_error_no_host_reaches_is_information() {
         assert_eq!(
             Diagnostic::parse_error("a.nix", 1, 2, "x", true).level,
             Level::Error
         );
         assert_eq!(
             Diagnostic::parse_error("a.nix", 1, 2, "x", false).level,
-            Level::Warning
+            Level::Info
         );
     }
 }

@@ -116,15 +116,15 @@ pub fn discover(ev: &Eval, diags: &mut Vec<Diagnostic>) -> Vec<HostEntry> {
                     });
                 }
                 if a.dynamic {
-                    diags.push(diag(Level::Warning, DiagnosticKind::Unresolved, line, &format!(
-                        "some names in `{attr}` are computed and could not be resolved statically; hosts listed may be incomplete"
+                    diags.push(diag(Level::Error, DiagnosticKind::Unresolved, line, &format!(
+                        "some names in `{attr}` are computed and could not be resolved statically, so hosts may be missing from every answer; name the hosts in a literal attrset (or with genAttrs over a literal list), or pass the hosts by hand (`nixos-check --hosts`)"
                     )));
                 }
             }
             Value::Unknown => {
                 any_attr = true;
-                diags.push(diag(Level::Warning, DiagnosticKind::Unresolved, line, &format!(
-                    "`{attr}` is computed in a way openspec cannot follow; its hosts are not listed"
+                diags.push(diag(Level::Error, DiagnosticKind::Unresolved, line, &format!(
+                    "`{attr}` is computed in a way openspec cannot follow, so its hosts are missing from every answer; name the hosts in a literal attrset (or with genAttrs over a literal list), or pass the hosts by hand (`nixos-check --hosts`)"
                 )));
             }
             _ => {}
@@ -137,8 +137,8 @@ pub fn discover(ev: &Eval, diags: &mut Vec<Diagnostic>) -> Vec<HostEntry> {
             .filter(|f| ev.input_names.iter().any(|i| i == f))
             .collect();
         if !used.is_empty() {
-            diags.push(diag(Level::Warning, DiagnosticKind::UnknownFramework, 1, &format!(
-                "hosts are placed by convention by {} (no rule for it yet); no host could be named",
+            diags.push(diag(Level::Error, DiagnosticKind::UnknownFramework, 1, &format!(
+                "hosts are placed by convention by {} (no rule for it yet), so no host could be named; pass the hosts by hand (`nixos-check --hosts`)",
                 used.join(", ")
             )));
         } else if !any_attr && matches!(out, Value::Unknown | Value::Attrs(_)) {
@@ -147,8 +147,8 @@ pub fn discover(ev: &Eval, diags: &mut Vec<Diagnostic>) -> Vec<HostEntry> {
                 .map(|r| r.text().to_string().contains("Configurations"))
                 .unwrap_or(false);
             if text_mentions || matches!(out, Value::Unknown) {
-                diags.push(diag(Level::Warning, DiagnosticKind::UnknownFramework, 1,
-                    "the outputs are built in a way openspec does not recognise; no host could be named"));
+                diags.push(diag(Level::Error, DiagnosticKind::UnknownFramework, 1,
+                    "the outputs are built in a way openspec does not recognise, so no host could be named; pass the hosts by hand (`nixos-check --hosts`)"));
             }
         }
     }
