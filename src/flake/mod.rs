@@ -16,6 +16,7 @@ pub mod intern;
 pub mod known;
 pub mod lock;
 pub mod path;
+pub mod slice;
 pub mod source;
 pub mod value;
 pub mod walk;
