@@ -3,18 +3,18 @@ use std::path::Path;
 
 use serde_json::json;
 
-use super::validate::{open_repo, spec_failure};
-use super::{CmdResult, Ctx, Exit, Failure};
+use super::{CmdResult, Ctx, Exit, Failure, open_repo};
 use crate::spec::{Kind, check_item_name, check_new_id, templates};
 use crate::workflow::Tracking;
+use crate::workflow::change::{self, Change};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Change id (kebab-case)
     pub id: String,
     /// Template kind
-    #[arg(long, default_value = "change", value_parser = ["change", "hardware", "module", "security", "host", "skill"])]
-    pub kind: String,
+    #[arg(long, default_value = "change")]
+    pub kind: Kind,
     /// pantherOS phase (1 hardware, 2 module, 3 host); default from the kind
     #[arg(long, value_parser = clap::value_parser!(u8).range(1..=3))]
     pub phase: Option<u8>,
@@ -24,6 +24,19 @@ pub struct Args {
     /// Capability of the delta spec skeleton (default: the id)
     #[arg(long, value_name = "CAP")]
     pub capability: Option<String>,
+}
+
+/// `--kind` takes the kinds' own names, in the order of `Kind::ALL`; written
+/// here rather than derived so that doc comments on the variants (which
+/// clap would print in `--help`) never change the help text.
+impl clap::ValueEnum for Kind {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Kind::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.as_str()))
+    }
 }
 
 fn title_from_id(id: &str) -> String {
@@ -36,14 +49,13 @@ fn title_from_id(id: &str) -> String {
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
-    check_new_id(&args.id).map_err(spec_failure)?;
-    let kind = Kind::parse(&args.kind)
-        .ok_or_else(|| Failure::usage(format!("unknown kind {}", args.kind)))?;
+    check_new_id(&args.id)?;
+    let kind = args.kind;
     let cap = args.capability.clone().unwrap_or_else(|| args.id.clone());
-    check_item_name(&cap).map_err(spec_failure)?;
+    check_item_name(&cap)?;
     let repo = open_repo(ctx)?;
     let changes = repo.changes_dir();
-    let dest = changes.join(&args.id);
+    let dest = Change::at(&repo.root, &args.id).dir;
     if dest.exists() {
         return Err(Failure::refused(format!(
             "change \"{}\" already exists ({}); pick another id",
@@ -64,15 +76,15 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
     );
     let files: Vec<(String, Vec<u8>)> = vec![
         (
-            "proposal.md".into(),
+            change::PROPOSAL.into(),
             templates::proposal(kind, &title).into_bytes(),
         ),
         (
-            "tasks.md".into(),
+            change::TASKS.into(),
             templates::tasks(kind, &args.id).into_bytes(),
         ),
         (
-            format!("specs/{cap}/spec.md"),
+            format!("{}/{cap}/spec.md", change::SPECS),
             templates::delta_skeleton(&cap).into_bytes(),
         ),
         (

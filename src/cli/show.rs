@@ -1,19 +1,19 @@
 //! `openspec show`
 use serde_json::{Value, json};
 
-use super::validate::{open_repo, spec_failure};
-use super::{CmdResult, Ctx, Exit, Failure};
+use super::{CmdResult, Ctx, Exit, Failure, open_repo};
 use crate::spec::Repo;
 use crate::spec::parse::{Operation, Requirement};
 use crate::spec::repo::{ItemKind, read_doc};
+use crate::workflow::check::ItemType;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Change id or spec id
     pub item: String,
     /// Item type when the name is ambiguous
-    #[arg(long = "type", value_parser = ["change", "spec"])]
-    pub item_type: Option<String>,
+    #[arg(long = "type")]
+    pub item_type: Option<ItemType>,
     /// Only the deltas of a change
     #[arg(long)]
     pub deltas_only: bool,
@@ -21,10 +21,7 @@ pub struct Args {
 
 pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
     let repo = open_repo(ctx)?;
-    match repo
-        .resolve(&args.item, args.item_type.as_deref())
-        .map_err(spec_failure)?
-    {
+    match repo.resolve(&args.item, args.item_type.map(ItemType::as_str))? {
         ItemKind::Change => show_change(&repo, &args, ctx),
         ItemKind::Spec => show_spec(&repo, &args.item, ctx),
     }
