@@ -47,6 +47,12 @@ impl Failure {
         self
     }
 
+    /// Keep `e` as the cause of a failure whose message already words it.
+    pub fn caused_by(mut self, e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.cause = Some(Box::new(e));
+        self
+    }
+
     fn new(exit: Exit, message: String) -> Self {
         Failure {
             exit,

@@ -98,6 +98,7 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
             "cannot write {} ({e}); nothing was created",
             repo.rel(p)
         ))
+        .caused_by(e)
     };
     std::fs::create_dir_all(&changes).map_err(|e| env(&changes, e))?;
     // Built in a hidden directory and renamed into place, so a failure leaves nothing.

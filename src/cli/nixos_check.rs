@@ -115,7 +115,9 @@ fn destination(
         tempfile::Builder::new()
             .prefix("openspec-nixos-check-")
             .tempdir()
-            .map_err(|e| Failure::usage(format!("cannot create a temporary directory: {e}")))?
+            .map_err(|e| {
+                Failure::usage(format!("cannot create a temporary directory: {e}")).caused_by(e)
+            })?
             .keep()
     };
     Ok(Destination {
@@ -153,10 +155,9 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
     let interrupt = if args.dry_run {
         None
     } else {
-        Some(
-            verify::interrupt::install()
-                .map_err(|e| Failure::usage(format!("cannot install the Ctrl-C handler: {e}")))?,
-        )
+        Some(verify::interrupt::install().map_err(|e| {
+            Failure::usage(format!("cannot install the Ctrl-C handler: {e}")).caused_by(e)
+        })?)
     };
     let nix =
         verify::find_nix(settings(&args), interrupt).map_err(|e| with_empty_hosts(e.into()))?;

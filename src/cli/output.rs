@@ -59,8 +59,9 @@ impl Ctx {
             }
             return Ok(absolute(r));
         }
-        let cwd = std::env::current_dir()
-            .map_err(|e| Failure::usage(format!("cannot read the current directory: {e}")))?;
+        let cwd = std::env::current_dir().map_err(|e| {
+            Failure::usage(format!("cannot read the current directory: {e}")).caused_by(e)
+        })?;
         super::find_root(&cwd).ok_or_else(|| {
             Failure::usage(format!(
                 "no repository root: neither {} nor any parent holds openspec/ or flake.nix; run `openspec init` or pass --root DIR",
