@@ -8,7 +8,7 @@ use crate::impact::ImpactError;
 use crate::nix::NixError;
 use crate::spec::SpecError;
 use crate::verify::VerifyError;
-use crate::workflow::{ChangeError, TrackingError};
+use crate::workflow::{ChangeError, CreateError, TrackingError};
 
 /// Process exit codes: 0 ok, 1 invalid item / refused /
 /// failed host / missed prediction, 2 usage or environment error.
@@ -131,6 +131,17 @@ impl From<VerifyError> for Failure {
 impl From<ChangeError> for Failure {
     fn from(e: ChangeError) -> Self {
         Failure::of(Exit::Refused, e)
+    }
+}
+
+/// An existing change is refused; a file that cannot be written is the environment.
+impl From<CreateError> for Failure {
+    fn from(e: CreateError) -> Self {
+        let exit = match e {
+            CreateError::Exists { .. } | CreateError::Appeared { .. } => Exit::Refused,
+            CreateError::Write { .. } => Exit::Usage,
+        };
+        Failure::of(exit, e)
     }
 }
 

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use super::tracking::{self, Tracking, TrackingError};
-use crate::spec::Repo;
+use crate::spec::{Kind, Repo, templates};
 
 /// The proposal, relative to the change's directory.
 pub const PROPOSAL: &str = "proposal.md";
@@ -31,6 +31,61 @@ pub enum ChangeError {
     Unknown { id: String },
 }
 
+/// A new change could not be created; nothing was.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    #[error("change \"{id}\" already exists ({rel}); pick another id")]
+    Exists { id: String, rel: String },
+    /// Another process created it while its files were being written.
+    #[error("change \"{id}\" appeared meanwhile; pick another id")]
+    Appeared { id: String },
+    #[error("cannot write {rel} ({source}); nothing was created")]
+    Write { rel: String, source: std::io::Error },
+}
+
+/// What a new change starts with: its template files for a kind.
+#[derive(Debug, Clone)]
+pub struct Draft<'a> {
+    pub id: &'a str,
+    pub kind: Kind,
+    pub phase: Option<u8>,
+    /// The proposal heading's title.
+    pub title: &'a str,
+    /// The capability of the delta spec skeleton.
+    pub capability: &'a str,
+    pub now: chrono::DateTime<chrono::Local>,
+}
+
+impl Draft<'_> {
+    /// The files of the new change, relative to its directory, with their bytes.
+    pub fn files(&self) -> Vec<(String, Vec<u8>)> {
+        let tracking = Tracking::new(
+            self.kind,
+            self.phase,
+            self.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        );
+        vec![
+            (
+                PROPOSAL.into(),
+                templates::proposal(self.kind, self.title).into_bytes(),
+            ),
+            (
+                TASKS.into(),
+                templates::tasks(self.kind, self.id).into_bytes(),
+            ),
+            (
+                format!("{SPECS}/{}/spec.md", self.capability),
+                templates::delta_skeleton(self.capability).into_bytes(),
+            ),
+            (
+                ".openspec.yaml".into(),
+                templates::openspec_yaml(&self.now.format("%Y-%m-%d").to_string()).into_bytes(),
+            ),
+            (tracking::FILE.into(), tracking.to_bytes()),
+        ]
+    }
+}
+
 /// A change's place in the repository. Constructing one checks nothing
 /// (`at`); `open` and `lookup` also check that the id names an active change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +103,51 @@ impl Change {
             id: id.to_string(),
             dir: Repo::new(root).changes_dir().join(id),
         }
+    }
+
+    /// Create the change `id` in `repo` with `files` (relative to its
+    /// directory), all or nothing: they are written into a hidden directory
+    /// beside it, which is renamed into place once every file is written.
+    pub fn create(
+        repo: &Repo,
+        id: &str,
+        files: &[(String, Vec<u8>)],
+    ) -> Result<Change, CreateError> {
+        let change = Change::at(&repo.root, id);
+        let dest = &change.dir;
+        if dest.exists() {
+            return Err(CreateError::Exists {
+                id: id.to_string(),
+                rel: repo.rel(dest),
+            });
+        }
+        let changes = repo.changes_dir();
+        let write = |p: &Path, source| CreateError::Write {
+            rel: repo.rel(p),
+            source,
+        };
+        std::fs::create_dir_all(&changes).map_err(|e| write(&changes, e))?;
+        let staging = tempfile::Builder::new()
+            .prefix(".openspec-new-")
+            .tempdir_in(&changes)
+            .map_err(|e| write(&changes, e))?;
+        for (rel, bytes) in files {
+            let path = staging.path().join(rel);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| write(&dest.join(rel), e))?;
+            }
+            crate::fsutil::write_atomic(&path, bytes).map_err(|e| write(&dest.join(rel), e))?;
+        }
+        if dest.exists() {
+            return Err(CreateError::Appeared { id: id.to_string() });
+        }
+        let staged = staging.keep();
+        if let Err(e) = std::fs::rename(&staged, dest) {
+            let _ = std::fs::remove_dir_all(&staged);
+            return Err(write(dest, e));
+        }
+        crate::fsutil::sync_dir(&changes);
+        Ok(change)
     }
 
     /// The active change `id` of the repository at `root`.

@@ -5,5 +5,5 @@ pub mod check;
 pub mod select;
 pub mod tracking;
 
-pub use change::{Change, ChangeError};
+pub use change::{Change, ChangeError, CreateError, Draft};
 pub use tracking::{Tracking, TrackingError};
