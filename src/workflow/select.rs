@@ -84,3 +84,50 @@ pub fn impact_request(
         precise,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_by_hand_keep_their_order_without_repeats_or_empty_names() {
+        let hosts: Vec<String> = ["b", "", "a", "b"].map(String::from).to_vec();
+        let choice = HostChoice {
+            hosts: &hosts,
+            all_hosts: true,
+            ..Default::default()
+        };
+        let picked = hosts_to_check(Path::new("/nonexistent"), &choice).hosts();
+        assert_eq!(picked, Some(vec!["b".to_string(), "a".to_string()]));
+        let every = HostChoice {
+            all_hosts: true,
+            ..Default::default()
+        };
+        assert!(matches!(
+            hosts_to_check(Path::new("/nonexistent"), &every),
+            Selected::Every
+        ));
+    }
+
+    #[test]
+    fn files_by_hand_need_no_git_and_the_recorded_base_yields_to_base() {
+        let root = tempfile::tempdir().unwrap();
+        let change = Change::at(root.path(), "c");
+        std::fs::create_dir_all(&change.dir).unwrap();
+        std::fs::write(change.tracking_path(), r#"{"base":"recorded"}"#).unwrap();
+        let files = vec!["a.nix".to_string()];
+        let req = impact_request(Some(&change), &files, None, None, true);
+        assert_eq!(req.recorded_base.as_deref(), Some("recorded"));
+        let sel = req.resolve(Path::new("/nonexistent")).unwrap();
+        assert_eq!(
+            (sel.changed, sel.base, sel.head),
+            (files, None, "files".into())
+        );
+        assert!(sel.options.precise);
+        let req = impact_request(Some(&change), &[], Some("given"), None, false);
+        assert_eq!(
+            (req.base.as_deref(), req.recorded_base.as_deref()),
+            (Some("given"), Some("recorded"))
+        );
+    }
+}
