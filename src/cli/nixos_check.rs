@@ -183,9 +183,10 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
         match nix.list_hosts(&flake) {
             Ok(k) => Some(k),
             Err(e) => {
-                return Err(with_empty_hosts(Failure::usage(format!(
-                    "cannot list the hosts of the flake {flake}:\n{e}"
-                ))));
+                return Err(with_empty_hosts(
+                    Failure::usage(format!("cannot list the hosts of the flake {flake}:\n{e}"))
+                        .caused_by(e),
+                ));
             }
         }
     };
