@@ -5,6 +5,7 @@ use super::{CmdResult, Ctx, Exit, Failure, open_repo};
 use crate::spec::Repo;
 use crate::spec::parse::{Operation, Requirement};
 use crate::spec::repo::{ItemKind, read_doc};
+use crate::workflow::change::PROPOSAL;
 use crate::workflow::check::ItemType;
 
 #[derive(clap::Args, Debug)]
@@ -36,7 +37,7 @@ fn requirement_json(r: &Requirement) -> Value {
 
 fn show_change(repo: &Repo, args: &Args, ctx: &Ctx) -> CmdResult {
     let change = repo.load_change(&args.item);
-    let proposal_path = format!("{}/proposal.md", change.rel);
+    let proposal_path = format!("{}/{PROPOSAL}", change.rel);
     let proposal = match &change.proposal {
         Some(Ok(p)) => Some(p),
         Some(Err(e)) => return Err(Failure::refused(format!("{proposal_path}: {}", e.message))),
@@ -99,7 +100,7 @@ fn show_change(repo: &Repo, args: &Args, ctx: &Ctx) -> CmdResult {
         return Ok(Exit::Ok);
     }
     if !args.deltas_only {
-        match read_doc(&change.dir.join("proposal.md")) {
+        match read_doc(&change.dir.join(PROPOSAL)) {
             Ok(Some(d)) => println!("{}", d.text.trim_end()),
             _ => println!("# {title}\n(no proposal.md)"),
         }
