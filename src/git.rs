@@ -7,7 +7,7 @@ use std::process::Command;
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
     #[error("git is not installed or not on PATH ({0}); install git or pass --files")]
-    Missing(std::io::Error),
+    Missing(#[source] std::io::Error),
     #[error("{dir}: not inside a git repository; run `git init` or pass --files")]
     NotARepo { dir: PathBuf },
     #[error("`git {args}` failed in {dir}: {stderr}")]
@@ -15,6 +15,12 @@ pub enum GitError {
         args: String,
         dir: PathBuf,
         stderr: String,
+    },
+    #[error("`git {args}` failed in {dir}: {source}")]
+    Io {
+        args: String,
+        dir: PathBuf,
+        source: std::io::Error,
     },
     #[error("no default branch to compare with (tried origin/HEAD, main, master); pass --base REV")]
     NoDefaultBranch,
@@ -138,10 +144,10 @@ impl Worktree {
         let dir = tempfile::Builder::new()
             .prefix("openspec-worktree-")
             .tempdir()
-            .map_err(|e| GitError::Failed {
+            .map_err(|source| GitError::Io {
                 args: "worktree add".into(),
                 dir: repo.to_path_buf(),
-                stderr: e.to_string(),
+                source,
             })?;
         let path = dir.path().to_string_lossy().into_owned();
         git(

@@ -7,7 +7,8 @@ use super::{CmdResult, Ctx, Exit, Failure};
 use crate::spec::archive::{self, PlanOptions};
 use crate::spec::validate::Level;
 use crate::spec::{Repo, SpecError, check_item_name};
-use crate::workflow::tracking::{State, Tracking};
+use crate::workflow::Change;
+use crate::workflow::tracking::State;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -57,8 +58,11 @@ fn fail(
     f.with_json(json!({"archive": null, "status": st}))
 }
 
+/// An archive error as a failure: the exit as for any spec error, the
+/// invalid change's error issues listed, and the archive JSON shape.
 fn from_archive_error(e: SpecError) -> Failure {
-    let extra = match &e {
+    let code = e.code();
+    let issues: Vec<String> = match &e {
         SpecError::Invalid { issues, .. } => issues
             .iter()
             .filter(|i| i.level == Level::Error)
@@ -67,23 +71,22 @@ fn from_archive_error(e: SpecError) -> Failure {
                     .line
                     .map(|l| format!("{}:{l}", i.path))
                     .unwrap_or(i.path.clone());
-                status("error", "validation", &format!("{at}: {}", i.message), None)
+                format!("{at}: {}", i.message)
             })
             .collect(),
         _ => vec![],
     };
-    let mut message = e.to_string();
-    if let SpecError::Invalid { issues, .. } = &e {
-        for i in issues.iter().filter(|i| i.level == Level::Error) {
-            let at = i
-                .line
-                .map(|l| format!("{}:{l}", i.path))
-                .unwrap_or(i.path.clone());
-            message.push_str(&format!("\n  {at}: {}", i.message));
-        }
+    let mut f = Failure::from(e);
+    for i in &issues {
+        f.message.push_str(&format!("\n  {i}"));
     }
-    let usage = e.is_environment();
-    fail(usage, e.code(), message, None, extra)
+    let mut st = vec![status("error", code, &f.message, None)];
+    st.extend(
+        issues
+            .iter()
+            .map(|i| status("error", "validation", i, None)),
+    );
+    f.with_json(json!({"archive": null, "status": st}))
 }
 
 fn ask(prompt: &str) -> Option<String> {
@@ -138,8 +141,9 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
         }
         return Ok(Exit::Ok);
     };
-    let change_dir = repo.changes_dir().join(&id);
-    let tracking = Tracking::load(&change_dir)
+    let change = Change::at(&repo.root, &id);
+    let tracking = change
+        .tracking()
         .map_err(|e| fail(false, "tracking", e.to_string(), None, vec![]))?;
     let opts = PlanOptions {
         skip_specs: args.skip_specs,
@@ -181,7 +185,7 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
     .filter(|l| !l.is_empty());
     let mut extra = Vec::new();
     if let Some(text) = &lessons {
-        let path = change_dir.join("lessons.md");
+        let path = change.lessons();
         let mut body = match std::fs::read_to_string(&path) {
             Ok(old) => format!("{}\n\n", old.trim_end()),
             Err(_) => "# Lessons Learned\n\n".to_string(),
@@ -195,7 +199,7 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
     if let Some(mut t) = tracking {
         t.state = State::Archived;
         t.archived = Some(plan.archived_as.clone());
-        extra.push((Tracking::path(&change_dir), t.to_bytes()));
+        extra.push((change.tracking_path(), t.to_bytes()));
     }
     let done = archive::execute(&repo, plan, extra).map_err(from_archive_error)?;
     if ctx.json {

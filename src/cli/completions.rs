@@ -37,5 +37,5 @@ pub(super) fn write_stdout(bytes: &[u8]) -> Result<(), Failure> {
     let mut out = std::io::stdout().lock();
     out.write_all(bytes)
         .and_then(|()| out.flush())
-        .map_err(|e| Failure::usage(format!("cannot write to stdout: {e}")))
+        .map_err(|e| Failure::usage(format!("cannot write to stdout: {e}")).caused_by(e))
 }

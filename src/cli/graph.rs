@@ -1,6 +1,6 @@
 //! `openspec graph`: the host/module graph.
 use super::{CmdResult, Ctx, Exit, Failure};
-use crate::report::graph;
+use crate::report::graph::{self, Format};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -8,12 +8,12 @@ pub struct Args {
     #[arg(long)]
     pub host: Option<String>,
     /// Output format (`--json` is the same as `--format json`)
-    #[arg(long, value_parser = ["dot", "mermaid", "json"])]
-    pub format: Option<String>,
+    #[arg(long)]
+    pub format: Option<Format>,
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
-    let model = super::hosts::load_model(ctx)?;
+    let model = super::load_model(ctx)?;
     if let Some(h) = &args.host
         && model.host(h).is_none()
     {
@@ -26,18 +26,17 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
     let g = graph::build(model, args.host.as_deref());
     // `--json` wins over `--format`: one JSON document, as promised.
     let format = if ctx.json {
-        "json".into()
+        Format::Json
     } else {
-        args.format.unwrap_or_else(|| "dot".into())
+        args.format.unwrap_or_default()
     };
-    match format.as_str() {
-        "json" => ctx.print_json(&graph::json(&g)),
-        "mermaid" => print!("{}", graph::mermaid(&g)),
-        _ => print!("{}", graph::dot(&g)),
+    match format {
+        Format::Json => ctx.print_json(&graph::json(&g)),
+        Format::Mermaid => print!("{}", graph::mermaid(&g)),
+        Format::Dot => print!("{}", graph::dot(&g)),
     }
-    Ok(if model.has_errors() {
-        Exit::Refused
-    } else {
-        Exit::Ok
+    Ok(match super::model_errors(model) {
+        Some(why) => ctx.refuse(&why),
+        None => Exit::Ok,
     })
 }

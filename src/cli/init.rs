@@ -12,8 +12,9 @@ pub fn run(_args: Args, ctx: &Ctx) -> CmdResult {
     let root = match &ctx.root_flag {
         Some(_) => ctx.root()?,
         None => {
-            let cwd = std::env::current_dir()
-                .map_err(|e| Failure::usage(format!("cannot read the current directory: {e}")))?;
+            let cwd = std::env::current_dir().map_err(|e| {
+                Failure::usage(format!("cannot read the current directory: {e}")).caused_by(e)
+            })?;
             super::find_root(&cwd).unwrap_or(cwd)
         }
     };
@@ -27,7 +28,7 @@ pub fn run(_args: Args, ctx: &Ctx) -> CmdResult {
     let mut created = Vec::new();
     let mut existing = Vec::new();
     let fail = |p: &std::path::Path, e: std::io::Error| {
-        Failure::usage(format!("cannot create {} ({e})", p.display()))
+        Failure::usage(format!("cannot create {} ({e})", p.display())).caused_by(e)
     };
     for dir in [
         repo.dir.clone(),

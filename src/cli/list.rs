@@ -3,10 +3,9 @@ use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::json;
 
-use super::validate::{open_repo, spec_failure};
-use super::{CmdResult, Ctx, Exit};
+use super::{CmdResult, Ctx, Exit, open_repo};
 use crate::spec::Repo;
-use crate::workflow::Tracking;
+use crate::workflow::Change;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -14,8 +13,18 @@ pub struct Args {
     #[arg(long)]
     pub specs: bool,
     /// Sort order
-    #[arg(long, default_value = "recent", value_parser = ["recent", "name"])]
-    pub sort: String,
+    #[arg(long, default_value = "recent")]
+    pub sort: Sort,
+}
+
+/// The order of `list`. Variants carry no doc comments on purpose: clap
+/// would show them in `--help`, whose text stays a plain list of values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Sort {
+    // Most recently modified first, then by name.
+    Recent,
+    // By name.
+    Name,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -41,13 +50,13 @@ pub(super) struct SpecRow {
 }
 
 pub(super) fn change_rows(repo: &Repo) -> Result<Vec<ChangeRow>, super::Failure> {
-    let ids = repo.change_ids(false).map_err(spec_failure)?;
+    let ids = repo.change_ids(false)?;
     Ok(ids
         .par_iter()
         .map(|id| {
             let c = repo.load_change(id);
             let (done, total) = c.task_counts();
-            let tracking = Tracking::load(&c.dir).ok().flatten();
+            let tracking = Change::at(&repo.root, id).tracking().ok().flatten();
             ChangeRow {
                 name: id.clone(),
                 completed_tasks: done,
@@ -76,7 +85,7 @@ pub(super) fn change_rows(repo: &Repo) -> Result<Vec<ChangeRow>, super::Failure>
 }
 
 pub(super) fn spec_rows(repo: &Repo) -> Result<Vec<SpecRow>, super::Failure> {
-    let ids = repo.spec_ids().map_err(spec_failure)?;
+    let ids = repo.spec_ids()?;
     Ok(ids
         .par_iter()
         .map(|id| SpecRow {
@@ -103,7 +112,7 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
         return Ok(Exit::Ok);
     }
     let mut rows = change_rows(&repo)?;
-    if args.sort == "recent" {
+    if args.sort == Sort::Recent {
         rows.sort_by(|a, b| {
             b.last_modified
                 .cmp(&a.last_modified)

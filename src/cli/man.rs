@@ -16,7 +16,8 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
-    let pages = pages().map_err(|e| Failure::usage(format!("cannot render the man page: {e}")))?;
+    let pages = pages()
+        .map_err(|e| Failure::usage(format!("cannot render the man page: {e}")).caused_by(e))?;
     let Some(dir) = args.out_dir else {
         let main = pages.first().map(|p| p.roff.as_str()).unwrap_or_default();
         if ctx.json {
@@ -76,12 +77,14 @@ fn write_pages(dir: &Path, pages: &[Page]) -> Result<Vec<String>, Failure> {
             "--out-dir {}: cannot create the directory: {e}; pass a writable directory",
             dir.display()
         ))
+        .caused_by(e)
     })?;
     let mut written = Vec::new();
     for page in pages {
         let path = dir.join(&page.file);
-        crate::fsutil::write_atomic(&path, page.roff.as_bytes())
-            .map_err(|e| Failure::usage(format!("{}: cannot write: {e}", path.display())))?;
+        crate::fsutil::write_atomic(&path, page.roff.as_bytes()).map_err(|e| {
+            Failure::usage(format!("{}: cannot write: {e}", path.display())).caused_by(e)
+        })?;
         written.push(page.file.clone());
     }
     Ok(written)

@@ -1,11 +1,13 @@
 //! Command line: one file per command. Each reads its flags, calls the domain
-//! and prints; this file holds the global flags, the dispatch and the mapping
-//! of outcomes to exit codes (0 ok, 1 invalid/refused/failed, 2 usage/environment).
+//! and prints; this file holds the global flags, the dispatch, and what
+//! several commands share (the repository, the flake model). `error` maps
+//! outcomes to exit codes (0 ok, 1 invalid/refused/failed, 2 usage/environment).
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod error;
 pub mod output;
 
 mod archive;
@@ -22,7 +24,8 @@ mod show;
 mod validate;
 mod view;
 
-pub use output::{Ctx, Exit, Failure};
+pub use error::{Exit, Failure};
+pub use output::Ctx;
 
 /// The result of one command: the exit status after it printed its report,
 /// or a failure that `main` prints (as one JSON document under `--json`).
@@ -159,4 +162,58 @@ pub fn find_root(start: &Path) -> Option<PathBuf> {
         .ancestors()
         .find(|d| d.join("openspec").is_dir() || d.join("flake.nix").is_file())
         .map(Path::to_path_buf)
+}
+
+/// The repository's `openspec/`, or an environment failure (exit 2); warns
+/// when an interrupted archive is pending.
+pub(crate) fn open_repo(ctx: &Ctx) -> Result<crate::spec::Repo, Failure> {
+    use crate::spec::archive;
+    let root = ctx.root()?;
+    let repo = crate::spec::Repo::open(&root)?;
+    if archive::pending(&repo) {
+        ctx.warn(&format!(
+            "an interrupted archive left openspec/{}; run `openspec archive --recover`",
+            archive::JOURNAL
+        ));
+    }
+    Ok(repo)
+}
+
+/// The static model of the flake at `--flake` (default: the root). It lives
+/// until the process exits: freeing the syntax trees of a large flake one
+/// by one costs about 100 ms (10,000 files) and buys nothing.
+pub(crate) fn load_model(ctx: &Ctx) -> Result<&'static crate::flake::FlakeModel, Failure> {
+    let dir = ctx.flake_dir()?;
+    let model = crate::flake::load(&dir)?;
+    Ok(Box::leak(Box::new(model)))
+}
+
+/// Why a report of `model` ends with exit 1: the files with error
+/// diagnostics (reached files that do not parse); `None` when there are none.
+pub(crate) fn model_errors(model: &crate::flake::FlakeModel) -> Option<String> {
+    let files: std::collections::BTreeSet<String> = model
+        .diagnostics
+        .iter()
+        .filter(|d| d.level == crate::flake::Level::Error)
+        .map(|d| d.file.to_string())
+        .collect();
+    (!files.is_empty()).then(|| {
+        format!(
+            "{} reached file(s) have errors: {}; fix them (every host reaching them is assumed affected)",
+            files.len(),
+            some_of(files.iter().map(String::as_str))
+        )
+    })
+}
+
+/// The first few names, comma-separated, and how many more there are.
+pub(crate) fn some_of<'a>(mut names: impl Iterator<Item = &'a str>) -> String {
+    const SHOWN: usize = 5;
+    let mut out: Vec<&str> = names.by_ref().take(SHOWN).collect();
+    let more = names.count();
+    let more = (more > 0).then(|| format!("and {more} more"));
+    if let Some(m) = &more {
+        out.push(m);
+    }
+    out.join(", ")
 }

@@ -1,20 +1,17 @@
 //! `openspec new` (alias `spec-gen`)
-use std::path::Path;
-
 use serde_json::json;
 
-use super::validate::{open_repo, spec_failure};
-use super::{CmdResult, Ctx, Exit, Failure};
-use crate::spec::{Kind, check_item_name, check_new_id, templates};
-use crate::workflow::Tracking;
+use super::{CmdResult, Ctx, Exit, open_repo};
+use crate::spec::{Kind, check_item_name, check_new_id};
+use crate::workflow::{Change, Draft};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Change id (kebab-case)
     pub id: String,
     /// Template kind
-    #[arg(long, default_value = "change", value_parser = ["change", "hardware", "module", "security", "host", "skill"])]
-    pub kind: String,
+    #[arg(long, default_value = "change")]
+    pub kind: Kind,
     /// pantherOS phase (1 hardware, 2 module, 3 host); default from the kind
     #[arg(long, value_parser = clap::value_parser!(u8).range(1..=3))]
     pub phase: Option<u8>,
@@ -24,6 +21,19 @@ pub struct Args {
     /// Capability of the delta spec skeleton (default: the id)
     #[arg(long, value_name = "CAP")]
     pub capability: Option<String>,
+}
+
+/// `--kind` takes the kinds' own names, in the order of `Kind::ALL`; written
+/// here rather than derived so that doc comments on the variants (which
+/// clap would print in `--help`) never change the help text.
+impl clap::ValueEnum for Kind {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Kind::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.as_str()))
+    }
 }
 
 fn title_from_id(id: &str) -> String {
@@ -36,82 +46,26 @@ fn title_from_id(id: &str) -> String {
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
-    check_new_id(&args.id).map_err(spec_failure)?;
-    let kind = Kind::parse(&args.kind)
-        .ok_or_else(|| Failure::usage(format!("unknown kind {}", args.kind)))?;
+    check_new_id(&args.id)?;
+    let kind = args.kind;
     let cap = args.capability.clone().unwrap_or_else(|| args.id.clone());
-    check_item_name(&cap).map_err(spec_failure)?;
+    check_item_name(&cap)?;
     let repo = open_repo(ctx)?;
-    let changes = repo.changes_dir();
-    let dest = changes.join(&args.id);
-    if dest.exists() {
-        return Err(Failure::refused(format!(
-            "change \"{}\" already exists ({}); pick another id",
-            args.id,
-            repo.rel(&dest)
-        )));
-    }
     let phase = args.phase.or(kind.default_phase());
     let title = args
         .title
         .clone()
         .unwrap_or_else(|| title_from_id(&args.id));
-    let now = chrono::Local::now();
-    let tracking = Tracking::new(
+    let draft = Draft {
+        id: &args.id,
         kind,
         phase,
-        now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-    );
-    let files: Vec<(String, Vec<u8>)> = vec![
-        (
-            "proposal.md".into(),
-            templates::proposal(kind, &title).into_bytes(),
-        ),
-        (
-            "tasks.md".into(),
-            templates::tasks(kind, &args.id).into_bytes(),
-        ),
-        (
-            format!("specs/{cap}/spec.md"),
-            templates::delta_skeleton(&cap).into_bytes(),
-        ),
-        (
-            ".openspec.yaml".into(),
-            templates::openspec_yaml(&now.format("%Y-%m-%d").to_string()).into_bytes(),
-        ),
-        (crate::workflow::tracking::FILE.into(), tracking.to_bytes()),
-    ];
-    let env = |p: &Path, e: std::io::Error| {
-        Failure::usage(format!(
-            "cannot write {} ({e}); nothing was created",
-            repo.rel(p)
-        ))
+        title: &title,
+        capability: &cap,
+        now: chrono::Local::now(),
     };
-    std::fs::create_dir_all(&changes).map_err(|e| env(&changes, e))?;
-    // Built in a hidden directory and renamed into place, so a failure leaves nothing.
-    let staging = tempfile::Builder::new()
-        .prefix(".openspec-new-")
-        .tempdir_in(&changes)
-        .map_err(|e| env(&changes, e))?;
-    for (rel, bytes) in &files {
-        let path = staging.path().join(rel);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| env(&dest.join(rel), e))?;
-        }
-        crate::fsutil::write_atomic(&path, bytes).map_err(|e| env(&dest.join(rel), e))?;
-    }
-    if dest.exists() {
-        return Err(Failure::refused(format!(
-            "change \"{}\" appeared meanwhile; pick another id",
-            args.id
-        )));
-    }
-    let staged = staging.keep();
-    if let Err(e) = std::fs::rename(&staged, &dest) {
-        let _ = std::fs::remove_dir_all(&staged);
-        return Err(env(&dest, e));
-    }
-    crate::fsutil::sync_dir(&changes);
+    let files = draft.files();
+    let dest = Change::create(&repo, &args.id, &files)?.dir;
     let rels: Vec<String> = files
         .iter()
         .map(|(r, _)| format!("{}/{r}", repo.rel(&dest)))

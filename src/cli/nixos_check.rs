@@ -8,6 +8,8 @@ use serde_json::json;
 use super::{CmdResult, Ctx, Exit, Failure};
 use crate::nix::{Nix, NixSettings};
 use crate::verify::{self, CheckReport, CheckRequest, Monitor, RunOptions};
+use crate::workflow::Change;
+use crate::workflow::select::{self, HostChoice, Selected};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -89,22 +91,15 @@ struct Destination {
 
 fn destination(
     a: &Args,
-    ctx: &Ctx,
+    change: Option<&Change>,
+    root: Option<PathBuf>,
     flake_dir: &Path,
     dry_run: bool,
 ) -> Result<Destination, Failure> {
-    if let Some(id) = &a.id {
-        let root = ctx.root()?;
-        let change = root.join("openspec").join("changes").join(id);
-        if crate::spec::check_item_name(id).is_err() || !change.is_dir() {
-            return Err(Failure::refused(format!(
-                "no change {id:?}: {} is not a directory; see `openspec list`",
-                change.display()
-            )));
-        }
-        let dir = change.join("verification");
+    if let (Some(change), Some(root)) = (change, root) {
+        let dir = change.verification();
         return Ok(Destination {
-            change: Some(id.clone()),
+            change: Some(change.id.clone()),
             gc_roots: Some(dir.join("gcroots")),
             report: a.report.clone().unwrap_or_else(|| dir.join("report.json")),
             dir,
@@ -120,7 +115,9 @@ fn destination(
         tempfile::Builder::new()
             .prefix("openspec-nixos-check-")
             .tempdir()
-            .map_err(|e| Failure::usage(format!("cannot create a temporary directory: {e}")))?
+            .map_err(|e| {
+                Failure::usage(format!("cannot create a temporary directory: {e}")).caused_by(e)
+            })?
             .keep()
     };
     Ok(Destination {
@@ -132,65 +129,64 @@ fn destination(
     })
 }
 
-/// Exit 2 (no nix, unreadable flake), with an empty host list under `--json`.
-fn env_failure(message: String) -> Failure {
-    Failure::usage(message.clone()).with_json(json!({
-        "error": {"message": message, "exit_code": Exit::Usage as u8},
+/// Environment failures (no nix, unreadable flake) carry an empty host list
+/// under `--json`, so a consumer reading `hosts` needs no special case.
+fn with_empty_hosts(f: Failure) -> Failure {
+    if f.exit != Exit::Usage {
+        return f;
+    }
+    let doc = json!({
+        "error": {"message": f.message, "exit_code": Exit::Usage as u8},
         "hosts": [],
-    }))
+    });
+    f.with_json(doc)
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
     let flake_dir = ctx.flake_dir()?;
-    let dest = destination(&args, ctx, &flake_dir, args.dry_run)?;
+    let (change, root) = match &args.id {
+        Some(id) => {
+            let root = ctx.root()?;
+            (Some(Change::open(&root, id)?), Some(root))
+        }
+        None => (None, None),
+    };
+    let dest = destination(&args, change.as_ref(), root, &flake_dir, args.dry_run)?;
     let interrupt = if args.dry_run {
         None
     } else {
-        Some(
-            verify::interrupt::install()
-                .map_err(|e| Failure::usage(format!("cannot install the Ctrl-C handler: {e}")))?,
-        )
+        Some(verify::interrupt::install().map_err(|e| {
+            Failure::usage(format!("cannot install the Ctrl-C handler: {e}")).caused_by(e)
+        })?)
     };
-    let mut nix = Nix::find(settings(&args)).map_err(|e| env_failure(e.to_string()))?;
-    if let Some(flag) = &interrupt {
-        nix = nix.with_interrupt(flag.clone());
-    }
+    let nix =
+        verify::find_nix(settings(&args), interrupt).map_err(|e| with_empty_hosts(e.into()))?;
     let flake = flake_dir.display().to_string();
 
     // Which hosts: --hosts, --all-hosts, else the change's affected hosts, else all.
-    let explicit = !args.hosts.is_empty();
-    let mut selected: Option<Vec<String>> = explicit.then(|| {
-        let mut seen = std::collections::HashSet::new();
-        args.hosts
-            .iter()
-            .filter(|h| !h.is_empty() && seen.insert(h.as_str()))
-            .cloned()
-            .collect()
-    });
-    if selected.is_none() && !args.all_hosts {
-        // The change's recorded base revision when it has one (set by code-impl).
-        let recorded = args
-            .id
-            .as_deref()
-            .and_then(|id| super::impact::change_base(ctx, id));
-        match crate::impact::affected_hosts(
-            &flake_dir,
-            args.base.as_deref().or(recorded.as_deref()),
-        ) {
-            Ok(Some(hosts)) => selected = Some(hosts),
-            Ok(None) => {}
-            Err(e) => ctx.warn(&format!("impact unknown ({e}); checking every host")),
+    let choice = HostChoice {
+        hosts: &args.hosts,
+        all_hosts: args.all_hosts,
+        change: change.as_ref(),
+        base: args.base.as_deref(),
+    };
+    let selected = match select::hosts_to_check(&flake_dir, &choice) {
+        Selected::Unknown(e) => {
+            ctx.warn(&format!("impact unknown ({e}); checking every host"));
+            None
         }
-    }
+        s => s.hosts(),
+    };
     let known = if args.dry_run && selected.is_some() {
         None
     } else {
         match nix.list_hosts(&flake) {
             Ok(k) => Some(k),
             Err(e) => {
-                return Err(env_failure(format!(
-                    "cannot list the hosts of the flake {flake}:\n{e}"
-                )));
+                return Err(with_empty_hosts(
+                    Failure::usage(format!("cannot list the hosts of the flake {flake}:\n{e}"))
+                        .caused_by(e),
+                ));
             }
         }
     };
@@ -226,24 +222,38 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
         report_path: dest.report.clone(),
         junit: args.junit.clone(),
     };
-    // This process owns every child it starts: builders orphaned by a killed
-    // Nix come back to us and are stopped once the run is over.
-    crate::nix::process::adopt_orphans();
-    let report = verify::check(&nix, &req, &monitor);
-    crate::nix::process::sweep_orphans();
-    let report = report.map_err(|e| {
-        if e.is_environment() {
-            env_failure(e.to_string())
-        } else {
-            Failure::refused(e.to_string())
-        }
-    })?;
+    let report = verify::check_owning_children(&nix, &req, &monitor)
+        .map_err(|e| with_empty_hosts(e.into()))?;
     if ctx.json {
         ctx.print_json(&report);
     } else {
         print_summary(ctx, &report);
     }
-    Ok(if report.ok() { Exit::Ok } else { Exit::Refused })
+    Ok(match unsuccessful(&report) {
+        Some(why) => ctx.refuse(&why),
+        None => Exit::Ok,
+    })
+}
+
+/// Why the check ends with exit 1: an interruption, or the hosts that did not succeed.
+fn unsuccessful(r: &CheckReport) -> Option<String> {
+    if r.interrupted {
+        return Some("interrupted; the report is partial".into());
+    }
+    let bad: Vec<String> = r
+        .hosts
+        .iter()
+        .filter(|h| !h.status.succeeded())
+        .map(|h| format!("{} ({})", h.name, h.status.as_str()))
+        .collect();
+    (!bad.is_empty()).then(|| {
+        format!(
+            "{} of {} host(s) did not succeed: {}",
+            bad.len(),
+            r.hosts.len(),
+            super::some_of(bad.iter().map(String::as_str))
+        )
+    })
 }
 
 fn print_plan(

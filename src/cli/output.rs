@@ -1,53 +1,12 @@
 //! What every command shares for printing: JSON or human output, colour only
-//! on a terminal, messages on stderr, and the failure type with its exit code.
+//! on a terminal, messages on stderr.
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use serde_json::json;
 
 use super::Cli;
-
-/// Process exit codes: 0 ok, 1 invalid item / refused /
-/// failed host / missed prediction, 2 usage or environment error.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub enum Exit {
-    Ok = 0,
-    Refused = 1,
-    Usage = 2,
-}
-
-/// A command that could not produce its report.
-#[derive(Debug)]
-pub struct Failure {
-    pub exit: Exit,
-    pub message: String,
-    /// The JSON document to print under `--json` instead of the generic `{"error": …}`.
-    pub json: Option<serde_json::Value>,
-}
-
-impl Failure {
-    /// Exit 1: the item is invalid or the operation was refused.
-    pub fn refused(message: impl Into<String>) -> Self {
-        Failure {
-            exit: Exit::Refused,
-            message: message.into(),
-            json: None,
-        }
-    }
-    /// Exit 2: usage or environment problem (no root, no nix, no git, unreadable flake).
-    pub fn usage(message: impl Into<String>) -> Self {
-        Failure {
-            exit: Exit::Usage,
-            message: message.into(),
-            json: None,
-        }
-    }
-    pub fn with_json(mut self, doc: serde_json::Value) -> Self {
-        self.json = Some(doc);
-        self
-    }
-}
+use super::error::{Exit, Failure};
 
 pub fn print_failure_json(f: &Failure) {
     let doc = f
@@ -100,8 +59,9 @@ impl Ctx {
             }
             return Ok(absolute(r));
         }
-        let cwd = std::env::current_dir()
-            .map_err(|e| Failure::usage(format!("cannot read the current directory: {e}")))?;
+        let cwd = std::env::current_dir().map_err(|e| {
+            Failure::usage(format!("cannot read the current directory: {e}")).caused_by(e)
+        })?;
         super::find_root(&cwd).ok_or_else(|| {
             Failure::usage(format!(
                 "no repository root: neither {} nor any parent holds openspec/ or flake.nix; run `openspec init` or pass --root DIR",
@@ -139,6 +99,13 @@ impl Ctx {
             eprintln!("error: cannot write the report: {e}");
         }
         crate::timing::phase("write the report");
+    }
+
+    /// Exit 1 after a report was printed: say why on stderr, in one line
+    /// (under `--json` stdout holds only the report; stderr is free).
+    pub fn refuse(&self, why: &str) -> Exit {
+        self.error(why);
+        Exit::Refused
     }
 
     pub fn error(&self, msg: &str) {

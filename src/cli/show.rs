@@ -1,19 +1,20 @@
 //! `openspec show`
 use serde_json::{Value, json};
 
-use super::validate::{open_repo, spec_failure};
-use super::{CmdResult, Ctx, Exit, Failure};
+use super::{CmdResult, Ctx, Exit, Failure, open_repo};
 use crate::spec::Repo;
 use crate::spec::parse::{Operation, Requirement};
 use crate::spec::repo::{ItemKind, read_doc};
+use crate::workflow::change::PROPOSAL;
+use crate::workflow::check::ItemType;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Change id or spec id
     pub item: String,
     /// Item type when the name is ambiguous
-    #[arg(long = "type", value_parser = ["change", "spec"])]
-    pub item_type: Option<String>,
+    #[arg(long = "type")]
+    pub item_type: Option<ItemType>,
     /// Only the deltas of a change
     #[arg(long)]
     pub deltas_only: bool,
@@ -21,10 +22,7 @@ pub struct Args {
 
 pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
     let repo = open_repo(ctx)?;
-    match repo
-        .resolve(&args.item, args.item_type.as_deref())
-        .map_err(spec_failure)?
-    {
+    match repo.resolve(&args.item, args.item_type.map(ItemType::as_str))? {
         ItemKind::Change => show_change(&repo, &args, ctx),
         ItemKind::Spec => show_spec(&repo, &args.item, ctx),
     }
@@ -39,7 +37,7 @@ fn requirement_json(r: &Requirement) -> Value {
 
 fn show_change(repo: &Repo, args: &Args, ctx: &Ctx) -> CmdResult {
     let change = repo.load_change(&args.item);
-    let proposal_path = format!("{}/proposal.md", change.rel);
+    let proposal_path = format!("{}/{PROPOSAL}", change.rel);
     let proposal = match &change.proposal {
         Some(Ok(p)) => Some(p),
         Some(Err(e)) => return Err(Failure::refused(format!("{proposal_path}: {e}"))),
@@ -102,7 +100,7 @@ fn show_change(repo: &Repo, args: &Args, ctx: &Ctx) -> CmdResult {
         return Ok(Exit::Ok);
     }
     if !args.deltas_only {
-        match read_doc(&change.dir.join("proposal.md")) {
+        match read_doc(&change.dir.join(PROPOSAL)) {
             Ok(Some(d)) => println!("{}", d.text.trim_end()),
             _ => println!("# {title}\n(no proposal.md)"),
         }

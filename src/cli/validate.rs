@@ -3,10 +3,9 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use super::{CmdResult, Ctx, Exit, Failure};
+use super::{CmdResult, Ctx, Exit, open_repo};
 use crate::spec::repo::ItemKind;
 use crate::spec::validate::{Level, Rules};
-use crate::spec::{Repo, SpecError, archive};
 use crate::workflow::check::{ItemReport, ItemType, check};
 
 #[derive(clap::Args, Debug)]
@@ -23,37 +22,14 @@ pub struct Args {
     #[arg(long)]
     pub specs: bool,
     /// Item type when the name is both a change and a spec
-    #[arg(long = "type", value_parser = ["change", "spec"])]
-    pub item_type: Option<String>,
+    #[arg(long = "type")]
+    pub item_type: Option<ItemType>,
     /// Fail on warnings too
     #[arg(long)]
     pub strict: bool,
     /// OpenSpec 0.x rules
     #[arg(long)]
     pub legacy: bool,
-}
-
-/// The repository's `openspec/`, or an environment failure (exit 2).
-pub(super) fn open_repo(ctx: &Ctx) -> Result<Repo, Failure> {
-    let root = ctx.root()?;
-    let repo = Repo::open(&root).map_err(|e| Failure::usage(e.to_string()))?;
-    if archive::pending(&repo) {
-        ctx.warn(&format!(
-            "an interrupted archive left openspec/{}; run `openspec archive --recover`",
-            archive::JOURNAL
-        ));
-    }
-    Ok(repo)
-}
-
-/// Spec-layer errors: bad names and unknown items are refusals (exit 1),
-/// unreadable directories are environment problems (exit 2).
-pub(super) fn spec_failure(e: SpecError) -> Failure {
-    if e.is_environment() {
-        Failure::usage(e.to_string())
-    } else {
-        Failure::refused(e.to_string())
-    }
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
@@ -63,22 +39,19 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
         legacy: args.legacy,
     };
     let (changes, specs) = match &args.item {
-        Some(name) => match repo
-            .resolve(name, args.item_type.as_deref())
-            .map_err(spec_failure)?
-        {
+        Some(name) => match repo.resolve(name, args.item_type.map(ItemType::as_str))? {
             ItemKind::Change => (vec![name.clone()], vec![]),
             ItemKind::Spec => (vec![], vec![name.clone()]),
         },
         None => {
             let everything = args.all || (!args.changes && !args.specs);
             let changes = if everything || args.changes {
-                repo.change_ids(rules.legacy).map_err(spec_failure)?
+                repo.change_ids(rules.legacy)?
             } else {
                 vec![]
             };
             let specs = if everything || args.specs {
-                repo.spec_ids().map_err(spec_failure)?
+                repo.spec_ids()?
             } else {
                 vec![]
             };
@@ -92,17 +65,21 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
     } else {
         print_human(&items, ctx);
     }
-    Ok(if failed > 0 { Exit::Refused } else { Exit::Ok })
+    Ok(if failed > 0 {
+        ctx.refuse(&format!(
+            "{failed} of {} item(s) failed validation: {}",
+            items.len(),
+            super::some_of(items.iter().filter(|i| !i.valid).map(|i| i.id.as_str()))
+        ))
+    } else {
+        Exit::Ok
+    })
 }
 
 fn report_json(items: &[ItemReport]) -> serde_json::Value {
     let mut by_type: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     for i in items {
-        let key = match i.item_type {
-            ItemType::Change => "change",
-            ItemType::Spec => "spec",
-        };
-        let e = by_type.entry(key).or_default();
+        let e = by_type.entry(i.item_type.as_str()).or_default();
         e.0 += 1;
         e.1 += usize::from(i.valid);
     }
@@ -129,10 +106,7 @@ fn report_json(items: &[ItemReport]) -> serde_json::Value {
 fn print_human(items: &[ItemReport], ctx: &Ctx) {
     use console::style;
     for item in items {
-        let kind = match item.item_type {
-            ItemType::Change => "change",
-            ItemType::Spec => "spec",
-        };
+        let kind = item.item_type.as_str();
         let shown: Vec<_> = item
             .issues
             .iter()

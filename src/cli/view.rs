@@ -2,8 +2,7 @@
 use serde_json::json;
 
 use super::list::{change_rows, spec_rows};
-use super::validate::open_repo;
-use super::{CmdResult, Ctx, Exit};
+use super::{CmdResult, Ctx, Exit, open_repo};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {}

@@ -9,13 +9,16 @@ use crate::flake::{Diagnostic, FlakeModel, Host, path::compile_glob};
 
 pub mod category;
 pub mod precise;
+pub mod request;
+
+pub use request::{Request, Selection};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImpactError {
     #[error(transparent)]
     Git(#[from] crate::git::GitError),
-    #[error("{0}")]
-    Flake(String),
+    #[error(transparent)]
+    Flake(#[from] crate::flake::FlakeError),
 }
 
 #[derive(Debug, Default, Clone)]
@@ -259,19 +262,18 @@ pub fn affected_hosts(
     flake_dir: &Path,
     base: Option<&str>,
 ) -> Result<Option<Vec<String>>, ImpactError> {
-    let model = crate::flake::load(flake_dir).map_err(|e| ImpactError::Flake(e.to_string()))?;
-    let base = match base {
-        Some(b) => crate::git::rev_parse(flake_dir, b)?,
-        None => crate::git::default_base(flake_dir)?,
-    };
-    let changed = crate::git::changed_files(flake_dir, &base, None)?;
-    if changed.is_empty() {
+    let model = crate::flake::load(flake_dir)?;
+    let selection = Request {
+        base: base.map(str::to_string),
+        ..Default::default()
+    }
+    .resolve(flake_dir)?;
+    if selection.changed.is_empty() {
         // Nothing changed yet (a proposal before implementation): nothing to
         // narrow by, so the caller checks every host.
         return Ok(None);
     }
-    let opts = options_from_git(flake_dir, &base, None, &changed, false)?;
-    let report = analyze(&model, &changed, &opts);
+    let report = analyze(&model, &selection.changed, &selection.options);
     Ok(Some(report.affected_hosts))
 }
 

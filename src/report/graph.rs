@@ -5,6 +5,16 @@ use serde_json::json;
 
 use crate::flake::FlakeModel;
 
+/// How `graph` renders. Variants carry no doc comments on purpose: clap
+/// would show them in `--help`, whose text stays a plain list of values.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    #[default]
+    Dot,
+    Mermaid,
+    Json,
+}
+
 /// Nodes (`host:<name>` for hosts, repository paths for files) and edges.
 pub struct Graph {
     pub hosts: Vec<String>,

@@ -3,6 +3,24 @@ use serde_json::json;
 
 use crate::impact::ImpactReport;
 
+/// How `impact` renders. Variants carry no doc comments on purpose: clap
+/// would show them in `--help`, whose text stays a plain list of values.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    #[default]
+    Text,
+    Json,
+    Markdown,
+    GithubMatrix,
+}
+
+impl Format {
+    /// Formats whose stdout is one JSON document (also on failure).
+    pub fn is_json(self) -> bool {
+        matches!(self, Format::Json | Format::GithubMatrix)
+    }
+}
+
 pub fn github_matrix(r: &ImpactReport) -> String {
     let include: Vec<_> = r
         .affected_hosts
@@ -141,6 +159,31 @@ pub fn markdown(r: &ImpactReport) -> String {
             ));
         }
         out.push_str("\n</details>\n");
+    }
+    out
+}
+
+/// The `--verify` verdict under the text report: what Nix confirmed, and why
+/// each changed host changed when `--why` asked.
+pub fn verify_text(v: &crate::verify::VerifyReport) -> String {
+    let list = |l: &[String]| {
+        if l.is_empty() {
+            "none".to_string()
+        } else {
+            l.join(", ")
+        }
+    };
+    let mut out = format!(
+        "verified with Nix {}: confirmed {}; false positives {}; missed {}\n",
+        v.nix.version,
+        list(&v.confirmed),
+        list(&v.false_positives),
+        list(&v.missed)
+    );
+    for h in &v.hosts {
+        if let Some(why) = &h.why {
+            out.push_str(&format!("why {} changed:\n{why}\n", h.name));
+        }
     }
     out
 }

@@ -37,6 +37,33 @@ pub enum VerifyError {
     Interrupted,
 }
 
+/// The Nix to evaluate and build with: found on PATH, its version known,
+/// `settings` passed to every call, stopped by `interrupt` when given.
+pub fn find_nix(
+    settings: crate::nix::NixSettings,
+    interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+) -> Result<crate::nix::Nix, NixError> {
+    let nix = crate::nix::Nix::find(settings)?;
+    Ok(match interrupt {
+        Some(flag) => nix.with_interrupt(flag),
+        None => nix,
+    })
+}
+
+/// `check`, run by the command that owns the whole process: builders
+/// orphaned by a killed Nix come back to this process (it becomes their
+/// subreaper) and are stopped once the run is over, whatever its outcome.
+pub fn check_owning_children(
+    nix: &crate::nix::Nix,
+    req: &CheckRequest,
+    sink: &dyn Sink,
+) -> Result<CheckReport, VerifyError> {
+    crate::nix::process::adopt_orphans();
+    let report = check(nix, req, sink);
+    crate::nix::process::sweep_orphans();
+    report
+}
+
 impl VerifyError {
     /// Exit code 2 material: Nix or git missing, unreadable flake.
     pub fn is_environment(&self) -> bool {

@@ -10,11 +10,23 @@ use super::tracking::Tracking;
 use crate::spec::repo::{Change, LoadedSpec, Repo};
 use crate::spec::validate::{Issue, Level, Rules, passes, validate_change, validate_spec};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// Whether an item is a change or a spec; also the `--type` flag's values.
+/// Variants carry no doc comments on purpose: clap would show them in
+/// `--help`, whose text stays a plain list of values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum ItemType {
     Change,
     Spec,
+}
+
+impl ItemType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemType::Change => "change",
+            ItemType::Spec => "spec",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -1,5 +1,9 @@
-//! The change lifecycle: states, reviews, gates, tracking file.
+//! The change lifecycle: the change and its files, states, reviews, gates,
+//! tracking file, and which hosts a change concerns.
+pub mod change;
 pub mod check;
+pub mod select;
 pub mod tracking;
 
+pub use change::{Change, ChangeError, CreateError, Draft};
 pub use tracking::{Tracking, TrackingError};

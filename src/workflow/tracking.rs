@@ -16,8 +16,11 @@ pub enum TrackingError {
         path: String,
         source: std::io::Error,
     },
-    #[error("{path}: not a valid tracking file ({message}); fix the JSON or delete the file")]
-    Parse { path: String, message: String },
+    #[error("{path}: not a valid tracking file ({source}); fix the JSON or delete the file")]
+    Parse {
+        path: String,
+        source: serde_json::Error,
+    },
     #[error("{path}: cannot write ({source})")]
     Write {
         path: String,
@@ -113,9 +116,9 @@ impl Tracking {
         };
         serde_json::from_slice(&bytes)
             .map(Some)
-            .map_err(|e| TrackingError::Parse {
+            .map_err(|source| TrackingError::Parse {
                 path: path.display().to_string(),
-                message: e.to_string(),
+                source,
             })
     }
 
@@ -123,6 +126,17 @@ impl Tracking {
         let mut v = serde_json::to_vec_pretty(self).unwrap_or_default();
         v.push(b'\n');
         v
+    }
+
+    /// The base revision recorded for the change: `base_revision`, else the
+    /// older key `base` (kept among the unknown keys).
+    pub fn recorded_base(&self) -> Option<String> {
+        self.base_revision.clone().or_else(|| {
+            self.other
+                .get("base")
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        })
     }
 
     pub fn save(&self, change_dir: &Path) -> Result<(), TrackingError> {
@@ -134,6 +148,38 @@ impl Tracking {
             }
         })
     }
+}
+
+/// Only the base revision of a tracking file, for files that are not whole
+/// tracking files (written by hand or by another tool): each key counts when
+/// it holds a string, whatever else the file holds.
+#[derive(Debug, Default, Deserialize)]
+pub struct RecordedBase {
+    #[serde(default, deserialize_with = "string_or_none")]
+    base_revision: Option<String>,
+    #[serde(default, deserialize_with = "string_or_none")]
+    base: Option<String>,
+}
+
+impl RecordedBase {
+    /// The keys of the tracking file in `change_dir`; `None` when it is
+    /// missing, unreadable or not JSON.
+    pub fn load(change_dir: &Path) -> Option<RecordedBase> {
+        let bytes = std::fs::read(Tracking::path(change_dir)).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    /// `base_revision`, else `base`.
+    pub fn revision(self) -> Option<String> {
+        self.base_revision.or(self.base)
+    }
+}
+
+fn string_or_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::String(s) => Some(s),
+        _ => None,
+    })
 }
 
 #[cfg(test)]
