@@ -460,7 +460,10 @@ fn s16_parse_errors_reachable_and_not() {
     let reachable = analysis_support::one_diagnostic(&doc, "parse-error", "hosts/bad.nix");
     assert_eq!(reachable["level"], "error");
     let unreachable = analysis_support::one_diagnostic(&doc, "parse-error", "unused.nix");
-    assert_eq!(unreachable["level"], "info", "no host reaches it: nothing at stake");
+    assert_eq!(
+        unreachable["level"], "info",
+        "no host reaches it: nothing at stake"
+    );
     assert_eq!(host(&doc, "b")["whole_source"], true);
     assert_eq!(host(&doc, "a")["whole_source"], false);
     // impact still answers (b is affected by anything) and exits 1: fix the file.
