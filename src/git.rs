@@ -24,6 +24,16 @@ pub enum GitError {
     },
     #[error("no default branch to compare with (tried origin/HEAD, main, master); pass --base REV")]
     NoDefaultBranch,
+    /// The two revisions share no history this clone holds.
+    #[error("{base} and {head} have no common ancestor in this clone{}", if *.shallow { "; it is shallow: fetch the history with `git fetch --unshallow` (or `git fetch --deepen=N`)" } else { "; pass a base on the same history" })]
+    NoMergeBase {
+        /// The base asked for.
+        base: String,
+        /// The head asked for (`HEAD` for the working tree).
+        head: String,
+        /// The clone is shallow, so the common ancestor may just be missing.
+        shallow: bool,
+    },
 }
 
 fn git(dir: &Path, args: &[&str]) -> Result<String, GitError> {
@@ -62,15 +72,47 @@ pub fn rev_parse(dir: &Path, rev: &str) -> Result<String, GitError> {
     let spec = format!("{rev}^{{commit}}");
     Ok(git(dir, &["rev-parse", "--verify", "--quiet", &spec])
         .map_err(|e| match e {
-            GitError::Failed { dir, args, .. } => GitError::Failed {
-                dir,
-                args,
-                stderr: format!("unknown revision {rev:?}; pass an existing commit, branch or tag"),
-            },
+            GitError::Failed { dir, args, .. } => {
+                let shallow = git(&dir, &["rev-parse", "--is-shallow-repository"])
+                    .is_ok_and(|s| s.trim() == "true");
+                let hint = if shallow {
+                    format!(
+                        "; this clone is shallow: fetch it with `git fetch origin {rev}` or `git fetch --unshallow`"
+                    )
+                } else {
+                    "; pass an existing commit, branch or tag".to_string()
+                };
+                GitError::Failed {
+                    dir,
+                    args,
+                    stderr: format!("unknown revision {rev:?}{hint}"),
+                }
+            }
             other => other,
         })?
         .trim()
         .to_string())
+}
+
+/// The commit a pull request from `head` (default: `HEAD`) into `base` is
+/// compared with: their merge-base. Commits that landed on `base` after the
+/// branch point are not the branch's changes.
+///
+/// Errors: an unknown revision; [`GitError::NoMergeBase`] when the two share
+/// no history in this clone (saying so when the clone is shallow).
+pub fn merge_base(dir: &Path, base: &str, head: Option<&str>) -> Result<String, GitError> {
+    let b = rev_parse(dir, base)?;
+    let h = rev_parse(dir, head.unwrap_or("HEAD"))?;
+    match git(dir, &["merge-base", &b, &h]) {
+        Ok(out) => Ok(out.trim().to_string()),
+        Err(GitError::Failed { .. }) => Err(GitError::NoMergeBase {
+            base: base.to_string(),
+            head: head.unwrap_or("HEAD").to_string(),
+            shallow: git(dir, &["rev-parse", "--is-shallow-repository"])
+                .is_ok_and(|s| s.trim() == "true"),
+        }),
+        Err(e) => Err(e),
+    }
 }
 
 /// The merge-base of HEAD with the default branch (origin/HEAD, else main, else master).

@@ -446,8 +446,12 @@ fn snapshot(root: &Path, changed: &[String]) -> Snapshot {
         Ok(model) => {
             let hosts = serde_json::to_value(&model.hosts).map_err(|e| e.to_string())?;
             let diags = serde_json::to_value(&model.diagnostics).map_err(|e| e.to_string())?;
-            let report =
-                openspec::impact::analyze(&model, changed, &openspec::impact::Options::default());
+            let report = openspec::impact::analyze(
+                &model,
+                None,
+                changed,
+                &openspec::impact::Options::default(),
+            );
             for h in &report.affected_hosts {
                 if model.host(h).is_none() {
                     return Err(format!("impact names a host the model does not have: {h}"));

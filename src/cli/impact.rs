@@ -57,7 +57,6 @@ fn report(args: &Args, ctx: &Ctx, format: Format) -> CmdResult {
         Some(id) => Some(Change::lookup(ctx.root().ok().as_deref(), id)?),
         None => None,
     };
-    let model = super::load_model(ctx)?;
     let selection = select::impact_request(
         change.as_ref(),
         &args.files,
@@ -66,7 +65,17 @@ fn report(args: &Args, ctx: &Ctx, format: Format) -> CmdResult {
         args.precise,
     )
     .resolve(&flake_dir)?;
-    let mut rep = impact::analyze(model, &selection.changed, &selection.options);
+    // Each side as it was: the head revision (or the working tree) and the base.
+    let model: &crate::flake::FlakeModel = match impact::load_head(&flake_dir, &selection)? {
+        Some(m) => Box::leak(Box::new(m)),
+        None => super::load_model(ctx)?,
+    };
+    // Kept to the end of the process, as the head's: freeing a large model
+    // costs time and buys nothing.
+    let base_model: Option<&crate::flake::FlakeModel> =
+        impact::load_base(&flake_dir, &selection, model)?.map(|m| &*Box::leak(Box::new(m)));
+    crate::timing::phase("models of both sides");
+    let mut rep = impact::analyze(model, base_model, &selection.changed, &selection.options);
     crate::timing::phase("impact analysis");
     rep.base = selection.base.clone();
     rep.head = selection.head.clone();

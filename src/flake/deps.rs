@@ -31,6 +31,14 @@ pub struct Deps {
     pub globs: BTreeSet<String>,
     /// The host depends on every tracked file.
     pub whole_source: bool,
+    /// The host reads the commit itself (`self.rev`, `self.lastModified`…):
+    /// any new commit changes it, even one that changes no file.
+    #[serde(skip)]
+    pub revision: bool,
+    /// Code the host reaches can see source positions (`unsafeGetAttrPos`,
+    /// `__curPos`), so an edit of layout only may change the host.
+    #[serde(skip)]
+    pub layout_sensitive: bool,
     /// Why the host depends on the whole source: (file, line, reason).
     #[serde(skip)]
     pub whole_source_reasons: Vec<(String, u32, String)>,
@@ -190,6 +198,12 @@ fn apply_other(d: &mut Deps, r: &Ref) {
         Target::Input(i) => {
             d.inputs.insert(i.clone());
         }
+        Target::Revision(why) => {
+            d.whole_source = true;
+            d.revision = true;
+            d.whole_source_reasons
+                .push((r.from.clone(), r.line, why.clone()));
+        }
         Target::WholeSource(why) | Target::Unresolved(why) => {
             d.whole_source = true;
             d.whole_source_reasons
@@ -277,6 +291,7 @@ pub(super) fn follow(
             apply_other(&mut d, r);
         }
     }
+    d.layout_sensitive = d.reached.ids().any(|id| g.positions[id as usize]);
     d.entry = entry;
     if !machinery_targets.is_empty() {
         d.machinery = machinery(&d, machinery_targets);

@@ -234,6 +234,10 @@ impl Diagnostic {
                 K::WholeSource,
                 format!("{why}: the host depends on every tracked file"),
             ),
+            Target::Revision(why) => diag(
+                K::WholeSource,
+                format!("{why}: the host changes with every commit"),
+            ),
             Target::Unresolved(what) => diag(
                 K::Unresolved,
                 format!(

@@ -29,6 +29,8 @@ pub struct Graph {
     pub(super) nix: Vec<bool>,
     /// Per name: a .nix file that does not parse.
     pub(super) broken: Vec<bool>,
+    /// Per name: a .nix file whose code can see source positions.
+    pub(super) positions: Vec<bool>,
 }
 
 /// The model of a parsed tree. `shortcuts` off walks every file in full
@@ -200,11 +202,13 @@ fn build_graph(
         other: vec![vec![]; n],
         nix: vec![false; n],
         broken: vec![false; n],
+        positions: vec![false; n],
     };
     for (rel, f) in &tree.nix {
         if let Some(id) = names.id(rel) {
             g.nix[id as usize] = f.error.is_none();
             g.broken[id as usize] = f.error.is_some();
+            g.positions[id as usize] = f.sees_positions;
         }
     }
     for (rel, refs) in file_refs {

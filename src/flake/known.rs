@@ -50,6 +50,19 @@ pub fn module_arg(name: &str) -> Value {
     }
 }
 
+/// Attributes of a flake's `self` that name the commit rather than the
+/// files: they differ between any two commits, and between a commit and a
+/// dirty working tree.
+pub const REVISION_ATTRS: &[&str] = &[
+    "rev",
+    "shortRev",
+    "dirtyRev",
+    "dirtyShortRev",
+    "lastModified",
+    "lastModifiedDate",
+    "revCount",
+];
+
 /// The outputs that hold hosts, with the kind of host each holds.
 pub const HOST_OUTPUTS: [(&str, &str); 2] = [
     ("nixosConfigurations", "nixos"),

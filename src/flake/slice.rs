@@ -29,6 +29,12 @@ use super::walk::strip_parens;
 
 /// The tokens of `node` less whitespace and comments, separated by U+001F.
 fn tokens(node: &SyntaxNode) -> String {
+    placed_tokens(node, None)
+}
+
+/// `tokens`, each with its `line:column` when `lines` (the byte offsets
+/// where lines start) is given: what code that sees positions can observe.
+fn placed_tokens(node: &SyntaxNode, lines: Option<&[u32]>) -> String {
     let mut out = String::new();
     for t in node
         .descendants_with_tokens()
@@ -41,6 +47,11 @@ fn tokens(node: &SyntaxNode) -> String {
         })
     {
         out.push_str(t.text());
+        if let Some(lines) = lines {
+            let at = u32::from(t.text_range().start());
+            let line = lines.partition_point(|&s| s <= at).max(1) - 1;
+            out.push_str(&format!("@{}:{}", line + 1, at - lines[line] + 1));
+        }
         out.push('\u{1f}');
     }
     out
@@ -74,12 +85,24 @@ pub struct SliceHost<'a> {
     pub inputs: &'a BTreeSet<String>,
 }
 
-/// Each host's slice of flake.nix (its tokens, comparable between two
-/// versions), or why edits cannot be attributed to hosts.
+/// A host's slice of flake.nix, comparable between two versions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostSlice {
+    /// Its tokens, less whitespace and comments.
+    pub code: String,
+    /// Its tokens with their positions: for a host whose code can see where
+    /// things are written (`unsafeGetAttrPos`), a moved line is a change.
+    pub placed: String,
+}
+
+/// Each host's slice of flake.nix, or why edits cannot be attributed to hosts.
 pub fn host_slices(
     text: &str,
     hosts: &[SliceHost<'_>],
-) -> Result<BTreeMap<String, String>, String> {
+) -> Result<BTreeMap<String, HostSlice>, String> {
+    let lines: Vec<u32> = std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i as u32 + 1))
+        .collect();
     let parse = rnix::Root::parse(text);
     if !parse.errors().is_empty() {
         return Err("flake.nix does not parse".into());
@@ -130,10 +153,7 @@ pub fn host_slices(
         return Err("the outputs are not a function written in flake.nix".into());
     };
     // The header binds names; it is read as tokens, not searched for uses.
-    let header = lambda
-        .param()
-        .map(|p| tokens(p.syntax()))
-        .unwrap_or_default();
+    let header = lambda.param().map(|p| p.syntax().clone());
     let mut body = lambda.body().map(strip_parens);
     let mut bindings: HashMap<String, Vec<SyntaxNode>> = HashMap::new();
     let mut all_bindings: Vec<SyntaxNode> = vec![];
@@ -228,7 +248,12 @@ pub fn host_slices(
                 .unwrap_or_default(),
         );
         let mut seen: BTreeSet<(u32, u32)> = BTreeSet::new();
-        let mut slice: BTreeSet<String> = BTreeSet::from([header.clone()]);
+        let mut slice: BTreeSet<String> = BTreeSet::new();
+        let mut placed: BTreeSet<String> = BTreeSet::new();
+        if let Some(h) = &header {
+            slice.insert(tokens(h));
+            placed.insert(placed_tokens(h, Some(&lines)));
+        }
         let mut queue = nodes;
         let mut whole_outputs = false;
         while let Some(n) = queue.pop() {
@@ -237,6 +262,7 @@ pub fn host_slices(
                 continue;
             }
             slice.insert(tokens(&n));
+            placed.insert(placed_tokens(&n, Some(&lines)));
             for d in n.descendants() {
                 let Some(i) = ast::Ident::cast(d.clone()) else {
                     continue;
@@ -277,12 +303,17 @@ pub fn host_slices(
             }
             for n in inputs.get(&i).into_iter().flatten() {
                 slice.insert(tokens(n));
+                placed.insert(placed_tokens(n, Some(&lines)));
                 wanted.extend(follows_targets(n));
             }
         }
+        let join = |set: BTreeSet<String>| set.into_iter().collect::<Vec<_>>().join("\u{1e}");
         out.insert(
             h.name.to_string(),
-            slice.into_iter().collect::<Vec<_>>().join("\u{1e}"),
+            HostSlice {
+                code: join(slice),
+                placed: join(placed),
+            },
         );
     }
     Ok(out)
@@ -345,6 +376,13 @@ fn names(apv: &ast::AttrpathValue) -> Vec<Option<String>> {
 /// selects with a literal name; `None` when `self` is used whole.
 fn self_selection(ident: &SyntaxNode) -> Option<String> {
     let parent = ident.parent()?;
+    // `"${self}/x"`, `self + "/x"`: the source as a path, not the outputs.
+    if matches!(
+        parent.kind(),
+        SyntaxKind::NODE_INTERPOL | SyntaxKind::NODE_BIN_OP
+    ) {
+        return Some(String::new());
+    }
     let select = ast::Select::cast(parent)?;
     if select.expr()?.syntax() != ident {
         // `x.self`: the name of an attribute, not the flake's `self`.
@@ -410,7 +448,7 @@ mod tests {
 }
 "#;
 
-    fn slices(text: &str) -> BTreeMap<String, String> {
+    fn slices(text: &str) -> BTreeMap<String, HostSlice> {
         let a: BTreeSet<String> = ["nixpkgs", "disko"].map(String::from).into();
         let b: BTreeSet<String> = ["nixpkgs"].map(String::from).into();
         host_slices(
@@ -435,7 +473,10 @@ mod tests {
     fn affected(from: &str, to: &str) -> Vec<String> {
         assert!(FLAKE.contains(from), "{from}");
         let (x, y) = (slices(FLAKE), slices(&FLAKE.replacen(from, to, 1)));
-        x.keys().filter(|h| x[*h] != y[*h]).cloned().collect()
+        x.keys()
+            .filter(|h| x[*h].code != y[*h].code)
+            .cloned()
+            .collect()
     }
 
     #[test]
@@ -486,8 +527,19 @@ mod tests {
         let text = FLAKE.replace("self.nixosModules.x", "(import ./m.nix self)");
         let before = slices(&text);
         let after = slices(&text.replacen("default = other.y", "default = other.z", 1));
-        assert_ne!(before["b"], after["b"]);
-        assert_eq!(before["a"], after["a"]);
+        assert_ne!(before["b"].code, after["b"].code);
+        assert_eq!(before["a"].code, after["a"].code);
+    }
+
+    #[test]
+    fn moved_lines_count_for_code_that_sees_positions() {
+        let moved = FLAKE.replacen("in {", "in {\n", 1);
+        let (x, y) = (slices(FLAKE), slices(&moved));
+        assert_eq!(x["a"].code, y["a"].code);
+        assert_ne!(x["a"].placed, y["a"].placed);
+        // An edit below a host's slice moves nothing of it.
+        let below = FLAKE.replacen("default = other.y", "default =\n other.y", 1);
+        assert_eq!(x["a"].placed, slices(&below)["a"].placed);
     }
 
     #[test]

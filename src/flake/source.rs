@@ -25,6 +25,9 @@ pub struct NixFile {
     pub inert: bool,
     /// No path can arise in the file (see `Tokens`).
     pub pathless: bool,
+    /// The text names `unsafeGetAttrPos` or `__curPos`: code here can see
+    /// where things are written, so layout edits may change what it computes.
+    pub sees_positions: bool,
     line_starts: Vec<u32>,
 }
 
@@ -54,6 +57,7 @@ impl NixFile {
             error: None,
             inert: false,
             pathless: false,
+            sees_positions: text.contains("unsafeGetAttrPos") || text.contains("__curPos"),
             line_starts,
         };
         if text.contains('\0') {
@@ -107,6 +111,7 @@ impl NixFile {
             error: Some((1, 1, msg)),
             inert: false,
             pathless: false,
+            sees_positions: false,
             line_starts: vec![0],
         }
     }

@@ -1,5 +1,13 @@
 //! Changed files -> affected hosts and modules, with reasons. File-level and
 //! sound by default; `--precise` adds the enable-option layer.
+//!
+//! A change has two sides, each read as it was: the base (the merge-base of
+//! the base asked for and the head, as a pull request shows it) and the head
+//! (a revision, or the working tree). A host is affected when a changed file
+//! is in its dependency set at the base or at the head; a host only at the
+//! head is `added`, only at the base `removed`. An edit to flake.nix counts
+//! for a host only when that host's slice of flake.nix changed
+//! (`flake::slice`), or when the edit cannot be attributed.
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -38,8 +46,13 @@ pub struct ImpactReport {
     pub head: String,
     pub changed_files: Vec<String>,
     pub hosts: Vec<HostImpact>,
+    /// Affected hosts, added ones included; removed ones never.
     pub affected_hosts: Vec<String>,
     pub unaffected_hosts: Vec<String>,
+    /// Hosts that exist at the head only.
+    pub added_hosts: Vec<String>,
+    /// Hosts that exist at the base only.
+    pub removed_hosts: Vec<String>,
     pub affected_modules: Vec<String>,
     pub categories: Vec<String>,
     pub diagnostics: Vec<Diagnostic>,
@@ -50,10 +63,24 @@ pub struct ImpactReport {
 pub struct HostImpact {
     pub name: String,
     pub affected: bool,
+    /// `added` (at the head only) or `removed` (at the base only); absent
+    /// for a host on both sides.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change: Option<HostChange>,
     /// With `--precise`: the enable-option verdict for a host the file level
     /// marks affected; `null` without `--precise`.
     pub precise: Option<precise::Verdict>,
     pub reasons: Vec<Reason>,
+}
+
+/// A host that exists on one side of a change only.
+#[derive(Debug, Serialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum HostChange {
+    /// At the head only.
+    Added,
+    /// At the base only.
+    Removed,
 }
 
 #[derive(Debug, Serialize, Clone)]
@@ -62,16 +89,27 @@ pub struct Reason {
     /// True when the host names this very file; false for directories, globs,
     /// listings, whole-source and unknown flake.lock changes.
     pub exact: bool,
-    /// `file`, `directory`, `listing`, `glob`, `whole-source`, `flake.lock`
+    /// `file`, `directory`, `listing`, `glob`, `whole-source`, `flake.lock`,
+    /// `revision` (the host reads the commit; `file` is empty then)
     pub kind: &'static str,
     /// From flake.nix to the changed file (or to what covers it).
     pub via: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// `base` when the host depends on the file only as the base was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub side: Option<&'static str>,
 }
 
 /// Why `host` depends on the changed file `changed`, if it does.
-pub fn reason(host: &Host, changed: &str, opts: &Options) -> Option<Reason> {
+/// `flake_nix` says whether the host's slice of flake.nix changed (`Ok`) or
+/// why that cannot be told (`Err`); `None` means flake.nix counts whole.
+pub fn reason(
+    host: &Host,
+    changed: &str,
+    opts: &Options,
+    flake_nix: Option<&Result<bool, String>>,
+) -> Option<Reason> {
     let d = &host.deps;
     let mk = |exact, kind, via: Vec<String>, detail: Option<String>| Reason {
         file: changed.to_string(),
@@ -79,7 +117,30 @@ pub fn reason(host: &Host, changed: &str, opts: &Options) -> Option<Reason> {
         kind,
         via,
         detail,
+        side: None,
     };
+    if changed == "flake.nix" {
+        match flake_nix {
+            Some(Ok(false)) => return None,
+            Some(Ok(true)) => {
+                return Some(mk(
+                    true,
+                    "file",
+                    vec!["flake.nix".into()],
+                    Some("the host's part of flake.nix changed".into()),
+                ));
+            }
+            Some(Err(why)) => {
+                return Some(mk(
+                    true,
+                    "file",
+                    vec!["flake.nix".into()],
+                    Some(format!("flake.nix changed and {why}, so every host counts")),
+                ));
+            }
+            None => {}
+        }
+    }
     if changed == "flake.lock" {
         return match &opts.lock_changes {
             None => Some(mk(false, "flake.lock", vec!["flake.lock".into()], Some("flake.lock changed; which inputs is unknown without --base, so every host counts".into()))),
@@ -150,45 +211,133 @@ pub fn reason(host: &Host, changed: &str, opts: &Options) -> Option<Reason> {
     None
 }
 
-/// Affected hosts and modules for a set of changed files (repository-relative to the flake).
-pub fn analyze(model: &FlakeModel, changed: &[String], opts: &Options) -> ImpactReport {
+/// Affected hosts and modules for a set of changed files (repository-relative
+/// to the flake), with `head` the model of the head side and `base` the
+/// model of the base side when there is one (not for `--files`).
+pub fn analyze(
+    head: &FlakeModel,
+    base: Option<&FlakeModel>,
+    changed: &[String],
+    opts: &Options,
+) -> ImpactReport {
     let changed: Vec<String> = changed
         .iter()
         .map(|c| normalize(c))
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
+    let slices = match base {
+        Some(b) if changed.iter().any(|c| c == "flake.nix") => Some(flake_nix_changes(b, head)),
+        _ => None,
+    };
+    let slice_of = |name: &str| -> Option<Result<bool, String>> {
+        match &slices {
+            None => None,
+            Some(Err(why)) => Some(Err(why.clone())),
+            // A host missing from one side's slices is on one side only.
+            Some(Ok(per_host)) => Some(Ok(per_host.get(name).copied().unwrap_or(true))),
+        }
+    };
+    let mut names: BTreeSet<&str> = head.hosts.iter().map(|h| h.name.as_str()).collect();
+    if let Some(b) = base {
+        names.extend(b.hosts.iter().map(|h| h.name.as_str()));
+    }
     let mut hosts = vec![];
-    for h in &model.hosts {
-        let reasons: Vec<Reason> = changed.iter().filter_map(|c| reason(h, c, opts)).collect();
-        let mut affected = !reasons.is_empty();
-        let mut verdict = None;
-        if opts.precise && affected {
-            let v = precise::judge(model, h, &reasons, opts);
+    for name in names {
+        let (at_head, at_base) = (head.host(name), base.and_then(|b| b.host(name)));
+        let change = match (at_head, at_base, base) {
+            (Some(_), None, Some(_)) => Some(HostChange::Added),
+            (None, Some(_), _) => Some(HostChange::Removed),
+            _ => None,
+        };
+        let verdict = slice_of(name);
+        let mut reasons: Vec<Reason> = at_head
+            .map(|h| {
+                changed
+                    .iter()
+                    .filter_map(|c| reason(h, c, opts, verdict.as_ref()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some(b) = at_base {
+            for c in &changed {
+                if reasons.iter().all(|r| &r.file != c)
+                    && let Some(mut r) = reason(b, c, opts, verdict.as_ref())
+                {
+                    r.side = Some("base");
+                    reasons.push(r);
+                }
+            }
+        }
+        // A host that reads the commit itself changes with any new commit,
+        // even one that changes no file.
+        if base.is_some()
+            && reasons.is_empty()
+            && let Some(h) = at_head.or(at_base)
+            && h.deps.revision
+        {
+            let (file, line, why) = h
+                .deps
+                .whole_source_reasons
+                .iter()
+                .find(|r| r.2.contains("is the commit"))
+                .or(h.deps.whole_source_reasons.first())
+                .cloned()
+                .unwrap_or_default();
+            reasons.push(Reason {
+                file: String::new(),
+                exact: false,
+                kind: "revision",
+                via: h.deps.via(&file),
+                detail: Some(format!(
+                    "{file}:{line}: {why}: a new commit changes the host"
+                )),
+                side: None,
+            });
+        }
+        let mut affected = !reasons.is_empty() || change == Some(HostChange::Added);
+        let mut precise_verdict = None;
+        if opts.precise
+            && affected
+            && change.is_none()
+            && let Some(h) = at_head
+        {
+            let v = precise::judge(head, h, &reasons, opts);
             if v.dropped {
                 affected = false;
             }
-            verdict = Some(v);
+            precise_verdict = Some(v);
+        }
+        if change == Some(HostChange::Removed) {
+            // Nothing to build or check: listed, never affected.
+            affected = false;
         }
         hosts.push(HostImpact {
-            name: h.name.clone(),
+            name: name.to_string(),
             affected,
-            precise: verdict,
+            change,
+            precise: precise_verdict,
             reasons,
         });
     }
-    let affected_hosts: Vec<String> = hosts
-        .iter()
-        .filter(|h| h.affected)
-        .map(|h| h.name.clone())
+    let names_where = |pred: &dyn Fn(&HostImpact) -> bool| -> Vec<String> {
+        hosts
+            .iter()
+            .filter(|h| pred(h))
+            .map(|h| h.name.clone())
+            .collect()
+    };
+    let affected_hosts = names_where(&|h| h.affected);
+    let unaffected_hosts = names_where(&|h| !h.affected && h.change.is_none());
+    let added_hosts = names_where(&|h| h.change == Some(HostChange::Added));
+    let removed_hosts = names_where(&|h| h.change == Some(HostChange::Removed));
+    let mut affected_modules: BTreeSet<String> = affected_modules(head, &changed, &affected_hosts)
+        .into_iter()
         .collect();
-    let unaffected_hosts: Vec<String> = hosts
-        .iter()
-        .filter(|h| !h.affected)
-        .map(|h| h.name.clone())
-        .collect();
-    let affected_modules = affected_modules(model, &changed, &affected_hosts);
-    let diagnostics = model
+    if let Some(b) = base {
+        affected_modules.extend(self::affected_modules(b, &changed, &affected_hosts));
+    }
+    let diagnostics = head
         .diagnostics
         .iter()
         .filter(|d| d.level != crate::flake::Level::Info || changed.iter().any(|c| c == &d.file))
@@ -202,10 +351,58 @@ pub fn analyze(model: &FlakeModel, changed: &[String], opts: &Options) -> Impact
         hosts,
         affected_hosts,
         unaffected_hosts,
-        affected_modules,
+        added_hosts,
+        removed_hosts,
+        affected_modules: affected_modules.into_iter().collect(),
         diagnostics,
         verify: None,
     }
+}
+
+/// Per host on both sides: whether its slice of flake.nix differs between
+/// the base and the head; `Err` when the edit cannot be attributed.
+fn flake_nix_changes(
+    base: &FlakeModel,
+    head: &FlakeModel,
+) -> Result<BTreeMap<String, bool>, String> {
+    use crate::flake::slice::{SliceHost, host_slices};
+    let text = |m: &FlakeModel| -> Option<String> {
+        m.tree
+            .as_ref()?
+            .nix
+            .get("flake.nix")?
+            .root()
+            .map(|r| r.text().to_string())
+    };
+    let (Some(bt), Some(ht)) = (text(base), text(head)) else {
+        return Err("one side of flake.nix does not parse".into());
+    };
+    let slices = |m: &FlakeModel, t: &str| {
+        let hosts: Vec<SliceHost<'_>> = m
+            .hosts
+            .iter()
+            .map(|h| SliceHost {
+                name: &h.name,
+                kind: &h.kind,
+                inputs: &h.deps.inputs,
+            })
+            .collect();
+        host_slices(t, &hosts)
+    };
+    let (b, h) = (slices(base, &bt)?, slices(head, &ht)?);
+    Ok(h.iter()
+        .filter_map(|(name, slice)| {
+            let old = b.get(name)?;
+            // Code that sees positions sees a moved line as a change.
+            let sees = |m: &FlakeModel| m.host(name).is_some_and(|x| x.deps.layout_sensitive);
+            let differ = if sees(base) || sees(head) {
+                old.placed != slice.placed
+            } else {
+                old.code != slice.code
+            };
+            Some((name.clone(), differ))
+        })
+        .collect())
 }
 
 fn normalize(p: &str) -> String {
@@ -262,7 +459,6 @@ pub fn affected_hosts(
     flake_dir: &Path,
     base: Option<&str>,
 ) -> Result<Option<Vec<String>>, ImpactError> {
-    let model = crate::flake::load(flake_dir)?;
     let selection = Request {
         base: base.map(str::to_string),
         ..Default::default()
@@ -273,8 +469,47 @@ pub fn affected_hosts(
         // narrow by, so the caller checks every host.
         return Ok(None);
     }
-    let report = analyze(&model, &selection.changed, &selection.options);
+    let model = crate::flake::load(flake_dir)?;
+    let base_model = load_base(flake_dir, &selection, &model)?;
+    let report = analyze(
+        &model,
+        base_model.as_ref(),
+        &selection.changed,
+        &selection.options,
+    );
     Ok(Some(report.affected_hosts))
+}
+
+/// The model of the head side of a selection: its revision read from git,
+/// or `None` when the head is the working tree (or files given by hand).
+pub fn load_head(
+    flake_dir: &Path,
+    selection: &Selection,
+) -> Result<Option<FlakeModel>, ImpactError> {
+    Ok(match &selection.head_rev {
+        Some(rev) => Some(crate::flake::load_revision(flake_dir, rev, None)?),
+        None => None,
+    })
+}
+
+/// The model of the base side of a selection, read from git objects and
+/// sharing the head's parses of unchanged files; `None` for files given by
+/// hand, and when the base revision has no flake.nix (then every host of
+/// the head is new).
+pub fn load_base(
+    flake_dir: &Path,
+    selection: &Selection,
+    head: &FlakeModel,
+) -> Result<Option<FlakeModel>, ImpactError> {
+    let Some(base) = &selection.base else {
+        return Ok(None);
+    };
+    let changed: BTreeSet<String> = selection.changed.iter().cloned().collect();
+    match crate::flake::load_revision(flake_dir, base, Some((head, &changed))) {
+        Ok(m) => Ok(Some(m)),
+        Err(crate::flake::FlakeError::NoFlakeAt { .. }) => Ok(Some(FlakeModel::default())),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// What git can tell about the change beyond the file list: which locked

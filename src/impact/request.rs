@@ -36,8 +36,12 @@ pub struct Selection {
 
 impl Request {
     /// The changed files and revisions this request means for the flake in
-    /// `flake_dir`. The base is `--base`, else the recorded base, else the
-    /// merge-base with the default branch.
+    /// `flake_dir`. The base is the merge-base of the head with `--base`,
+    /// else with the recorded base, else with the default branch: the
+    /// changes a pull request from the head would show.
+    ///
+    /// Errors: unknown revisions, revisions with no common history in this
+    /// clone (a shallow clone says how to fetch it), no git.
     pub fn resolve(&self, flake_dir: &Path) -> Result<Selection, ImpactError> {
         if !self.files.is_empty() {
             return Ok(Selection {
@@ -51,13 +55,23 @@ impl Request {
                 },
             });
         }
-        let base = match self.base.as_deref().or(self.recorded_base.as_deref()) {
-            Some(b) => crate::git::rev_parse(flake_dir, b)?,
-            None => crate::git::default_base(flake_dir)?,
-        };
         let head_rev = match &self.head {
             Some(h) => Some(crate::git::rev_parse(flake_dir, h)?),
             None => None,
+        };
+        // As a pull request shows it: from the merge-base of the base asked
+        // for and the head, so commits that landed on the base branch after
+        // the branch point are not this change's.
+        let base = match self.base.as_deref().or(self.recorded_base.as_deref()) {
+            Some(b) => crate::git::merge_base(flake_dir, b, head_rev.as_deref())?,
+            None => match &head_rev {
+                Some(h) => crate::git::merge_base(
+                    flake_dir,
+                    &crate::git::default_base(flake_dir)?,
+                    Some(h),
+                )?,
+                None => crate::git::default_base(flake_dir)?,
+            },
         };
         let changed = crate::git::changed_files(flake_dir, &base, head_rev.as_deref())?;
         let options = super::options_from_git(

@@ -191,11 +191,15 @@ impl Walker<'_, '_> {
             }
             None => {
                 let what = first.clone().unwrap_or_else(|| "<computed>".into());
-                self.push(
-                    Target::WholeSource(format!("`self.{what}` depends on the whole source")),
-                    file,
-                    line,
-                )
+                // A computed name may be `rev` too.
+                let target = if first.is_none()
+                    || crate::flake::known::REVISION_ATTRS.contains(&what.as_str())
+                {
+                    Target::Revision(format!("`self.{what}` is the commit"))
+                } else {
+                    Target::WholeSource(format!("`self.{what}` depends on the whole source"))
+                };
+                self.push(target, file, line)
             }
         }
     }

@@ -47,6 +47,10 @@ pub enum Target {
     /// Cannot be resolved statically (getEnv, absolute paths, …), with what
     /// it is: the whole source.
     Unresolved(String),
+    /// The commit itself (`self.rev`, `self.shortRev`, `self.lastModified`,
+    /// `self ? rev`…), with the reason: every tracked file, and every new
+    /// commit even one that changes no file.
+    Revision(String),
 }
 
 impl Target {
@@ -85,7 +89,8 @@ impl Target {
             | Target::Outside(t)
             | Target::Input(t)
             | Target::WholeSource(t)
-            | Target::Unresolved(t) => t,
+            | Target::Unresolved(t)
+            | Target::Revision(t) => t,
         }
     }
 }
