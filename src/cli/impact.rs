@@ -75,6 +75,9 @@ fn report(args: &Args, ctx: &Ctx, format: Format) -> CmdResult {
     let base_model: Option<&crate::flake::FlakeModel> =
         impact::load_base(&flake_dir, &selection, model)?.map(|m| &*Box::leak(Box::new(m)));
     crate::timing::phase("models of both sides");
+    for w in &selection.warnings {
+        ctx.warn(w);
+    }
     let mut rep = impact::analyze(model, base_model, &selection.changed, &selection.options);
     crate::timing::phase("impact analysis");
     rep.base = selection.base.clone();
@@ -104,10 +107,15 @@ fn report(args: &Args, ctx: &Ctx, format: Format) -> CmdResult {
     }
     match format {
         Format::Json => ctx.print_json(&rep),
+        // A matrix that may miss hosts would check too few and stay green:
+        // nothing on stdout, and the exit code says why.
+        Format::GithubMatrix
+            if model.unnamed_hosts().is_some()
+                || base_model.is_some_and(|b| b.unnamed_hosts().is_some()) => {}
         Format::GithubMatrix => println!("{}", render::github_matrix(&rep)),
         Format::Markdown => print!("{}", render::markdown(&rep)),
         Format::Text => {
-            print!("{}", render::text(&rep, ctx.verbose > 0));
+            print!("{}", render::text(&rep, ctx.verbose > 0, ctx.quiet));
             if let Some(v) = &verified {
                 print!("{}", render::verify_text(v));
             }

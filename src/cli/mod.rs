@@ -191,6 +191,9 @@ pub(crate) fn load_model(ctx: &Ctx) -> Result<&'static crate::flake::FlakeModel,
 /// Why a report of `model` ends with exit 1: the files with error
 /// diagnostics (reached files that do not parse); `None` when there are none.
 pub(crate) fn model_errors(model: &crate::flake::FlakeModel) -> Option<String> {
+    if let Some(d) = model.unnamed_hosts() {
+        return Some(format!("{}:{}: {}", d.file, d.line, d.message));
+    }
     let files: std::collections::BTreeSet<String> = model
         .diagnostics
         .iter()

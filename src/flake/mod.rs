@@ -99,6 +99,18 @@ impl FlakeModel {
         self.hosts.iter().find(|h| h.name == name)
     }
 
+    /// Why some hosts cannot be named (outputs the analysis cannot read, a
+    /// framework without a rule), if so: every answer may then miss hosts.
+    pub fn unnamed_hosts(&self) -> Option<&Diagnostic> {
+        self.diagnostics.iter().find(|d| {
+            d.level == Level::Error
+                && matches!(
+                    d.kind,
+                    DiagnosticKind::Unresolved | DiagnosticKind::UnknownFramework
+                )
+        })
+    }
+
     /// True when any diagnostic is an error (a reachable file that cannot be read as Nix).
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(|d| d.level == Level::Error)

@@ -27,6 +27,14 @@ pub enum ImpactError {
     Git(#[from] crate::git::GitError),
     #[error(transparent)]
     Flake(#[from] crate::flake::FlakeError),
+    /// A `--files` path outside the flake.
+    #[error("--files {path}: outside the flake at {}; pass files inside it (absolute, relative to the current directory, or to the flake)", flake.display())]
+    OutsideFlake {
+        /// The path as given.
+        path: String,
+        /// The flake's directory.
+        flake: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Default, Clone)]

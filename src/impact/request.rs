@@ -25,6 +25,9 @@ pub struct Request {
 #[derive(Debug, Clone)]
 pub struct Selection {
     pub changed: Vec<String>,
+    /// What the user should know about the request (a `--files` path that
+    /// names nothing, a likely typo).
+    pub warnings: Vec<String>,
     /// The base commit; `None` for files given by hand.
     pub base: Option<String>,
     /// The head commit when one was asked for.
@@ -44,8 +47,10 @@ impl Request {
     /// clone (a shallow clone says how to fetch it), no git.
     pub fn resolve(&self, flake_dir: &Path) -> Result<Selection, ImpactError> {
         if !self.files.is_empty() {
+            let (changed, warnings) = files_in_flake(flake_dir, &self.files)?;
             return Ok(Selection {
-                changed: self.files.clone(),
+                changed,
+                warnings,
                 base: None,
                 head_rev: None,
                 head: "files".to_string(),
@@ -83,10 +88,89 @@ impl Request {
         )?;
         Ok(Selection {
             changed,
+            warnings: vec![],
             head: head_rev.clone().unwrap_or_else(|| "worktree".into()),
             base: Some(base),
             head_rev,
             options,
         })
     }
+}
+
+/// `--files` as repository paths of the flake at `flake_dir`: absolute
+/// paths, paths relative to the current directory and `./`-prefixed paths
+/// alike. A relative path is read from the current directory when it names
+/// something there (or the current directory is inside the flake), else
+/// from the flake's root. A path that is neither on disk nor in the last
+/// commit gets a warning (a typo; a deleted file is fine).
+///
+/// Errors: [`ImpactError::OutsideFlake`] for a path outside the flake.
+fn files_in_flake(
+    flake_dir: &Path,
+    files: &[String],
+) -> Result<(Vec<String>, Vec<String>), ImpactError> {
+    use crate::flake::RepoPath;
+    let cwd = std::env::current_dir().ok();
+    let root = fold(flake_dir);
+    let canonical_root = flake_dir.canonicalize().ok();
+    let in_git: Option<std::collections::BTreeSet<String>> = crate::git::ls_files(flake_dir)
+        .ok()
+        .map(|v| v.into_iter().collect());
+    let mut out = vec![];
+    let mut warnings = vec![];
+    for f in files {
+        let p = Path::new(f);
+        let abs = if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            let from_cwd = cwd.as_ref().map(|c| c.join(p));
+            let from_root = flake_dir.join(p);
+            match from_cwd {
+                Some(c) if c.exists() => c,
+                _ if from_root.exists() => from_root,
+                Some(c) if cwd.as_ref().is_some_and(|d| fold(d).starts_with(&root)) => c,
+                _ => from_root,
+            }
+        };
+        let abs = fold(&abs);
+        let rel = RepoPath::from_os(&root, &abs).or_else(|| {
+            // The flake given through a symbolic link: compare resolved paths.
+            let real_root = canonical_root.as_ref()?;
+            let real = abs
+                .parent()
+                .and_then(|d| d.canonicalize().ok())
+                .map(|d| d.join(abs.file_name().unwrap_or_default()))?;
+            RepoPath::from_os(real_root, &real)
+        });
+        let Some(rel) = rel else {
+            return Err(ImpactError::OutsideFlake {
+                path: f.clone(),
+                flake: flake_dir.to_path_buf(),
+            });
+        };
+        let known = abs.exists() || in_git.as_ref().is_some_and(|g| g.contains(rel.as_str()));
+        if !known {
+            warnings.push(format!(
+                "--files {f}: `{rel}` is neither in the flake nor in git; check the path"
+            ));
+        }
+        out.push(rel.into_string());
+    }
+    Ok((out, warnings))
+}
+
+/// `.` and `..` folded without touching the file system.
+fn fold(p: &Path) -> std::path::PathBuf {
+    use std::path::Component;
+    let mut out = std::path::PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
 }

@@ -30,8 +30,16 @@ pub fn github_matrix(r: &ImpactReport) -> String {
     json!({ "include": include }).to_string()
 }
 
-pub fn text(r: &ImpactReport, verbose: bool) -> String {
+/// The human report. `quiet`: only the answer, the affected hosts one per
+/// line; `verbose`: every reason and the informational diagnostics.
+pub fn text(r: &ImpactReport, verbose: bool, quiet: bool) -> String {
     let mut out = String::new();
+    if quiet {
+        for h in &r.affected_hosts {
+            out.push_str(&format!("{h}\n"));
+        }
+        return out;
+    }
     let n = r.changed_files.len();
     out.push_str(&format!(
         "{} changed file{}; {} of {} hosts affected\n",
@@ -41,10 +49,11 @@ pub fn text(r: &ImpactReport, verbose: bool) -> String {
         r.hosts.len()
     ));
     for h in &r.hosts {
-        let mark = if h.affected {
-            console::style("affected").red().bold()
-        } else {
-            console::style("unaffected").green()
+        let mark = match h.change {
+            Some(crate::impact::HostChange::Added) => console::style("added").red().bold(),
+            Some(crate::impact::HostChange::Removed) => console::style("removed").yellow(),
+            None if h.affected => console::style("affected").red().bold(),
+            None => console::style("unaffected").green(),
         };
         out.push_str(&format!("  {} {}\n", console::style(&h.name).bold(), mark));
         if let Some(p) = &h.precise {
@@ -118,7 +127,12 @@ pub fn markdown(r: &ImpactReport) -> String {
             }
             None => "—".into(),
         };
-        let mark = if h.affected { "✅ yes" } else { "no" };
+        let mark = match h.change {
+            Some(crate::impact::HostChange::Added) => "✅ added",
+            Some(crate::impact::HostChange::Removed) => "removed",
+            None if h.affected => "✅ yes",
+            None => "no",
+        };
         let precise = h
             .precise
             .as_ref()

@@ -326,12 +326,7 @@ fn staged_path(target: &Path) -> PathBuf {
 }
 
 fn rel_to(base: &Path, p: &Path) -> String {
-    p.strip_prefix(base)
-        .unwrap_or(p)
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
+    crate::flake::path::os_relative_text(p.strip_prefix(base).unwrap_or(p))
 }
 
 /// A journal path back to an absolute one, refusing anything that escapes.

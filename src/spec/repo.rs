@@ -207,11 +207,7 @@ impl Repo {
 
     /// `path` relative to the root with `/` separators.
     pub fn rel(&self, path: &Path) -> String {
-        let p = path.strip_prefix(&self.root).unwrap_or(path);
-        p.components()
-            .map(|c| c.as_os_str().to_string_lossy())
-            .collect::<Vec<_>>()
-            .join("/")
+        crate::flake::path::os_relative_text(path.strip_prefix(&self.root).unwrap_or(path))
     }
 
     /// Active changes: non-hidden directories under `changes/` except `archive`
@@ -358,10 +354,7 @@ impl Repo {
     }
 
     fn rel_components(&self, p: &Path) -> String {
-        p.components()
-            .map(|c| c.as_os_str().to_string_lossy())
-            .collect::<Vec<_>>()
-            .join("/")
+        crate::flake::path::os_relative_text(p)
     }
 
     fn io_error(&self, path: &Path, source: std::io::Error) -> SpecError {
@@ -380,11 +373,7 @@ fn spec_files_under(dir: &Path) -> std::io::Result<Vec<String>> {
             && let Some(parent) = entry.path().parent()
             && let Ok(rel) = parent.strip_prefix(dir)
         {
-            let id = rel
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy())
-                .collect::<Vec<_>>()
-                .join("/");
+            let id = crate::flake::path::os_relative_text(rel);
             ids.push(id);
         }
     }

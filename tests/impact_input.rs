@@ -1,0 +1,184 @@
+//! What `impact` makes of its input: `--files` in every spelling a user
+//! types, bad revisions, hosts that cannot all be named, and `-q`.
+use std::path::Path;
+use std::process::{Command, Output};
+
+const FLAKE: &str = r#"{
+  outputs = { self, nixpkgs }: {
+    nixosConfigurations.a = nixpkgs.lib.nixosSystem { modules = [ ./hosts/a.nix ]; };
+    nixosConfigurations.b = nixpkgs.lib.nixosSystem { modules = [ ./hosts/b.nix ]; };
+  };
+}
+"#;
+
+fn tree() -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let w = |rel: &str, text: &str| {
+        let p = t.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap_or(t.path())).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(p, text).unwrap_or_else(|e| panic!("{e}"));
+    };
+    w("flake.nix", FLAKE);
+    w("hosts/a.nix", "{ imports = [ ../modules/shared.nix ]; }\n");
+    w("hosts/b.nix", "{ }\n");
+    w("modules/shared.nix", "{ }\n");
+    t
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
+        .output()
+        .unwrap_or_else(|e| panic!("git: {e}"));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// `openspec ARGS` run in `cwd`.
+fn openspec(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_openspec"))
+        .current_dir(cwd)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn affected(out: &Output) -> Vec<String> {
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    doc["affected_hosts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn files_are_read_in_every_spelling() {
+    let t = tree();
+    let root = t.path();
+    let abs = root.join("modules/shared.nix");
+    let abs = abs.to_string_lossy();
+    let from_root = ["modules/shared.nix", "./modules/shared.nix", &abs];
+    for f in from_root {
+        let out = openspec(root, &["impact", "--json", "--files", f]);
+        assert_eq!(affected(&out), ["a"], "--files {f}");
+        assert_eq!(out.status.code(), Some(0));
+    }
+    // From a subdirectory: relative to it, or to the flake.
+    let sub = root.join("modules");
+    for f in [
+        "shared.nix",
+        "./shared.nix",
+        "../modules/shared.nix",
+        "modules/shared.nix",
+    ] {
+        let out = openspec(&sub, &["impact", "--json", "--files", f]);
+        assert_eq!(affected(&out), ["a"], "--files {f} from modules/");
+    }
+    // Outside the flake: a usage error that names the path.
+    let outside = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let elsewhere = outside.path().join("x.nix");
+    let out = openspec(root, &["impact", "--files", &elsewhere.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("outside the flake"), "{err}");
+    let out = openspec(root, &["impact", "--files", "../escape.nix"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A typo is a warning; the answer (no host) stands.
+    let out = openspec(root, &["impact", "--json", "--files", "modules/sharde.nix"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(affected(&out).is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("neither in the flake nor in git"), "{err}");
+    // `-q`: the answer only.
+    let out = openspec(root, &["-q", "impact", "--files", "modules/shared.nix"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "a\n");
+}
+
+#[test]
+fn hosts_that_cannot_all_be_named_fail_instead_of_a_green_empty_matrix() {
+    let t = tree();
+    let root = t.path();
+    std::fs::write(
+        root.join("flake.nix"),
+        "{ outputs = { self, nixpkgs }: { nixosConfigurations = builtins.fromJSON (builtins.readFile ./hosts.json); }; }\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let out = openspec(root, &["hosts"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("nixosConfigurations"), "{err}");
+    let out = openspec(
+        root,
+        &[
+            "impact",
+            "--format",
+            "github-matrix",
+            "--files",
+            "hosts/a.nix",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(!out.stderr.is_empty());
+}
+
+#[test]
+fn bad_revisions_are_clear_errors() {
+    let t = tree();
+    let root = t.path();
+    git(root, &["init", "-q", "-b", "main"]);
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-qm", "c0"]);
+    let out = openspec(root, &["impact", "--base", "no-such-rev"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown revision \"no-such-rev\""));
+    // A base with no history in common.
+    git(root, &["checkout", "-q", "--orphan", "other"]);
+    git(root, &["commit", "-qm", "unrelated"]);
+    let out = openspec(root, &["impact", "--base", "main", "--head", "other"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no common ancestor"), "{err}");
+    // A shallow clone that lacks the base: says how to fetch it.
+    git(root, &["checkout", "-q", "main"]);
+    std::fs::write(
+        root.join("hosts/b.nix"),
+        "{ networking.hostName = \"b\"; }\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    git(root, &["commit", "-qam", "c1"]);
+    let clone = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let url = format!("file://{}", root.display());
+    git(clone.path(), &["clone", "-q", "--depth", "1", &url, "c"]);
+    let c = clone.path().join("c");
+    let out = openspec(&c, &["impact", "--base", "HEAD~1"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("shallow") && err.contains("git fetch"),
+        "{err}"
+    );
+}
