@@ -355,3 +355,9 @@ pub fn read_blobs(dir: &Path, oids: &[String]) -> Result<Vec<Vec<u8>>, GitError>
     let _ = child.wait();
     Ok(out)
 }
+
+/// Whether any commit reachable from HEAD touched `path` (relative to
+/// `dir`): a path that is gone now but was there once.
+pub fn in_history(dir: &Path, path: &str) -> bool {
+    git(dir, &["log", "-1", "--format=%H", "--", path]).is_ok_and(|out| !out.trim().is_empty())
+}

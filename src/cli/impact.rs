@@ -57,6 +57,15 @@ fn report(args: &Args, ctx: &Ctx, format: Format) -> CmdResult {
         Some(id) => Some(Change::lookup(ctx.root().ok().as_deref(), id)?),
         None => None,
     };
+    // A change with no recorded base and no --base has no computed side:
+    // its answer is what its proposal declares.
+    if let Some(c) = &change
+        && args.base.is_none()
+        && args.files.is_empty()
+        && c.base_revision().is_none()
+    {
+        return declared_only(c, args, ctx, format, &flake_dir);
+    }
     let selection = select::impact_request(
         change.as_ref(),
         &args.files,
@@ -82,6 +91,10 @@ fn report(args: &Args, ctx: &Ctx, format: Format) -> CmdResult {
     crate::timing::phase("impact analysis");
     rep.base = selection.base.clone();
     rep.head = selection.head.clone();
+    if let Some(c) = &change {
+        let (declared, _) = impact::change::declared_scope(model, &flake_dir, &c.dir);
+        rep.change = Some(impact::change::combine(&c.id, declared, Some(&mut rep)));
+    }
     let mut verified = None;
     if args.verify {
         let Some(base) = rep.base.clone() else {
@@ -105,22 +118,7 @@ fn report(args: &Args, ctx: &Ctx, format: Format) -> CmdResult {
         rep.verify = serde_json::to_value(&v).ok();
         verified = Some(v);
     }
-    match format {
-        Format::Json => ctx.print_json(&rep),
-        // A matrix that may miss hosts would check too few and stay green:
-        // nothing on stdout, and the exit code says why.
-        Format::GithubMatrix
-            if model.unnamed_hosts().is_some()
-                || base_model.is_some_and(|b| b.unnamed_hosts().is_some()) => {}
-        Format::GithubMatrix => println!("{}", render::github_matrix(&rep)),
-        Format::Markdown => print!("{}", render::markdown(&rep)),
-        Format::Text => {
-            print!("{}", render::text(&rep, ctx.verbose > 0, ctx.quiet));
-            if let Some(v) = &verified {
-                print!("{}", render::verify_text(v));
-            }
-        }
-    }
+    print_report(&rep, verified.as_ref(), model, base_model, ctx, format);
     // A host Nix says changed that the static analysis did not predict: a bug.
     let missed = verified.as_ref().filter(|v| !v.missed.is_empty()).map(|v| {
         format!(
@@ -135,4 +133,61 @@ fn report(args: &Args, ctx: &Ctx, format: Format) -> CmdResult {
         Some(why) => ctx.refuse(&why),
         None => Exit::Ok,
     })
+}
+
+fn print_report(
+    rep: &impact::ImpactReport,
+    verified: Option<&verify::VerifyReport>,
+    model: &crate::flake::FlakeModel,
+    base_model: Option<&crate::flake::FlakeModel>,
+    ctx: &Ctx,
+    format: Format,
+) {
+    match format {
+        Format::Json => ctx.print_json(rep),
+        // A matrix that may miss hosts would check too few and stay green:
+        // nothing on stdout, and the exit code says why.
+        Format::GithubMatrix
+            if model.unnamed_hosts().is_some()
+                || base_model.is_some_and(|b| b.unnamed_hosts().is_some()) => {}
+        Format::GithubMatrix => println!("{}", render::github_matrix(rep)),
+        Format::Markdown => print!("{}", render::markdown(rep)),
+        Format::Text => {
+            print!("{}", render::text(rep, ctx.verbose > 0, ctx.quiet));
+            if let Some(v) = verified {
+                print!("{}", render::verify_text(v));
+            }
+        }
+    }
+}
+
+/// `impact <id>` for a change without a base revision: the declared scope.
+fn declared_only(
+    c: &crate::workflow::Change,
+    _args: &Args,
+    ctx: &Ctx,
+    format: Format,
+    flake_dir: &std::path::Path,
+) -> CmdResult {
+    let model = super::load_model(ctx)?;
+    let (declared, mut rep) = impact::change::declared_scope(model, flake_dir, &c.dir);
+    rep.base = None;
+    rep.head = "declared".into();
+    let change = impact::change::combine(&c.id, declared, None);
+    let nothing = change.declared.paths.is_empty();
+    let note = change.note.clone();
+    rep.change = Some(change);
+    print_report(&rep, None, model, None, ctx, format);
+    match note {
+        // Neither source: say so, never "0 hosts" as if that were an answer.
+        Some(why) if nothing => Ok(ctx.refuse(&why)),
+        Some(why) => {
+            ctx.warn(&why);
+            Ok(match super::model_errors(model) {
+                Some(e) => ctx.refuse(&e),
+                None => Exit::Ok,
+            })
+        }
+        None => Ok(Exit::Ok),
+    }
 }

@@ -16,6 +16,8 @@ use serde::Serialize;
 use crate::flake::{Diagnostic, FlakeModel, Host, path::compile_glob};
 
 pub mod category;
+pub mod change;
+pub mod declared;
 pub mod precise;
 pub mod request;
 
@@ -65,6 +67,9 @@ pub struct ImpactReport {
     pub categories: Vec<String>,
     pub diagnostics: Vec<Diagnostic>,
     pub verify: Option<serde_json::Value>,
+    /// For `impact <change-id>`: the declared and the computed scope.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change: Option<change::ChangeImpact>,
 }
 
 #[derive(Debug, Serialize)]
@@ -364,6 +369,7 @@ pub fn analyze(
         affected_modules: affected_modules.into_iter().collect(),
         diagnostics,
         verify: None,
+        change: None,
     }
 }
 

@@ -40,9 +40,17 @@ pub fn text(r: &ImpactReport, verbose: bool, quiet: bool) -> String {
         }
         return out;
     }
+    if let Some(c) = &r.change {
+        out.push_str(&change_text(c));
+    }
     let n = r.changed_files.len();
+    let what = if r.head == "declared" {
+        "declared path"
+    } else {
+        "changed file"
+    };
     out.push_str(&format!(
-        "{} changed file{}; {} of {} hosts affected\n",
+        "{} {what}{}; {} of {} hosts affected\n",
         n,
         if n == 1 { "" } else { "s" },
         r.affected_hosts.len(),
@@ -102,7 +110,41 @@ pub fn markdown(r: &ImpactReport) -> String {
     if let Some(b) = &r.base {
         out.push_str(&format!(" (base `{}`)", &b[..b.len().min(12)]));
     }
-    out.push_str(".\n\n| host | affected | why |\n|---|---|---|\n");
+    out.push_str(".\n\n");
+    if let Some(c) = &r.change {
+        let list = |v: &[String]| {
+            if v.is_empty() {
+                "none".to_string()
+            } else {
+                v.iter()
+                    .map(|x| format!("`{x}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        };
+        out.push_str(&format!(
+            "Change `{}`: declared hosts {}; computed hosts {}.\n",
+            c.id,
+            list(&c.declared.hosts),
+            c.computed
+                .as_ref()
+                .map_or("none (no base revision)".to_string(), |x| list(&x.hosts))
+        ));
+        if !c.touched_not_declared.is_empty() {
+            out.push_str(&format!(
+                "Touched but not declared: {}.\n",
+                list(&c.touched_not_declared)
+            ));
+        }
+        if !c.declared_not_touched.is_empty() {
+            out.push_str(&format!(
+                "Declared but not touched: {}.\n",
+                list(&c.declared_not_touched)
+            ));
+        }
+        out.push('\n');
+    }
+    out.push_str("| host | affected | why |\n|---|---|---|\n");
     for h in &r.hosts {
         let why = match h.reasons.first() {
             Some(reason) => {
@@ -197,6 +239,63 @@ pub fn verify_text(v: &crate::verify::VerifyReport) -> String {
     for h in &v.hosts {
         if let Some(why) = &h.why {
             out.push_str(&format!("why {} changed:\n{why}\n", h.name));
+        }
+    }
+    out
+}
+
+/// The declared and computed scope of a change, for `impact <change-id>`.
+fn change_text(c: &crate::impact::change::ChangeImpact) -> String {
+    use crate::impact::change::PathStatus;
+    let list = |v: &[String]| {
+        if v.is_empty() {
+            "none".to_string()
+        } else {
+            v.join(", ")
+        }
+    };
+    let mut out = format!("change {}\n", console::style(&c.id).bold());
+    out.push_str(&format!(
+        "  declared: {} path{}; hosts {}{}\n",
+        c.declared.paths.len(),
+        if c.declared.paths.len() == 1 { "" } else { "s" },
+        list(&c.declared.hosts),
+        if c.declared.new_hosts.is_empty() {
+            String::new()
+        } else {
+            format!("; new hosts {}", c.declared.new_hosts.join(", "))
+        }
+    ));
+    for p in &c.declared.paths {
+        let status = match p.status {
+            PathStatus::File => "file".to_string(),
+            PathStatus::Directory => "directory".to_string(),
+            PathStatus::New => console::style("new").cyan().to_string(),
+            PathStatus::NoLongerExists => console::style("no longer exists").yellow().to_string(),
+        };
+        out.push_str(&format!(
+            "    {} ({status}, {})\n",
+            p.declared.path, p.declared.named_at
+        ));
+    }
+    match &c.computed {
+        Some(comp) => out.push_str(&format!(
+            "  computed from {}: {} changed file{}; hosts {}\n",
+            &comp.base[..comp.base.len().min(12)],
+            comp.files.len(),
+            if comp.files.len() == 1 { "" } else { "s" },
+            list(&comp.hosts)
+        )),
+        None => out.push_str("  computed: none (no base revision)\n"),
+    }
+    for (what, v) in [
+        ("touched but not declared", &c.touched_not_declared),
+        ("declared but not touched", &c.declared_not_touched),
+        ("hosts affected but not declared", &c.hosts_not_declared),
+        ("hosts declared but not affected", &c.hosts_not_touched),
+    ] {
+        if !v.is_empty() {
+            out.push_str(&format!("  {what}: {}\n", v.join(", ")));
         }
     }
     out
