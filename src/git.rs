@@ -356,8 +356,29 @@ pub fn read_blobs(dir: &Path, oids: &[String]) -> Result<Vec<Vec<u8>>, GitError>
     Ok(out)
 }
 
-/// Whether any commit reachable from HEAD touched `path` (relative to
-/// `dir`): a path that is gone now but was there once.
-pub fn in_history(dir: &Path, path: &str) -> bool {
-    git(dir, &["log", "-1", "--format=%H", "--", path]).is_ok_and(|out| !out.trim().is_empty())
+/// Which of `paths` (relative to `dir`) any commit reachable from HEAD
+/// touched: paths that are gone now but were there once. One git call.
+pub fn in_history(dir: &Path, paths: &[String]) -> std::collections::BTreeSet<String> {
+    if paths.is_empty() {
+        return Default::default();
+    }
+    let mut args = vec!["log", "--format=", "--name-only", "--relative", "-z", "--"];
+    args.extend(paths.iter().map(String::as_str));
+    let touched: std::collections::BTreeSet<String> = git(dir, &args)
+        .map(|out| {
+            split_z(&out)
+                .into_iter()
+                .map(|p| p.trim().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    paths
+        .iter()
+        .filter(|p| {
+            touched
+                .iter()
+                .any(|t| t == *p || t.starts_with(&format!("{p}/")))
+        })
+        .cloned()
+        .collect()
 }

@@ -14,9 +14,13 @@ pub struct Args {
     /// Head revision (default: the working tree, untracked files included)
     #[arg(long)]
     pub head: Option<String>,
-    /// Changed files (relative to the flake); skips git
+    /// Changed files (absolute, relative to the current directory, or to
+    /// the flake); skips git
     #[arg(long, num_args = 1..)]
     pub files: Vec<String>,
+    /// Every active change: its hosts and modules, and the changes that overlap
+    #[arg(long, conflicts_with_all = ["id", "files", "verify"])]
+    pub changes: bool,
     /// Drop hosts that reach a gated module but never enable it
     #[arg(long)]
     pub precise: bool,
@@ -53,6 +57,9 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
 
 fn report(args: &Args, ctx: &Ctx, format: Format) -> CmdResult {
     let flake_dir = ctx.flake_dir()?;
+    if args.changes {
+        return every_change(ctx, format, &flake_dir);
+    }
     let change = match &args.id {
         Some(id) => Some(Change::lookup(ctx.root().ok().as_deref(), id)?),
         None => None,
@@ -190,4 +197,63 @@ fn declared_only(
         }
         None => Ok(Exit::Ok),
     }
+}
+
+/// `impact --changes`: every active change and the pairs that overlap.
+fn every_change(ctx: &Ctx, format: Format, flake_dir: &std::path::Path) -> CmdResult {
+    use impact::changes::{ChangeInput, all_changes, requirement_key};
+    let repo = super::open_repo(ctx)?;
+    let root = ctx.root()?;
+    let model = super::load_model(ctx)?;
+    let mut inputs = vec![];
+    for id in repo.change_ids(false)? {
+        let loaded = repo.load_change(&id);
+        let mut requirements = vec![];
+        for d in &loaded.deltas {
+            let delta = &d.delta;
+            let names = delta
+                .added
+                .iter()
+                .chain(&delta.modified)
+                .map(|r| r.name.as_str())
+                .chain(delta.removed.iter().map(|r| r.name.as_str()))
+                .chain(
+                    delta
+                        .renamed
+                        .iter()
+                        .flat_map(|r| [r.from.as_str(), r.to.as_str()]),
+                );
+            requirements.extend(names.map(|n| requirement_key(&d.capability, n)));
+        }
+        requirements.sort();
+        requirements.dedup();
+        let change = crate::workflow::Change::at(&root, &id);
+        inputs.push(ChangeInput {
+            base: change.base_revision(),
+            dir: change.dir,
+            id,
+            requirements,
+        });
+    }
+    let rep = all_changes(model, flake_dir, &inputs)?;
+    crate::timing::phase("impact of every change");
+    match format {
+        Format::Json => ctx.print_json(&rep),
+        Format::GithubMatrix if model.unnamed_hosts().is_some() => {}
+        Format::GithubMatrix => {
+            let hosts: std::collections::BTreeSet<&String> =
+                rep.changes.iter().flat_map(|c| &c.hosts).collect();
+            let include: Vec<serde_json::Value> = hosts
+                .iter()
+                .map(|h| serde_json::json!({ "host": h }))
+                .collect();
+            println!("{}", serde_json::json!({ "include": include }));
+        }
+        Format::Markdown => print!("{}", render::changes_markdown(&rep)),
+        Format::Text => print!("{}", render::changes_text(&rep, ctx.quiet)),
+    }
+    Ok(match super::model_errors(model) {
+        Some(why) => ctx.refuse(&why),
+        None => Exit::Ok,
+    })
 }

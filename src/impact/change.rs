@@ -91,7 +91,43 @@ pub fn declared_scope(
     flake_dir: &Path,
     change_dir: &Path,
 ) -> (DeclaredScope, ImpactReport) {
-    let paths: Vec<DeclaredStatus> = declared_paths(change_dir)
+    declared_scopes(model, flake_dir, &[change_dir])
+        .pop()
+        .unwrap_or_else(|| unreachable!("one scope per change directory"))
+}
+
+/// `declared_scope` of several changes, asking git once for the history of
+/// every declared path that is not there.
+pub fn declared_scopes(
+    model: &FlakeModel,
+    flake_dir: &Path,
+    change_dirs: &[&Path],
+) -> Vec<(DeclaredScope, ImpactReport)> {
+    let named: Vec<Vec<DeclaredPath>> = change_dirs.iter().map(|d| declared_paths(d)).collect();
+    let missing: Vec<String> = named
+        .iter()
+        .flatten()
+        .map(|d| d.path.trim_end_matches('/').to_string())
+        .filter(|rel| !flake_dir.join(rel).exists())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let gone = crate::git::in_history(flake_dir, &missing);
+    named
+        .into_iter()
+        .zip(change_dirs)
+        .map(|(named, dir)| scope_of(model, flake_dir, dir, named, &gone))
+        .collect()
+}
+
+fn scope_of(
+    model: &FlakeModel,
+    flake_dir: &Path,
+    change_dir: &Path,
+    named: Vec<DeclaredPath>,
+    gone: &BTreeSet<String>,
+) -> (DeclaredScope, ImpactReport) {
+    let paths: Vec<DeclaredStatus> = named
         .into_iter()
         .map(|d| {
             let rel = d.path.trim_end_matches('/');
@@ -100,7 +136,7 @@ pub fn declared_scope(
                 PathStatus::Directory
             } else if on_disk.exists() {
                 PathStatus::File
-            } else if crate::git::in_history(flake_dir, rel) {
+            } else if gone.contains(rel) {
                 PathStatus::NoLongerExists
             } else {
                 PathStatus::New
@@ -116,17 +152,13 @@ pub fn declared_scope(
     for p in &paths {
         let rel = p.declared.path.trim_end_matches('/');
         match (p.status, tree) {
-            (PathStatus::Directory, Some(t)) => {
-                files.extend(t.files_under(rel).cloned());
-                // A new file there is a change of the folder's listing too.
-                files.insert(format!("{rel}/"));
-            }
+            (PathStatus::Directory, Some(t)) => files.extend(t.files_under(rel).cloned()),
             _ => {
                 files.insert(rel.to_string());
             }
         }
     }
-    let files: Vec<String> = files.into_iter().filter(|f| !f.ends_with('/')).collect();
+    let files: Vec<String> = files.into_iter().collect();
     let report = analyze(model, None, &files, &Options::default());
     let scope = DeclaredScope {
         impact_section: has_impact_section(change_dir),

@@ -17,6 +17,7 @@ use crate::flake::{Diagnostic, FlakeModel, Host, path::compile_glob};
 
 pub mod category;
 pub mod change;
+pub mod changes;
 pub mod declared;
 pub mod precise;
 pub mod request;

@@ -300,3 +300,95 @@ fn change_text(c: &crate::impact::change::ChangeImpact) -> String {
     }
     out
 }
+
+/// `impact --changes` for people: a line per change, then the overlaps.
+pub fn changes_text(r: &crate::impact::changes::ChangesReport, quiet: bool) -> String {
+    let list = |v: &[String]| {
+        if v.is_empty() {
+            "none".to_string()
+        } else {
+            v.join(", ")
+        }
+    };
+    let mut out = String::new();
+    if !quiet {
+        out.push_str(&format!(
+            "{} active change{}\n",
+            r.changes.len(),
+            if r.changes.len() == 1 { "" } else { "s" }
+        ));
+    }
+    for c in &r.changes {
+        let source = match (&c.impact.computed, c.impact.declared.paths.is_empty()) {
+            (Some(_), _) => "declared and computed",
+            (None, false) => "declared",
+            (None, true) => "nothing declared, no base",
+        };
+        out.push_str(&format!(
+            "  {}: hosts {} ({source})\n",
+            console::style(&c.id).bold(),
+            list(&c.hosts)
+        ));
+    }
+    if quiet {
+        return out;
+    }
+    if r.overlaps.is_empty() {
+        out.push_str("no overlapping changes\n");
+    } else {
+        out.push_str("overlaps:\n");
+        for o in &r.overlaps {
+            let mut what = vec![];
+            if !o.files.is_empty() {
+                what.push(format!("files {}", o.files.join(", ")));
+            }
+            if !o.requirements.is_empty() {
+                what.push(format!("requirements {}", o.requirements.join(", ")));
+            }
+            if !o.hosts.is_empty() {
+                what.push(format!("hosts {}", o.hosts.join(", ")));
+            }
+            out.push_str(&format!("  {} and {}: {}\n", o.a, o.b, what.join("; ")));
+        }
+    }
+    out
+}
+
+/// `impact --changes --format markdown`: a table per change and overlap.
+pub fn changes_markdown(r: &crate::impact::changes::ChangesReport) -> String {
+    let code = |v: &[String]| {
+        if v.is_empty() {
+            "—".to_string()
+        } else {
+            v.iter()
+                .map(|x| format!("`{x}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    };
+    let mut out = String::from(
+        "### openspec impact of every change\n\n| change | hosts | modules |\n|---|---|---|\n",
+    );
+    for c in &r.changes {
+        out.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            c.id,
+            code(&c.hosts),
+            code(&c.modules)
+        ));
+    }
+    if !r.overlaps.is_empty() {
+        out.push_str("\n| overlap | files | requirements | hosts |\n|---|---|---|---|\n");
+        for o in &r.overlaps {
+            out.push_str(&format!(
+                "| `{}` + `{}` | {} | {} | {} |\n",
+                o.a,
+                o.b,
+                code(&o.files),
+                code(&o.requirements),
+                code(&o.hosts)
+            ));
+        }
+    }
+    out
+}
