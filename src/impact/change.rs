@@ -228,7 +228,12 @@ pub fn combine(
     let (touched_not_declared, declared_not_touched, hosts_not_declared, hosts_not_touched) =
         match &computed_scope {
             Some(c) => (
-                c.files.iter().filter(|f| !covered(f)).cloned().collect(),
+                // The proposal's own files are bookkeeping, not code to declare.
+                c.files
+                    .iter()
+                    .filter(|f| !covered(f) && !f.starts_with("openspec/"))
+                    .cloned()
+                    .collect(),
                 declared
                     .paths
                     .iter()
