@@ -382,3 +382,12 @@ pub fn in_history(dir: &Path, paths: &[String]) -> std::collections::BTreeSet<St
         .cloned()
         .collect()
 }
+
+/// Files below `dir` that git does not track and does not ignore, relative
+/// to `dir`.
+pub fn untracked(dir: &Path) -> Result<Vec<String>, GitError> {
+    Ok(split_z(&git(
+        dir,
+        &["ls-files", "--others", "--exclude-standard", "-z", "--", "."],
+    )?))
+}

@@ -182,3 +182,21 @@ fn bad_revisions_are_clear_errors() {
         "{err}"
     );
 }
+
+#[test]
+fn an_untracked_file_a_host_imports_gets_a_hint() {
+    let t = tree();
+    let root = t.path();
+    git(root, &["init", "-q", "-b", "main"]);
+    git(root, &["add", "flake.nix", "hosts/a.nix", "hosts/b.nix"]);
+    git(root, &["commit", "-qm", "c0"]);
+    let out = openspec(root, &["hosts"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("modules/shared.nix is not tracked by git") && err.contains("git add"),
+        "{err}"
+    );
+    git(root, &["add", "-A"]);
+    let out = openspec(root, &["hosts"]);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("not tracked"));
+}

@@ -7,6 +7,9 @@ pub struct Args {}
 
 pub fn run(_args: Args, ctx: &Ctx) -> CmdResult {
     let model = super::load_model(ctx)?;
+    if let Ok(dir) = ctx.flake_dir() {
+        super::warn_untracked(ctx, &dir, model);
+    }
     if ctx.json {
         ctx.print_with(|out| report::hosts::write_json(model, out));
     } else {

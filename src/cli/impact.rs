@@ -94,6 +94,9 @@ fn report(args: &Args, ctx: &Ctx, format: Format) -> CmdResult {
     for w in &selection.warnings {
         ctx.warn(w);
     }
+    if selection.head_rev.is_none() && selection.base.is_some() {
+        super::warn_untracked(ctx, &flake_dir, model);
+    }
     let mut rep = impact::analyze(model, base_model, &selection.changed, &selection.options);
     crate::timing::phase("impact analysis");
     rep.base = selection.base.clone();

@@ -190,6 +190,18 @@ pub(crate) fn load_model(ctx: &Ctx) -> Result<&'static crate::flake::FlakeModel,
 
 /// Why a report of `model` ends with exit 1: the files with error
 /// diagnostics (reached files that do not parse); `None` when there are none.
+/// Warn about files hosts depend on that git does not track: Nix copies a
+/// flake in a git repository without them.
+pub(crate) fn warn_untracked(ctx: &Ctx, flake_dir: &Path, model: &crate::flake::FlakeModel) {
+    for (file, hosts) in crate::impact::untracked_dependencies(flake_dir, model) {
+        ctx.warn(&format!(
+            "{file} is not tracked by git, so Nix will not see it, yet {} depend{} on it; run `git add {file}`",
+            some_of(hosts.iter().map(String::as_str)),
+            if hosts.len() == 1 { "s" } else { "" }
+        ));
+    }
+}
+
 pub(crate) fn model_errors(model: &crate::flake::FlakeModel) -> Option<String> {
     if let Some(d) = model.unnamed_hosts() {
         return Some(format!("{}:{}: {}", d.file, d.line, d.message));

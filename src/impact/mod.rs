@@ -495,6 +495,27 @@ pub fn affected_hosts(
     Ok(Some(report.affected_hosts))
 }
 
+/// Files some host depends on that git does not track, with those hosts:
+/// a flake in a git repository is copied without them, so Nix will not see
+/// them. Empty outside a git repository.
+pub fn untracked_dependencies(flake_dir: &Path, model: &FlakeModel) -> Vec<(String, Vec<String>)> {
+    let Ok(untracked) = crate::git::untracked(flake_dir) else {
+        return vec![];
+    };
+    untracked
+        .into_iter()
+        .filter_map(|f| {
+            let hosts: Vec<String> = model
+                .hosts
+                .iter()
+                .filter(|h| h.deps.files.contains(&f))
+                .map(|h| h.name.clone())
+                .collect();
+            (!hosts.is_empty()).then_some((f, hosts))
+        })
+        .collect()
+}
+
 /// The model of the head side of a selection: its revision read from git,
 /// or `None` when the head is the working tree (or files given by hand).
 pub fn load_head(
