@@ -388,6 +388,13 @@ pub fn in_history(dir: &Path, paths: &[String]) -> std::collections::BTreeSet<St
 pub fn untracked(dir: &Path) -> Result<Vec<String>, GitError> {
     Ok(split_z(&git(
         dir,
-        &["ls-files", "--others", "--exclude-standard", "-z", "--", "."],
+        &[
+            "ls-files",
+            "--others",
+            "--exclude-standard",
+            "-z",
+            "--",
+            ".",
+        ],
     )?))
 }

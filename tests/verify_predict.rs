@@ -90,6 +90,15 @@ fn edits() -> Vec<(&'static str, &'static str, &'static str, Vec<&'static str>)>
             vec![],
         ),
         ("modules/base.nix", "}\n", "}\n# a comment only\n", vec![]),
+        // Code that evaluates to the same: every host reaching it is
+        // predicted and none changes (a comment alone is now known to change
+        // nothing, so it no longer makes a false positive).
+        (
+            "modules/base.nix",
+            "ssh.enable = true;",
+            "ssh.enable = true && true;",
+            vec![],
+        ),
         (
             "openspec/changes/c1/proposal.md",
             "# c1",

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::Diagnostic;
-use super::graph::{GlobCache, Graph, expansions};
+use super::graph::{Edge, GlobCache, Graph, expansions};
 use super::intern::NameSet;
 use super::source::SourceTree;
 use super::walk::{Ref, Target};
@@ -47,6 +47,10 @@ pub struct Deps {
     /// The .nix files the host reaches.
     #[serde(skip)]
     pub reached: NameSet,
+    /// Files the host may read as data (named by a path value or read by
+    /// `readFile` and the like), not only import: any byte of them matters.
+    #[serde(skip)]
+    pub data: NameSet,
     /// Reached files that implement a `nixosSystem` rather than configure the host.
     #[serde(skip)]
     pub machinery: BTreeSet<String>,
@@ -121,8 +125,8 @@ impl Deps {
                 }
                 return chain;
             }
-            for &(t, follow) in &g.out[id as usize] {
-                if follow
+            for &(t, edge) in &g.out[id as usize] {
+                if edge.follows()
                     && self.reached.has(t)
                     && !parent.contains_key(&t)
                     && !first_hop.contains_key(&t)
@@ -224,6 +228,7 @@ pub(super) fn follow(
     let mut d = Deps {
         files: NameSet::new(names),
         reached: NameSet::new(names),
+        data: NameSet::new(names),
         graph: g.clone(),
         ..Default::default()
     };
@@ -245,11 +250,18 @@ pub(super) fn follow(
     let mut queue: Vec<u32> = vec![];
     let mut expanded = NameSet::new(names);
     let mut machinery_targets = BTreeSet::new();
-    // A file named with `follow` is walked through its own references once; one
-    // named without it (walked bound by the host's entry) is a dependency only.
-    let mut name_file = |d: &mut Deps, queue: &mut Vec<u32>, t: u32, follow: bool| {
+    // A file named by a following edge is walked through its own references
+    // once; one walked bound by the host's entry is a dependency only; one
+    // read as data is never Nix code to this host.
+    let mut name_file = |d: &mut Deps, queue: &mut Vec<u32>, t: u32, edge: Edge| {
         d.files.insert(t);
+        if matches!(edge, Edge::Value | Edge::Read) {
+            d.data.insert(t);
+        }
         let i = t as usize;
+        if edge == Edge::Read {
+            return;
+        }
         if g.broken[i] {
             if d.reached.insert(t) {
                 d.whole_source = true;
@@ -261,7 +273,7 @@ pub(super) fn follow(
             }
         } else if g.nix[i] {
             d.reached.insert(t);
-            if follow && expanded.insert(t) {
+            if edge.follows() && expanded.insert(t) {
                 queue.push(t);
             }
         }
@@ -272,20 +284,20 @@ pub(super) fn follow(
                 machinery_targets.insert(m.to_string());
             }
             if let Some(t) = names.id(f) {
-                name_file(&mut d, &mut queue, t, r.target.followed());
+                name_file(&mut d, &mut queue, t, Edge::of(&r.target));
             }
         } else {
             for f in expansions(tree, globs, r) {
                 if let Some(t) = names.id(&f) {
-                    name_file(&mut d, &mut queue, t, true);
+                    name_file(&mut d, &mut queue, t, Edge::Code);
                 }
             }
             apply_other(&mut d, r);
         }
     }
     while let Some(id) = queue.pop() {
-        for &(t, follow) in &g.out[id as usize] {
-            name_file(&mut d, &mut queue, t, follow);
+        for &(t, edge) in &g.out[id as usize] {
+            name_file(&mut d, &mut queue, t, edge);
         }
         for r in &g.other[id as usize] {
             apply_other(&mut d, r);

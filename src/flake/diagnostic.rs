@@ -189,7 +189,11 @@ impl Diagnostic {
         let diag =
             |kind: K, message: String| Some(Diagnostic::new(kind, &*r.from, r.line, message));
         match &r.target {
-            Target::File(p) | Target::FileWalked(p) | Target::Machinery(p) => {
+            Target::File(p)
+            | Target::FileWalked(p)
+            | Target::Machinery(p)
+            | Target::Value(p)
+            | Target::Read(p) => {
                 if !tree.is_file(p) && !tree.is_dir(p) {
                     diag(
                         K::DanglingPath,

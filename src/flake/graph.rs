@@ -15,6 +15,36 @@ use super::source::SourceTree;
 use super::walk::{Ref, Target, Walker};
 use super::{Diagnostic, FlakeModel, Host, Location, hosts};
 
+/// How a file names another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(super) enum Edge {
+    /// Imported as a module or code: followed through its own references.
+    Code,
+    /// Walked already with its arguments bound: a dependency, not followed.
+    Walked,
+    /// Named by a path value: followed (it may be imported), and data.
+    Value,
+    /// Read as data by a known reading function: never read as Nix code.
+    Read,
+}
+
+impl Edge {
+    /// The edge a file reference makes.
+    pub(super) fn of(t: &Target) -> Edge {
+        match t {
+            Target::FileWalked(_) => Edge::Walked,
+            Target::Value(_) => Edge::Value,
+            Target::Read(_) => Edge::Read,
+            _ => Edge::Code,
+        }
+    }
+
+    /// Whether the named file's own references are followed.
+    pub(super) fn follows(self) -> bool {
+        matches!(self, Edge::Code | Edge::Value)
+    }
+}
+
 /// The files every host shares: per .nix file, the files it names and its
 /// other references.
 #[derive(Debug, Default)]
@@ -22,7 +52,7 @@ pub struct Graph {
     /// Every name a dependency can have.
     pub names: Arc<Names>,
     /// Per name: (target, followed) for each file it names (imports, reads, …).
-    pub(super) out: Vec<Vec<(u32, bool)>>,
+    pub(super) out: Vec<Vec<(u32, Edge)>>,
     /// Per name: references that are not files (directories, globs, inputs, …).
     pub(super) other: Vec<Vec<Ref>>,
     /// Per name: a parsed .nix file (followed when named) / one that does not parse.
@@ -222,13 +252,13 @@ fn build_graph(
             match &r.target {
                 t if t.file().is_some() => {
                     if let Some(id) = t.file().and_then(|f| names.id(f)) {
-                        out.push((id, t.followed()));
+                        out.push((id, Edge::of(t)));
                     }
                 }
                 Target::Glob(_) | Target::Tree(_) => {
                     for f in expansions(tree, globs, r) {
                         if let Some(t) = names.id(&f) {
-                            out.push((t, true));
+                            out.push((t, Edge::Code));
                         }
                     }
                     other.push(r.clone());

@@ -465,6 +465,11 @@ impl KnownFunction {
                 w.walk_expr(fexpr, env, file, Usage::Value);
                 w.walk_expr(arg, env, file, Usage::Value);
             }
+            // `readFile ./x`: the path is data.
+            Opaque if partial.is_empty() => {
+                w.walk_expr(fexpr, env, file, Usage::Value);
+                w.walk_expr(arg, env, file, Usage::Read);
+            }
             _ => {
                 w.walk_expr(fexpr, env, file, Usage::Value);
                 w.walk_expr(arg, env, file, Usage::Value);

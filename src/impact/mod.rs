@@ -252,6 +252,18 @@ pub fn analyze(
             Some(Ok(per_host)) => Some(Ok(per_host.get(name).copied().unwrap_or(true))),
         }
     };
+    let layout_only: BTreeSet<String> = match base {
+        Some(b) => changed
+            .iter()
+            .filter(|c| c.ends_with(".nix") && *c != "flake.nix")
+            .filter(|c| match (nix_text(b, c), nix_text(head, c)) {
+                (Some(x), Some(y)) => crate::flake::slice::same_code(&x, &y),
+                _ => false,
+            })
+            .cloned()
+            .collect(),
+        None => BTreeSet::new(),
+    };
     let mut names: BTreeSet<&str> = head.hosts.iter().map(|h| h.name.as_str()).collect();
     if let Some(b) = base {
         names.extend(b.hosts.iter().map(|h| h.name.as_str()));
@@ -307,6 +319,16 @@ pub fn analyze(
                     "{file}:{line}: {why}: a new commit changes the host"
                 )),
                 side: None,
+            });
+        }
+        // An edit of layout only (comments, whitespace) changes no host that
+        // reads the file as code alone.
+        if let Some(h) = at_head {
+            reasons.retain(|r| {
+                !(r.kind == "file"
+                    && r.side.is_none()
+                    && layout_only.contains(&r.file)
+                    && reads_only_code(h, &r.file))
             });
         }
         let mut affected = !reasons.is_empty() || change == Some(HostChange::Added);
@@ -372,6 +394,44 @@ pub fn analyze(
         verify: None,
         change: None,
     }
+}
+
+/// How the host may read `file` as data besides importing it: a directory
+/// copied whole, or a glob of an unresolved path. Any byte of it may matter then.
+pub(crate) fn read_as_data(host: &Host, file: &str) -> Option<String> {
+    let d = &host.deps;
+    if let Some(dir) = d
+        .directories
+        .iter()
+        .find(|dir| dir.is_empty() || file.starts_with(&format!("{dir}/")))
+    {
+        return Some(format!("inside `{dir}/`, a dependency whole"));
+    }
+    d.globs
+        .iter()
+        .find(|g| crate::flake::path::compile_glob(g).is_none_or(|m| m.is_match(file)))
+        .map(|g| format!("matched by `{g}`, a path read as data"))
+}
+
+/// The text of a parsed `.nix` file of a model's tree.
+fn nix_text(m: &FlakeModel, rel: &str) -> Option<String> {
+    m.tree
+        .as_ref()?
+        .nix
+        .get(rel)?
+        .root()
+        .map(|r| r.text().to_string())
+}
+
+/// Whether `host` can only read `file` as Nix code: never named by a path
+/// value or read as data, not under a directory or glob it takes whole, no
+/// dependency on the whole source, no code that sees source positions.
+fn reads_only_code(host: &Host, file: &str) -> bool {
+    let d = &host.deps;
+    !d.data.contains(file)
+        && !d.whole_source
+        && !d.layout_sensitive
+        && read_as_data(host, file).is_none()
 }
 
 /// Per host on both sides: whether its slice of flake.nix differs between

@@ -39,7 +39,7 @@ pub fn judge(model: &FlakeModel, host: &Host, reasons: &[Reason], opts: &Options
         if !(r.exact && r.kind == "file" && r.file.ends_with(".nix")) {
             return keep(format!("kept: `{}` is not a plain module edit", r.file));
         }
-        if let Some(how) = read_as_data(host, &r.file) {
+        if let Some(how) = super::read_as_data(host, &r.file) {
             return keep(format!("kept: `{}` is also {how}", r.file));
         }
         let Some(head) = tree
@@ -251,23 +251,6 @@ fn defaults_to_false(v: ast::Expr) -> bool {
         }
         _ => false,
     })
-}
-
-/// How the host may read `file` as data besides importing it: a directory
-/// copied whole, or a glob of an unresolved path. Any byte of it may matter then.
-fn read_as_data(host: &Host, file: &str) -> Option<String> {
-    let d = &host.deps;
-    if let Some(dir) = d
-        .directories
-        .iter()
-        .find(|dir| dir.is_empty() || file.starts_with(&format!("{dir}/")))
-    {
-        return Some(format!("inside `{dir}/`, a dependency whole"));
-    }
-    d.globs
-        .iter()
-        .find(|g| crate::flake::path::compile_glob(g).is_none_or(|m| m.is_match(file)))
-        .map(|g| format!("matched by `{g}`, a path read as data"))
 }
 
 /// `config.a.b` -> ["a", "b"] when `expr` selects literal names from `root`.

@@ -99,9 +99,9 @@ impl Request {
 
 /// `--files` as repository paths of the flake at `flake_dir`: absolute
 /// paths, paths relative to the current directory and `./`-prefixed paths
-/// alike. A relative path is read from the current directory when it names
-/// something there (or the current directory is inside the flake), else
-/// from the flake's root. A path that is neither on disk nor in the last
+/// alike. A relative path is read from the current directory when that is
+/// inside the flake (unless only the flake's root holds it), else from the
+/// flake's root. A path that is neither on disk nor in the last
 /// commit gets a warning (a typo; a deleted file is fine).
 ///
 /// Errors: [`ImpactError::OutsideFlake`] for a path outside the flake.
@@ -123,12 +123,14 @@ fn files_in_flake(
         let abs = if p.is_absolute() {
             p.to_path_buf()
         } else {
-            let from_cwd = cwd.as_ref().map(|c| c.join(p));
+            // From the current directory only when it is inside the flake.
+            let from_cwd = cwd
+                .as_ref()
+                .filter(|d| fold(d).starts_with(&root))
+                .map(|c| c.join(p));
             let from_root = flake_dir.join(p);
             match from_cwd {
-                Some(c) if c.exists() => c,
-                _ if from_root.exists() => from_root,
-                Some(c) if cwd.as_ref().is_some_and(|d| fold(d).starts_with(&root)) => c,
+                Some(c) if c.exists() || !from_root.exists() => c,
                 _ => from_root,
             }
         };

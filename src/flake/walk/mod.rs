@@ -49,6 +49,9 @@ pub enum Usage {
     /// The function of a call the walker treats by its name (`nixosSystem`):
     /// the files that define it matter, its body is read unbound, as a module.
     Definition,
+    /// The argument of a function that reads a file's bytes (`readFile`,
+    /// `importJSON`, `hashFile`…): the path is data, never Nix code.
+    Read,
 }
 
 const MAX_DEPTH: u32 = 400;

@@ -209,16 +209,22 @@ impl Walker<'_, '_> {
                     line,
                 ),
                 Usage::Opaque => self.push(Target::Tree(p.clone()), file, line),
+                Usage::Read => self.push(Target::Dir(p.clone()), file, line),
                 _ => {
                     self.push(Target::Dir(p.clone()), file, line);
                     // It may still be imported somewhere the analysis cannot see.
                     if tree.is_file(&p.module_file()) {
-                        self.push(Target::File(p.module_file()), file, line);
+                        self.push(Target::Value(p.module_file()), file, line);
                     }
                 }
             }
         } else {
-            self.push(Target::File(p.clone()), file, line);
+            let target = match usage {
+                Usage::Module | Usage::ModuleList | Usage::Callee => Target::File(p.clone()),
+                Usage::Read => Target::Read(p.clone()),
+                _ => Target::Value(p.clone()),
+            };
+            self.push(target, file, line);
         }
     }
 

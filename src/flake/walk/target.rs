@@ -30,6 +30,13 @@ pub enum Target {
     /// A .nix file whose relevant code was walked with its arguments bound:
     /// a dependency, but not followed again unbound.
     FileWalked(RepoPath),
+    /// A file named by a path value (not in an import position): followed
+    /// like `File`, since it may be imported where the analysis cannot see,
+    /// and any byte of it may matter (it may be copied or read as data).
+    Value(RepoPath),
+    /// A file read as data by a known reading function (`readFile`,
+    /// `importJSON`…): a dependency, never read as Nix code.
+    Read(RepoPath),
     /// Every file below a directory (a source copied whole).
     Dir(RepoPath),
     /// Every file below a directory, and every .nix file there may be imported.
@@ -57,15 +64,28 @@ impl Target {
     /// The file a file reference names (`File`, `Machinery`, `FileWalked`).
     pub fn file(&self) -> Option<&RepoPath> {
         match self {
-            Target::File(p) | Target::Machinery(p) | Target::FileWalked(p) => Some(p),
+            Target::File(p)
+            | Target::Machinery(p)
+            | Target::FileWalked(p)
+            | Target::Value(p)
+            | Target::Read(p) => Some(p),
             _ => None,
         }
+    }
+
+    /// Whether the file a reference names may be data to the host (its
+    /// bytes, not only its code, matter).
+    pub fn as_data(&self) -> bool {
+        matches!(self, Target::Value(_) | Target::Read(_))
     }
 
     /// Whether the file a reference names is followed through its own
     /// references (every file reference but `FileWalked`).
     pub fn followed(&self) -> bool {
-        matches!(self, Target::File(_) | Target::Machinery(_))
+        matches!(
+            self,
+            Target::File(_) | Target::Machinery(_) | Target::Value(_)
+        )
     }
 
     /// The directory a `Dir`, `Tree` or `Listing` reference names.
@@ -82,6 +102,8 @@ impl Target {
             Target::File(p)
             | Target::Machinery(p)
             | Target::FileWalked(p)
+            | Target::Value(p)
+            | Target::Read(p)
             | Target::Dir(p)
             | Target::Tree(p)
             | Target::Listing(p) => p.as_str(),
