@@ -67,6 +67,12 @@ pub fn toplevel(dir: &Path) -> Result<PathBuf, GitError> {
     ))
 }
 
+/// Whether `rev` is already a full commit id (40 or 64 hex digits), as the
+/// ids this module returns are: resolving it again would only cost a process.
+fn is_full_id(rev: &str) -> bool {
+    matches!(rev.len(), 40 | 64) && rev.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 /// The full commit id of `rev`.
 pub fn rev_parse(dir: &Path, rev: &str) -> Result<String, GitError> {
     let spec = format!("{rev}^{{commit}}");
@@ -101,8 +107,15 @@ pub fn rev_parse(dir: &Path, rev: &str) -> Result<String, GitError> {
 /// Errors: an unknown revision; [`GitError::NoMergeBase`] when the two share
 /// no history in this clone (saying so when the clone is shallow).
 pub fn merge_base(dir: &Path, base: &str, head: Option<&str>) -> Result<String, GitError> {
-    let b = rev_parse(dir, base)?;
-    let h = rev_parse(dir, head.unwrap_or("HEAD"))?;
+    let resolve = |r: &str| {
+        if is_full_id(r) {
+            Ok(r.to_string())
+        } else {
+            rev_parse(dir, r)
+        }
+    };
+    let b = resolve(base)?;
+    let h = resolve(head.unwrap_or("HEAD"))?;
     match git(dir, &["merge-base", &b, &h]) {
         Ok(out) => Ok(out.trim().to_string()),
         Err(GitError::Failed { .. }) => Err(GitError::NoMergeBase {
@@ -259,7 +272,11 @@ pub enum TreeEntryKind {
 ///
 /// Errors: an unknown revision, or `dir` outside a repository.
 pub fn ls_tree(dir: &Path, rev: &str) -> Result<Vec<TreeEntry>, GitError> {
-    let commit = rev_parse(dir, rev)?;
+    let commit = if is_full_id(rev) {
+        rev.to_string()
+    } else {
+        rev_parse(dir, rev)?
+    };
     let out = git(dir, &["ls-tree", "-r", "-t", "-z", &commit])?;
     Ok(out
         .split('\0')

@@ -188,8 +188,6 @@ pub(crate) fn load_model(ctx: &Ctx) -> Result<&'static crate::flake::FlakeModel,
     Ok(Box::leak(Box::new(model)))
 }
 
-/// Why a report of `model` ends with exit 1: the files with error
-/// diagnostics (reached files that do not parse); `None` when there are none.
 /// Warn about files hosts depend on that git does not track: Nix copies a
 /// flake in a git repository without them.
 pub(crate) fn warn_untracked(ctx: &Ctx, flake_dir: &Path, model: &crate::flake::FlakeModel) {
@@ -202,6 +200,9 @@ pub(crate) fn warn_untracked(ctx: &Ctx, flake_dir: &Path, model: &crate::flake::
     }
 }
 
+/// Why a report of `model` ends with exit 1: hosts that cannot all be
+/// named, or the files with error diagnostics (reached files that do not
+/// parse); `None` when there are none.
 pub(crate) fn model_errors(model: &crate::flake::FlakeModel) -> Option<String> {
     if let Some(d) = model.unnamed_hosts() {
         return Some(format!("{}:{}: {}", d.file, d.line, d.message));

@@ -113,9 +113,8 @@ fn files_in_flake(
     let cwd = std::env::current_dir().ok();
     let root = fold(flake_dir);
     let canonical_root = flake_dir.canonicalize().ok();
-    let in_git: Option<std::collections::BTreeSet<String>> = crate::git::ls_files(flake_dir)
-        .ok()
-        .map(|v| v.into_iter().collect());
+    // Asked of git only when a path is not on disk (a process costs ms).
+    let mut in_git: Option<Option<std::collections::BTreeSet<String>>> = None;
     let mut out = vec![];
     let mut warnings = vec![];
     for f in files {
@@ -150,7 +149,15 @@ fn files_in_flake(
                 flake: flake_dir.to_path_buf(),
             });
         };
-        let known = abs.exists() || in_git.as_ref().is_some_and(|g| g.contains(rel.as_str()));
+        let known = abs.exists()
+            || in_git
+                .get_or_insert_with(|| {
+                    crate::git::ls_files(flake_dir)
+                        .ok()
+                        .map(|v| v.into_iter().collect())
+                })
+                .as_ref()
+                .is_some_and(|g| g.contains(rel.as_str()));
         if !known {
             warnings.push(format!(
                 "--files {f}: `{rel}` is neither in the flake nor in git; check the path"
