@@ -159,17 +159,7 @@ pub fn changed_files(dir: &Path, base: &str, head: Option<&str>) -> Result<Vec<S
     args.push(".");
     let mut files: Vec<String> = split_z(&git(dir, &args)?);
     if head.is_none() {
-        files.extend(split_z(&git(
-            dir,
-            &[
-                "ls-files",
-                "--others",
-                "--exclude-standard",
-                "-z",
-                "--",
-                ".",
-            ],
-        )?));
+        files.extend(untracked(dir)?);
     }
     files.sort();
     files.dedup();
@@ -403,15 +393,13 @@ pub fn in_history(dir: &Path, paths: &[String]) -> std::collections::BTreeSet<St
 /// Files below `dir` that git does not track and does not ignore, relative
 /// to `dir`.
 pub fn untracked(dir: &Path) -> Result<Vec<String>, GitError> {
-    Ok(split_z(&git(
-        dir,
-        &[
-            "ls-files",
-            "--others",
-            "--exclude-standard",
-            "-z",
-            "--",
-            ".",
-        ],
-    )?))
+    let args = [
+        "ls-files",
+        "--others",
+        "--exclude-standard",
+        "-z",
+        "--",
+        ".",
+    ];
+    Ok(split_z(&git(dir, &args)?))
 }

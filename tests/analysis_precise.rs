@@ -7,23 +7,9 @@
 //! keeps the one that does; and a host that reads the module as data or
 //! depends on the whole source is never dropped.
 mod analysis_support;
+mod repo_support;
 
 use analysis_support::{Tree, host, strings};
-
-fn git(t: &Tree, args: &[&str]) {
-    let ok = std::process::Command::new("git")
-        .arg("-C")
-        .arg(t.root())
-        .args(args)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@t")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@t")
-        .status()
-        .unwrap_or_else(|e| panic!("git {args:?}: {e}"))
-        .success();
-    assert!(ok, "git {args:?}");
-}
 
 /// A flake with hosts `on` (enables `panther.x`) and `off` (does not), both
 /// importing `m/x.nix` written as `module`; commits it, applies `edit` to the
@@ -47,9 +33,8 @@ fn precise_answer(module: &str, edit: (&str, &str), extra_host_text: &str) -> se
 {{ self, ... }}: {{ networking.hostName = "off"; {extra_host_text} }}
 "#
     ));
-    git(&t, &["init", "-q", "-b", "main"]);
-    git(&t, &["add", "-A"]);
-    git(&t, &["commit", "-qm", "base"]);
+    repo_support::git(t.root(), &["init", "-q", "-b", "main"]);
+    repo_support::commit_all(t.root(), "base");
     let text = std::fs::read_to_string(t.root().join("m/x.nix")).unwrap_or_else(|e| panic!("{e}"));
     assert!(text.contains(edit.0), "the edit's text is in the module");
     t.write("m/x.nix", text.replacen(edit.0, edit.1, 1));

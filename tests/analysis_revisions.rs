@@ -3,53 +3,13 @@
 //! gives, for the bundled example and for trees with symbolic links and a
 //! flake below the repository's top level; and the user's working tree and
 //! index are never touched.
+mod repo_support;
+
 use std::path::Path;
-use std::process::Command;
+
+use repo_support::{commit_all, copy_dir, git};
 
 use openspec::flake::{FlakeModel, load, load_revision};
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
-        // `git status` would otherwise refresh the index it reads.
-        .env("GIT_OPTIONAL_LOCKS", "0")
-        .output()
-        .unwrap_or_else(|e| panic!("git {args:?}: {e} (the tests need git)"));
-    assert!(
-        out.status.success(),
-        "git {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-fn commit_all(dir: &Path, msg: &str) -> String {
-    git(dir, &["add", "-A"]);
-    git(dir, &["commit", "-q", "--allow-empty", "-m", msg]);
-    git(dir, &["rev-parse", "HEAD"])
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for e in walkdir::WalkDir::new(from) {
-        let e = e.unwrap_or_else(|e| panic!("walking {}: {e}", from.display()));
-        let rel = e
-            .path()
-            .strip_prefix(from)
-            .unwrap_or_else(|e| panic!("{e}"));
-        let dest = to.join(rel);
-        if e.file_type().is_dir() {
-            std::fs::create_dir_all(&dest).unwrap_or_else(|e| panic!("{e}"));
-        } else {
-            std::fs::copy(e.path(), &dest).unwrap_or_else(|e| panic!("{e}"));
-        }
-    }
-}
 
 /// The first line where two texts differ, with its neighbours.
 fn first_difference(a: &str, b: &str) -> String {

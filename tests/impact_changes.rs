@@ -3,8 +3,9 @@
 //! recorded base, the differences between them; and every active change at
 //! once with the pairs that overlap (`impact --changes`). Real git
 //! repositories, the real binary.
-use std::path::Path;
-use std::process::{Command, Output};
+mod repo_support;
+
+use repo_support::{git, json, openspec, strings, write};
 
 const FLAKE: &str = r#"{
   outputs = { self, nixpkgs }: {
@@ -13,54 +14,6 @@ const FLAKE: &str = r#"{
   };
 }
 "#;
-
-fn write(root: &Path, rel: &str, text: &str) {
-    let p = root.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap_or(root)).unwrap_or_else(|e| panic!("{e}"));
-    std::fs::write(p, text).unwrap_or_else(|e| panic!("{rel}: {e}"));
-}
-
-fn git(root: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(args)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
-        .output()
-        .unwrap_or_else(|e| panic!("git: {e}"));
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-fn openspec(root: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_openspec"))
-        .arg("--root")
-        .arg(root)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn json(out: &Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
-}
-
-fn strings(v: &serde_json::Value) -> Vec<String> {
-    v.as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|x| x.as_str().map(str::to_string))
-        .collect()
-}
 
 fn proposal(impact: &str) -> String {
     format!(

@@ -11,8 +11,10 @@
 //! added and hosts only in P as removed. The precision (hosts predicted
 //! against hosts really changed) is printed: `cargo test --test
 //! impact_history -- --nocapture`.
+mod repo_support;
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 const NIX_CONFIG: &str = "experimental-features = nix-command flakes\n\
@@ -30,22 +32,21 @@ struct History {
 
 impl History {
     fn git(&self, args: &[&str]) -> String {
-        let out = Command::new("git")
-            .arg("-C")
-            .arg(&self.root)
-            .args(args)
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
-            .output()
-            .unwrap_or_else(|e| panic!("git {args:?}: {e} (the test needs git)"));
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
+        repo_support::git(&self.root, args)
+    }
+
+    /// A copy of the example flake in a new repository on `main`, no commit yet.
+    fn new() -> History {
+        let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let root = tmp.path().join("flake");
+        repo_support::copy_dir(&repo_support::example(), &root);
+        let h = History {
+            _tmp: tmp,
+            root,
+            commits: vec![],
+        };
+        h.git(&["init", "-q", "-b", "main"]);
+        h
     }
 
     fn read(&self, rel: &str) -> String {
@@ -53,11 +54,7 @@ impl History {
     }
 
     fn write(&self, rel: &str, text: &str) {
-        let p = self.root.join(rel);
-        if let Some(d) = p.parent() {
-            std::fs::create_dir_all(d).unwrap_or_else(|e| panic!("{e}"));
-        }
-        std::fs::write(p, text).unwrap_or_else(|e| panic!("{rel}: {e}"));
+        repo_support::write(&self.root, rel, text);
     }
 
     /// Replace the first `from` in `rel` by `to` (which must be there).
@@ -114,22 +111,6 @@ impl History {
     }
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    for e in walkdir::WalkDir::new(from) {
-        let e = e.unwrap_or_else(|e| panic!("{e}"));
-        let rel = e
-            .path()
-            .strip_prefix(from)
-            .unwrap_or_else(|e| panic!("{e}"));
-        let dest = to.join(rel);
-        if e.file_type().is_dir() {
-            std::fs::create_dir_all(&dest).unwrap_or_else(|e| panic!("{e}"));
-        } else {
-            std::fs::copy(e.path(), &dest).unwrap_or_else(|e| panic!("{e}"));
-        }
-    }
-}
-
 const NEW_HOST: &str = r#"
         newhost = nixosSystem {
           inherit system;
@@ -138,18 +119,7 @@ const NEW_HOST: &str = r#"
 "#;
 
 fn scripted_history() -> History {
-    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let root = tmp.path().join("flake");
-    copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/example"),
-        &root,
-    );
-    let mut h = History {
-        _tmp: tmp,
-        root,
-        commits: vec![],
-    };
-    h.git(&["init", "-q", "-b", "main"]);
+    let mut h = History::new();
     h.commit("the example flake");
     h.write(
         "modules/extra.nix",
@@ -383,18 +353,7 @@ fn every_changed_host_is_predicted_between_consecutive_revisions() {
 
 #[test]
 fn verify_from_any_checkout_of_a_three_commit_history() {
-    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let root = tmp.path().join("flake");
-    copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/example"),
-        &root,
-    );
-    let mut h = History {
-        _tmp: tmp,
-        root,
-        commits: vec![],
-    };
-    h.git(&["init", "-q", "-b", "main"]);
+    let mut h = History::new();
     h.write(
         "modules/extra.nix",
         "{ ... }: { environment.etc.extra.text = \"1\"; }\n",

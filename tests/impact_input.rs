@@ -1,7 +1,10 @@
 //! What `impact` makes of its input: `--files` in every spelling a user
 //! types, bad revisions, hosts that cannot all be named, and `-q`.
-use std::path::Path;
-use std::process::{Command, Output};
+mod repo_support;
+
+use std::process::Output;
+
+use repo_support::{git, openspec_in as openspec, write};
 
 const FLAKE: &str = r#"{
   outputs = { self, nixpkgs }: {
@@ -13,45 +16,12 @@ const FLAKE: &str = r#"{
 
 fn tree() -> tempfile::TempDir {
     let t = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let w = |rel: &str, text: &str| {
-        let p = t.path().join(rel);
-        std::fs::create_dir_all(p.parent().unwrap_or(t.path())).unwrap_or_else(|e| panic!("{e}"));
-        std::fs::write(p, text).unwrap_or_else(|e| panic!("{e}"));
-    };
+    let w = |rel: &str, text: &str| write(t.path(), rel, text);
     w("flake.nix", FLAKE);
     w("hosts/a.nix", "{ imports = [ ../modules/shared.nix ]; }\n");
     w("hosts/b.nix", "{ }\n");
     w("modules/shared.nix", "{ }\n");
     t
-}
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
-        .output()
-        .unwrap_or_else(|e| panic!("git: {e}"));
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-/// `openspec ARGS` run in `cwd`.
-fn openspec(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_openspec"))
-        .current_dir(cwd)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn affected(out: &Output) -> Vec<String> {

@@ -3,51 +3,21 @@
 //! path value, a directory copied whole) or whose code sees source
 //! positions still is. A `.nix` file read only as data is never parsed as
 //! code, so it raises no parse error.
+mod repo_support;
+
 use std::path::Path;
-use std::process::Command;
 
-fn write(root: &Path, rel: &str, text: &str) {
-    let p = root.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap_or(root)).unwrap_or_else(|e| panic!("{e}"));
-    std::fs::write(p, text).unwrap_or_else(|e| panic!("{rel}: {e}"));
-}
-
-fn git(root: &Path, args: &[&str]) {
-    let ok = Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(args)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
-        .status()
-        .unwrap_or_else(|e| panic!("git: {e}"))
-        .success();
-    assert!(ok, "git {args:?}");
-}
+use repo_support::{git, write};
 
 fn affected(root: &Path) -> Vec<String> {
-    let out = Command::new(env!("CARGO_BIN_EXE_openspec"))
-        .arg("--root")
-        .arg(root)
-        .args(["impact", "--base", "HEAD", "--json"])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let out = repo_support::openspec(root, &["impact", "--base", "HEAD", "--json"]);
     assert_eq!(
         out.status.code(),
         Some(0),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let doc: serde_json::Value =
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}"));
-    doc["affected_hosts"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|v| v.as_str().map(str::to_string))
-        .collect()
+    repo_support::strings(&repo_support::json(&out)["affected_hosts"])
 }
 
 const FLAKE: &str = r#"{
@@ -117,12 +87,7 @@ fn layout_edits_count_only_where_layout_can_be_seen() {
     assert_eq!(affected(root), ["code", "data", "positions", "value"]);
 
     // The template is data: no parse error, no whole-source widening.
-    let out = Command::new(env!("CARGO_BIN_EXE_openspec"))
-        .arg("--root")
-        .arg(root)
-        .args(["hosts", "--json"])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let out = repo_support::openspec(root, &["hosts", "--json"]);
     assert_eq!(
         out.status.code(),
         Some(0),

@@ -29,9 +29,13 @@ use snapshot_support::TestContext;
 #[test]
 fn hosts_on_the_example_flake() {
     let ctx = TestContext::example();
-    openspec_snapshot!(ctx, "hosts_text", ctx.openspec(&["hosts"]));
-    openspec_snapshot!(ctx, "hosts_verbose", ctx.openspec(&["-v", "hosts"]));
-    openspec_snapshot!(ctx, "hosts_json", ctx.openspec(&["hosts", "--json"]));
+    for (name, args) in [
+        ("hosts_text", &["hosts"][..]),
+        ("hosts_verbose", &["-v", "hosts"][..]),
+        ("hosts_json", &["hosts", "--json"][..]),
+    ] {
+        openspec_snapshot!(ctx, name, ctx.openspec(args));
+    }
 }
 
 #[test]
@@ -63,12 +67,12 @@ fn graph_in_every_format() {
             ctx.openspec(&["graph", "--host", "yoga", "--format", format])
         );
     }
-    openspec_snapshot!(ctx, "graph_default_format", ctx.openspec(&["graph"]));
-    openspec_snapshot!(
-        ctx,
-        "graph_unknown_host",
-        ctx.openspec(&["graph", "--host", "nosuch"])
-    );
+    for (name, args) in [
+        ("graph_default_format", &["graph"][..]),
+        ("graph_unknown_host", &["graph", "--host", "nosuch"][..]),
+    ] {
+        openspec_snapshot!(ctx, name, ctx.openspec(args));
+    }
 }
 
 // ---------------------------------------------------------------- impact --files
@@ -111,28 +115,30 @@ fn impact_of_a_host_file_and_of_the_lock_file() {
             ctx.openspec(&["impact", "--json", "--files", file])
         );
     }
-    openspec_snapshot!(
-        ctx,
-        "impact_yoga_hardware_markdown",
-        ctx.openspec(&[
-            "impact",
-            "--format",
-            "markdown",
-            "--files",
-            "hosts/yoga/hardware.nix"
-        ])
-    );
-    openspec_snapshot!(
-        ctx,
-        "impact_flake_lock_github_matrix",
-        ctx.openspec(&[
-            "impact",
-            "--format",
-            "github-matrix",
-            "--files",
-            "flake.lock"
-        ])
-    );
+    for (name, args) in [
+        (
+            "impact_yoga_hardware_markdown",
+            &[
+                "impact",
+                "--format",
+                "markdown",
+                "--files",
+                "hosts/yoga/hardware.nix",
+            ][..],
+        ),
+        (
+            "impact_flake_lock_github_matrix",
+            &[
+                "impact",
+                "--format",
+                "github-matrix",
+                "--files",
+                "flake.lock",
+            ][..],
+        ),
+    ] {
+        openspec_snapshot!(ctx, name, ctx.openspec(args));
+    }
     // Several files at once: every category; more than three reasons per
     // host, so text shows three and `-v` all of them.
     let many = [
@@ -180,38 +186,35 @@ fn feature_branch() -> TestContext {
 #[test]
 fn impact_from_git_on_a_feature_branch() {
     let ctx = feature_branch();
-    openspec_snapshot!(ctx, "git_impact_text", ctx.openspec(&["impact"]));
-    openspec_snapshot!(ctx, "git_impact_json", ctx.openspec(&["impact", "--json"]));
-    openspec_snapshot!(
-        ctx,
-        "git_impact_precise_text",
-        ctx.openspec(&["impact", "--precise"])
-    );
-    openspec_snapshot!(
-        ctx,
-        "git_impact_precise_json",
-        ctx.openspec(&["impact", "--precise", "--json"])
-    );
-    openspec_snapshot!(
-        ctx,
-        "git_impact_base_head_markdown",
-        ctx.openspec(&[
-            "impact", "--base", "main", "--head", "feature", "--format", "markdown"
-        ])
-    );
-    openspec_snapshot!(
-        ctx,
-        "git_impact_base_head_github_matrix",
-        ctx.openspec(&[
-            "impact",
-            "--base",
-            "main",
-            "--head",
-            "feature",
-            "--format",
-            "github-matrix"
-        ])
-    );
+    for (name, args) in [
+        ("git_impact_text", &["impact"][..]),
+        ("git_impact_json", &["impact", "--json"][..]),
+        ("git_impact_precise_text", &["impact", "--precise"][..]),
+        (
+            "git_impact_precise_json",
+            &["impact", "--precise", "--json"][..],
+        ),
+        (
+            "git_impact_base_head_markdown",
+            &[
+                "impact", "--base", "main", "--head", "feature", "--format", "markdown",
+            ][..],
+        ),
+        (
+            "git_impact_base_head_github_matrix",
+            &[
+                "impact",
+                "--base",
+                "main",
+                "--head",
+                "feature",
+                "--format",
+                "github-matrix",
+            ][..],
+        ),
+    ] {
+        openspec_snapshot!(ctx, name, ctx.openspec(args));
+    }
     // A branch that only edits inside the gate of a module no host enables:
     // `--precise` drops the hosts that never enable it.
     ctx.git(&["checkout", "-q", "main"]);
@@ -277,16 +280,18 @@ fn impact_of_a_change_uses_its_recorded_base() {
     ctx.name_revision(&main, "MAIN_REV");
     ctx.git(&["checkout", "-q", "-b", "harden-ssh"]);
     ctx.append("modules/security/ssh.nix", "# keys only\n");
-    openspec_snapshot!(
-        ctx,
-        "change_impact_recorded_base_text",
-        ctx.openspec(&["impact", "harden-ssh"])
-    );
-    openspec_snapshot!(
-        ctx,
-        "change_impact_recorded_base_json",
-        ctx.openspec(&["impact", "harden-ssh", "--json"])
-    );
+    for (name, args) in [
+        (
+            "change_impact_recorded_base_text",
+            &["impact", "harden-ssh"][..],
+        ),
+        (
+            "change_impact_recorded_base_json",
+            &["impact", "harden-ssh", "--json"][..],
+        ),
+    ] {
+        openspec_snapshot!(ctx, name, ctx.openspec(args));
+    }
     // Without a recorded base: the merge-base with main.
     openspec_snapshot!(
         ctx,
@@ -345,16 +350,15 @@ fn validate_an_invalid_change() {
         "openspec/changes/broken/specs/networking/spec.md",
         "## ADDED Requirements\n\n### Requirement: No scenario\nThe system SHALL do something.\n",
     );
-    openspec_snapshot!(
-        ctx,
-        "validate_invalid_text",
-        ctx.openspec(&["validate", "broken"])
-    );
-    openspec_snapshot!(
-        ctx,
-        "validate_invalid_json",
-        ctx.openspec(&["validate", "broken", "--json"])
-    );
+    for (name, args) in [
+        ("validate_invalid_text", &["validate", "broken"][..]),
+        (
+            "validate_invalid_json",
+            &["validate", "broken", "--json"][..],
+        ),
+    ] {
+        openspec_snapshot!(ctx, name, ctx.openspec(args));
+    }
 }
 
 #[test]
@@ -419,31 +423,33 @@ fn nixos_check_on_the_example_flake_with_real_nix() {
     ]);
     cmd.arg(&report);
     openspec_snapshot!(ctx, "check_eval_only_json", cmd);
-    openspec_snapshot!(
-        ctx,
-        "check_build_one_host_text",
-        ctx.openspec(&[
-            "nixos-check",
-            "harden-ssh",
-            "--hosts",
-            "hetzner-vps",
-            "--jobs",
-            "1"
-        ])
-    );
-    openspec_snapshot!(
-        ctx,
-        "check_build_one_host_json",
-        ctx.openspec(&[
-            "nixos-check",
-            "harden-ssh",
-            "--hosts",
-            "hetzner-vps",
-            "--jobs",
-            "1",
-            "--json"
-        ])
-    );
+    for (name, args) in [
+        (
+            "check_build_one_host_text",
+            &[
+                "nixos-check",
+                "harden-ssh",
+                "--hosts",
+                "hetzner-vps",
+                "--jobs",
+                "1",
+            ][..],
+        ),
+        (
+            "check_build_one_host_json",
+            &[
+                "nixos-check",
+                "harden-ssh",
+                "--hosts",
+                "hetzner-vps",
+                "--jobs",
+                "1",
+                "--json",
+            ][..],
+        ),
+    ] {
+        openspec_snapshot!(ctx, name, ctx.openspec(args));
+    }
     let mut cmd = ctx.openspec(&[
         "nixos-check",
         "--hosts",
@@ -463,99 +469,85 @@ fn nixos_check_on_the_example_flake_with_real_nix() {
 #[test]
 fn errors_without_a_flake() {
     let ctx = TestContext::empty();
-    openspec_snapshot!(ctx, "no_flake_hosts", ctx.openspec(&["hosts"]));
-    openspec_snapshot!(
-        ctx,
-        "no_flake_hosts_json",
-        ctx.openspec(&["hosts", "--json"])
-    );
-    openspec_snapshot!(
-        ctx,
-        "no_flake_impact_json",
-        ctx.openspec(&["impact", "--json", "--files", "flake.nix"])
-    );
-    openspec_snapshot!(ctx, "no_openspec_list", ctx.openspec(&["list"]));
+    for (name, args) in [
+        ("no_flake_hosts", &["hosts"][..]),
+        ("no_flake_hosts_json", &["hosts", "--json"][..]),
+        (
+            "no_flake_impact_json",
+            &["impact", "--json", "--files", "flake.nix"][..],
+        ),
+        ("no_openspec_list", &["list"][..]),
+    ] {
+        openspec_snapshot!(ctx, name, ctx.openspec(args));
+    }
 }
 
 #[test]
 fn errors_for_an_unknown_change() {
     let ctx = TestContext::pantheros();
     snapshot_support::copy_tree(&snapshot_support::fixture("example"), &ctx.root);
-    openspec_snapshot!(
-        ctx,
-        "unknown_change_impact",
-        ctx.openspec(&["impact", "nosuch"])
-    );
-    openspec_snapshot!(
-        ctx,
-        "unknown_change_impact_json",
-        ctx.openspec(&["impact", "nosuch", "--json"])
-    );
-    openspec_snapshot!(
-        ctx,
-        "unknown_change_impact_github_matrix",
-        ctx.openspec(&["impact", "nosuch", "--format", "github-matrix"])
-    );
-    openspec_snapshot!(
-        ctx,
-        "unknown_change_show",
-        ctx.openspec(&["show", "nosuch"])
-    );
-    openspec_snapshot!(
-        ctx,
-        "unknown_change_validate_json",
-        ctx.openspec(&["validate", "nosuch", "--json"])
-    );
+    for (name, args) in [
+        ("unknown_change_impact", &["impact", "nosuch"][..]),
+        (
+            "unknown_change_impact_json",
+            &["impact", "nosuch", "--json"][..],
+        ),
+        (
+            "unknown_change_impact_github_matrix",
+            &["impact", "nosuch", "--format", "github-matrix"][..],
+        ),
+        ("unknown_change_show", &["show", "nosuch"][..]),
+        (
+            "unknown_change_validate_json",
+            &["validate", "nosuch", "--json"][..],
+        ),
+    ] {
+        openspec_snapshot!(ctx, name, ctx.openspec(args));
+    }
 }
 
 #[test]
 fn errors_for_a_reached_file_that_does_not_parse() {
     let ctx = TestContext::example();
     ctx.append("modules/security/ssh.nix", "\n{ this is = not nix\n");
-    openspec_snapshot!(ctx, "parse_error_hosts", ctx.openspec(&["hosts"]));
-    openspec_snapshot!(
-        ctx,
-        "parse_error_hosts_json",
-        ctx.openspec(&["hosts", "--json"])
-    );
-    openspec_snapshot!(
-        ctx,
-        "parse_error_graph_mermaid",
-        ctx.openspec(&["graph", "--format", "mermaid"])
-    );
-    openspec_snapshot!(
-        ctx,
-        "parse_error_impact_text",
-        ctx.openspec(&["impact", "--files", "hosts/yoga/hardware.nix"])
-    );
-    openspec_snapshot!(
-        ctx,
-        "parse_error_impact_json",
-        ctx.openspec(&["impact", "--json", "--files", "hosts/yoga/hardware.nix"])
-    );
+    for (name, args) in [
+        ("parse_error_hosts", &["hosts"][..]),
+        ("parse_error_hosts_json", &["hosts", "--json"][..]),
+        (
+            "parse_error_graph_mermaid",
+            &["graph", "--format", "mermaid"][..],
+        ),
+        (
+            "parse_error_impact_text",
+            &["impact", "--files", "hosts/yoga/hardware.nix"][..],
+        ),
+        (
+            "parse_error_impact_json",
+            &["impact", "--json", "--files", "hosts/yoga/hardware.nix"][..],
+        ),
+    ] {
+        openspec_snapshot!(ctx, name, ctx.openspec(args));
+    }
 }
 
 #[test]
 fn usage_errors() {
     let ctx = TestContext::example();
-    openspec_snapshot!(
-        ctx,
-        "usage_error_json_bad_format",
-        ctx.openspec(&["impact", "--json", "--format", "yaml"])
-    );
-    openspec_snapshot!(
-        ctx,
-        "usage_error_json_unknown_flag",
-        ctx.openspec(&["hosts", "--json", "--no-such-flag"])
-    );
-    openspec_snapshot!(
-        ctx,
-        "usage_error_text_unknown_command",
-        ctx.openspec(&["frobnicate"])
-    );
-    openspec_snapshot!(
-        ctx,
-        "usage_error_why_without_verify",
-        ctx.openspec(&["impact", "--why", "--json"])
-    );
+    for (name, args) in [
+        (
+            "usage_error_json_bad_format",
+            &["impact", "--json", "--format", "yaml"][..],
+        ),
+        (
+            "usage_error_json_unknown_flag",
+            &["hosts", "--json", "--no-such-flag"][..],
+        ),
+        ("usage_error_text_unknown_command", &["frobnicate"][..]),
+        (
+            "usage_error_why_without_verify",
+            &["impact", "--why", "--json"][..],
+        ),
+    ] {
+        openspec_snapshot!(ctx, name, ctx.openspec(args));
+    }
 }

@@ -357,19 +357,22 @@ fn bind(e: &ast::Entry, by_name: &mut HashMap<String, Vec<SyntaxNode>>, all: &mu
 /// The literal names of an entry's attribute path (`None`: computed).
 fn names(apv: &ast::AttrpathValue) -> Vec<Option<String>> {
     apv.attrpath()
-        .map(|p| {
-            p.attrs()
-                .map(|a| match a {
-                    ast::Attr::Ident(i) => Some(i.syntax().text().to_string()),
-                    ast::Attr::Str(s) => match s.normalized_parts().as_slice() {
-                        [ast::InterpolPart::Literal(l)] => Some(l.clone()),
-                        _ => None,
-                    },
-                    ast::Attr::Dynamic(_) => None,
-                })
-                .collect()
-        })
+        .map(|p| p.attrs().map(|a| literal_attr(&a)).collect())
         .unwrap_or_default()
+}
+
+/// The name an attribute spells literally (`a`, `"a"`, `""`); `None` when
+/// it is computed (`${x}`, `"a${x}"`).
+pub fn literal_attr(a: &ast::Attr) -> Option<String> {
+    match a {
+        ast::Attr::Ident(i) => Some(i.syntax().text().to_string()),
+        ast::Attr::Str(s) => match s.normalized_parts().as_slice() {
+            [ast::InterpolPart::Literal(l)] => Some(l.clone()),
+            [] => Some(String::new()),
+            _ => None,
+        },
+        ast::Attr::Dynamic(_) => None,
+    }
 }
 
 /// For an identifier `self` (or the `self` of `inputs.self`), the output it

@@ -6,6 +6,7 @@ use rnix::ast::{self, HasEntry};
 use rowan::ast::AstNode;
 use serde::Serialize;
 
+use crate::flake::slice::literal_attr;
 use crate::flake::source::SourceTree;
 use crate::flake::walk::strip_parens;
 use crate::flake::{FlakeModel, Host};
@@ -265,20 +266,7 @@ fn select_path(expr: &ast::Expr, root: &str) -> Option<Vec<String>> {
 }
 
 fn path_of(p: &ast::Attrpath) -> Option<Vec<String>> {
-    p.attrs()
-        .map(|a| match a {
-            ast::Attr::Ident(i) => Some(i.syntax().text().to_string()),
-            ast::Attr::Str(s) => {
-                let parts = s.normalized_parts();
-                match parts.as_slice() {
-                    [ast::InterpolPart::Literal(l)] => Some(l.clone()),
-                    [] => Some(String::new()),
-                    _ => None,
-                }
-            }
-            ast::Attr::Dynamic(_) => None,
-        })
-        .collect()
+    p.attrs().map(|a| literal_attr(&a)).collect()
 }
 
 /// Where a file the host reaches may set `<option>.enable`, if anywhere.
@@ -425,18 +413,7 @@ fn full_path(start: &rnix::SyntaxNode) -> (Vec<Option<String>>, bool) {
         if let Some(a) = ast::AttrpathValue::cast(node.clone()) {
             let seg: Vec<Option<String>> = a
                 .attrpath()
-                .map(|p| {
-                    p.attrs()
-                        .map(|at| match at {
-                            ast::Attr::Ident(i) => Some(i.syntax().text().to_string()),
-                            ast::Attr::Str(s) => match s.normalized_parts().as_slice() {
-                                [ast::InterpolPart::Literal(l)] => Some(l.clone()),
-                                _ => None,
-                            },
-                            ast::Attr::Dynamic(_) => None,
-                        })
-                        .collect()
-                })
+                .map(|p| p.attrs().map(|at| literal_attr(&at)).collect())
                 .unwrap_or_else(|| vec![None]);
             if node.parent().is_some_and(|p| ast::LetIn::cast(p).is_some()) {
                 anchored = false;

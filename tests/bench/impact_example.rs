@@ -17,7 +17,7 @@ mod scale_measure;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use scale_measure::{mib, ms};
+use scale_measure::ms;
 
 const TARGET: Duration = Duration::from_millis(20);
 const CHANGED: &str = "modules/security/ssh.nix";
@@ -120,29 +120,12 @@ fn main() {
     let floor = measured(&version);
     let stats = measured(&impact);
 
-    println!(
-        "{:<28} {:>5} {:>10} {:>11} {:>10} {:>11} {:>10} {:>5}",
-        "command", "runs", "wall min", "wall median", "wall max", "cpu median", "peak RSS", "exit"
-    );
+    println!("{}", scale_measure::header(28));
     for (name, s) in [
         ("openspec --version (floor)", &floor),
         ("impact --files ssh.nix", &stats),
     ] {
-        println!(
-            "{:<28} {:>5} {:>10} {:>11} {:>10} {:>11} {:>10} {:>5}",
-            name,
-            s.runs,
-            ms(s.wall_min),
-            ms(s.wall_median),
-            ms(s.wall_max),
-            ms(s.cpu_median),
-            mib(s.max_rss_kib),
-            s.codes
-                .iter()
-                .map(|c| c.to_string())
-                .collect::<Vec<_>>()
-                .join(",")
-        );
+        println!("{}", scale_measure::row(name, s, 28));
     }
     println!();
     println!(

@@ -17,7 +17,7 @@ mod scale_measure;
 
 use std::time::Duration;
 
-use scale_measure::{mib, ms};
+use scale_measure::ms;
 
 fn env_usize(name: &str) -> Option<usize> {
     std::env::var(name).ok().and_then(|v| v.trim().parse().ok())
@@ -63,18 +63,7 @@ fn main() {
             Duration::from_millis(100),
         ),
     ];
-    println!(
-        "{:<34} {:>5} {:>9} {:>11} {:>9} {:>11} {:>9} {:>5} {:>8}",
-        "command",
-        "runs",
-        "wall min",
-        "wall median",
-        "wall max",
-        "cpu median",
-        "peak RSS",
-        "exit",
-        "target"
-    );
+    println!("{} {:>8}", scale_measure::header(34), "target");
     for (name, args, target) in &cases {
         let s = match scale_measure::measure(bin, args, cpus, 3, runs) {
             Ok(s) => s,
@@ -90,21 +79,7 @@ fn main() {
         } else {
             format!("{} MISSED", ms(*target))
         };
-        println!(
-            "{:<34} {:>5} {:>9} {:>11} {:>9} {:>11} {:>9} {:>5} {verdict}",
-            name,
-            s.runs,
-            ms(s.wall_min),
-            ms(s.wall_median),
-            ms(s.wall_max),
-            ms(s.cpu_median),
-            mib(s.max_rss_kib),
-            s.codes
-                .iter()
-                .map(|c| c.to_string())
-                .collect::<Vec<_>>()
-                .join(",")
-        );
+        println!("{} {verdict}", scale_measure::row(name, &s, 34));
     }
     println!(
         "phases: OPENSPEC_TIMING=1 openspec --root {root} impact --base HEAD~1 --head HEAD --json"

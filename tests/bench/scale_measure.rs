@@ -214,6 +214,34 @@ pub fn measure<S: AsRef<OsStr>>(
     Ok(stats(&samples))
 }
 
+/// The header of a table of `row`s, the first column `width` wide.
+pub fn header(width: usize) -> String {
+    format!(
+        "{:<width$} {:>5} {:>10} {:>11} {:>10} {:>11} {:>10} {:>5}",
+        "command", "runs", "wall min", "wall median", "wall max", "cpu median", "peak RSS", "exit"
+    )
+}
+
+/// One command's figures: runs, wall min/median/max, CPU median, peak RSS,
+/// exit codes; the first column `width` wide.
+pub fn row(name: &str, s: &Stats, width: usize) -> String {
+    format!(
+        "{:<width$} {:>5} {:>10} {:>11} {:>10} {:>11} {:>10} {:>5}",
+        name,
+        s.runs,
+        ms(s.wall_min),
+        ms(s.wall_median),
+        ms(s.wall_max),
+        ms(s.cpu_median),
+        mib(s.max_rss_kib),
+        s.codes
+            .iter()
+            .map(|c| c.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    )
+}
+
 pub fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
