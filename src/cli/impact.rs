@@ -6,9 +6,11 @@ use crate::{impact, verify};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Change id (its recorded base revision is used)
+    /// Change id: its declared scope (the proposal's `## Impact`) and its
+    /// computed one (since its recorded base revision, or --base)
     pub id: Option<String>,
-    /// Base revision (default: merge-base with the default branch)
+    /// Base revision; the changes are those since its merge-base with the
+    /// head, as a pull request shows them (default: the default branch)
     #[arg(long)]
     pub base: Option<String>,
     /// Head revision (default: the working tree, untracked files included)
