@@ -8,7 +8,7 @@
 //! (scale_gen.rs: 4 hosts, about 200 module files, modules/security/ssh.nix)
 //! is generated in a temp dir, and the output says so.
 //!
-//! Knobs: OPENSPEC_BENCH_RUNS=30, OPENSPEC_BENCH_CPUS=2.
+//! Knobs: OPENSPEC_BENCH_RUNS=30, OPENSPEC_BENCH_CPUS=2, OPENSPEC_BENCH_BIN=<another build>.
 #[path = "scale_gen.rs"]
 mod scale_gen;
 #[path = "scale_measure.rs"]

@@ -11,7 +11,7 @@
 //! `modules/security/1password.nix`). Without OPENSPEC_BENCH_REPO nothing is
 //! measured, and the output says so.
 //!
-//! Knobs: OPENSPEC_BENCH_RUNS=30, OPENSPEC_BENCH_CPUS=2.
+//! Knobs: OPENSPEC_BENCH_RUNS=30, OPENSPEC_BENCH_CPUS=2, OPENSPEC_BENCH_BIN=<another build>.
 #[path = "scale_measure.rs"]
 mod scale_measure;
 

@@ -301,8 +301,15 @@ pub fn invoked_as_bench(name: &str) -> bool {
 
 /// The binary under test: cargo builds it with the bench profile (release)
 /// for `cargo bench`.
+/// The binary measured: this tree's, or OPENSPEC_BENCH_BIN (another build,
+/// e.g. an older commit's, to compare two builds under the same load).
 pub fn binary() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_openspec"))
+    static BIN: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        std::env::var_os("OPENSPEC_BENCH_BIN")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| env!("CARGO_BIN_EXE_openspec").into())
+    })
 }
 
 pub fn cores_note(cpus: usize) -> String {
