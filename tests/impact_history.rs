@@ -4,8 +4,8 @@
 //! import added then removed; a host added, edited, renamed and removed; a
 //! file moved; flake.nix edits to a host's attribute, to a shared `let`
 //! binding, to a devShell and to a comment; layout-only edits of a module
-//! and of a file inside a `src = ./.` directory; and a branch whose base
-//! moved on. For every consecutive pair (P, C), `openspec impact --base P
+//! and of a file inside a `src = ./.` directory; an input added and then
+//! bumped in flake.lock; and a branch whose base moved on. For every consecutive pair (P, C), `openspec impact --base P
 //! --head C` (run from a checkout of neither) must name every host whose
 //! toplevel drvPath differs between P and C, report hosts only in C as
 //! added and hosts only in P as removed. The precision (hosts predicted
@@ -70,6 +70,22 @@ impl History {
         let rev = self.git(&["rev-parse", "HEAD"]);
         self.commits.push((rev.clone(), what.to_string()));
         rev
+    }
+
+    /// `nix flake lock ARGS` in the repository (offline: inputs are local).
+    fn lock(&self, args: &[&str]) {
+        let out = Command::new("nix")
+            .args(["flake", "lock"])
+            .args(args)
+            .current_dir(&self.root)
+            .env("NIX_CONFIG", NIX_CONFIG)
+            .output()
+            .unwrap_or_else(|e| panic!("nix: {e} (the test needs Nix; tests/run.sh installs it)"));
+        assert!(
+            out.status.success(),
+            "nix flake lock {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     /// Every host's toplevel drvPath at `rev`, by real Nix.
@@ -237,6 +253,43 @@ fn scripted_history() -> History {
     h.commit("zephyrus host file");
     h.edit("nix-stub/lib.nix", "", "# stub\n");
     h.commit("the stand-in nixpkgs lib");
+    // An input flake (a local git repository: no network), used by yoga.
+    let input = h.root.with_file_name("input");
+    repo_support::write(
+        &input,
+        "flake.nix",
+        "{ outputs = { self }: { nixosModules.default = ./module.nix; }; }\n",
+    );
+    repo_support::write(
+        &input,
+        "module.nix",
+        "{ ... }: { environment.etc.data.text = \"1\"; }\n",
+    );
+    repo_support::git(&input, &["init", "-q", "-b", "main"]);
+    repo_support::commit_all(&input, "i0");
+    h.edit(
+        "flake.nix",
+        "  outputs = { self }:",
+        &format!(
+            "  inputs.data.url = \"git+file://{}\";\n  outputs = {{ self, data }}:",
+            input.display()
+        ),
+    );
+    h.edit(
+        "flake.nix",
+        "./hosts/yoga/default.nix\n",
+        "./hosts/yoga/default.nix\n            data.nixosModules.default\n",
+    );
+    h.lock(&[]);
+    h.commit("an input is added");
+    repo_support::write(
+        &input,
+        "module.nix",
+        "{ ... }: { environment.etc.data.text = \"2\"; }\n",
+    );
+    repo_support::commit_all(&input, "i1");
+    h.lock(&["--update-input", "data"]);
+    h.commit("flake.lock: one input bumped");
     h.edit("flake.lock", "\"version\"", "\"version\"");
     h.commit("an empty commit");
     h
