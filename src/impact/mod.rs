@@ -9,7 +9,6 @@
 //! for a host only when that host's slice of flake.nix changed
 //! (`flake::slice`), or when the edit cannot be attributed.
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 
 use serde::Serialize;
 
@@ -21,8 +20,10 @@ pub mod changes;
 pub mod declared;
 pub mod precise;
 pub mod request;
+pub mod sides;
 
 pub use request::{Request, Selection};
+pub use sides::{affected_hosts, load_base, load_head, options_from_git, untracked_dependencies};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImpactError {
@@ -524,121 +525,4 @@ fn affected_modules(model: &FlakeModel, changed: &[String], affected: &[String])
             f != "flake.nix" && (changed_set.contains(f.as_str()) || !entry_files.contains(f))
         })
         .collect()
-}
-
-/// Names of the hosts affected by the changes between `base` (default: the
-/// merge-base with the default branch) and the working tree of `flake_dir`.
-/// `Ok(None)` when the static model cannot tell (or nothing changed); callers
-/// then take every host.
-pub fn affected_hosts(
-    flake_dir: &Path,
-    base: Option<&str>,
-) -> Result<Option<Vec<String>>, ImpactError> {
-    let selection = Request {
-        base: base.map(str::to_string),
-        ..Default::default()
-    }
-    .resolve(flake_dir)?;
-    if selection.changed.is_empty() {
-        // Nothing changed yet (a proposal before implementation): nothing to
-        // narrow by, so the caller checks every host.
-        return Ok(None);
-    }
-    let model = crate::flake::load(flake_dir)?;
-    let base_model = load_base(flake_dir, &selection, &model)?;
-    let report = analyze(
-        &model,
-        base_model.as_ref(),
-        &selection.changed,
-        &selection.options,
-    );
-    Ok(Some(report.affected_hosts))
-}
-
-/// Files some host depends on that git does not track, with those hosts:
-/// a flake in a git repository is copied without them, so Nix will not see
-/// them. Empty outside a git repository.
-pub fn untracked_dependencies(flake_dir: &Path, model: &FlakeModel) -> Vec<(String, Vec<String>)> {
-    let Ok(untracked) = crate::git::untracked(flake_dir) else {
-        return vec![];
-    };
-    untracked
-        .into_iter()
-        .filter_map(|f| {
-            let hosts: Vec<String> = model
-                .hosts
-                .iter()
-                .filter(|h| h.deps.files.contains(&f))
-                .map(|h| h.name.clone())
-                .collect();
-            (!hosts.is_empty()).then_some((f, hosts))
-        })
-        .collect()
-}
-
-/// The model of the head side of a selection: its revision read from git,
-/// or `None` when the head is the working tree (or files given by hand).
-pub fn load_head(
-    flake_dir: &Path,
-    selection: &Selection,
-) -> Result<Option<FlakeModel>, ImpactError> {
-    Ok(match &selection.head_rev {
-        Some(rev) => Some(crate::flake::load_revision(flake_dir, rev, None)?),
-        None => None,
-    })
-}
-
-/// The model of the base side of a selection, read from git objects and
-/// sharing the head's parses of unchanged files; `None` for files given by
-/// hand, and when the base revision has no flake.nix (then every host of
-/// the head is new).
-pub fn load_base(
-    flake_dir: &Path,
-    selection: &Selection,
-    head: &FlakeModel,
-) -> Result<Option<FlakeModel>, ImpactError> {
-    let Some(base) = &selection.base else {
-        return Ok(None);
-    };
-    let changed: BTreeSet<String> = selection.changed.iter().cloned().collect();
-    match crate::flake::load_revision(flake_dir, base, Some((head, &changed))) {
-        Ok(m) => Ok(Some(m)),
-        Err(crate::flake::FlakeError::NoFlakeAt { .. }) => Ok(Some(FlakeModel::default())),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// What git can tell about the change beyond the file list: which locked
-/// inputs changed, and the base text of changed files (for `--precise`).
-pub fn options_from_git(
-    flake_dir: &Path,
-    base: &str,
-    head: Option<&str>,
-    changed: &[String],
-    precise: bool,
-) -> Result<Options, ImpactError> {
-    let mut opts = Options {
-        precise,
-        ..Default::default()
-    };
-    if changed.iter().any(|c| c == "flake.lock") {
-        let old = crate::git::show_file(flake_dir, base, "flake.lock")?;
-        let new = match head {
-            Some(h) => crate::git::show_file(flake_dir, h, "flake.lock")?,
-            None => std::fs::read_to_string(flake_dir.join("flake.lock")).ok(),
-        };
-        let parse = |t: Option<String>| t.map(|t| crate::flake::lock::Lock::parse(&t));
-        opts.lock_changes = match (parse(old), parse(new)) {
-            (Some(Ok(a)), Some(Ok(b))) => Some(crate::flake::lock::changed_inputs(&a, &b)),
-            // Added, removed or unreadable: every input may have changed.
-            _ => None,
-        };
-    }
-    if precise {
-        for c in changed.iter().filter(|c| c.ends_with(".nix")) {
-            opts.base_text
-                .insert(c.clone(), crate::git::show_file(flake_dir, base, c)?);
-        }
-    }
-    Ok(opts)
 }
