@@ -208,7 +208,14 @@ fn apply_other(d: &mut Deps, r: &Ref) {
             d.whole_source_reasons
                 .push((r.from.clone(), r.line, why.clone()));
         }
-        Target::WholeSource(why) | Target::Unresolved(why) => {
+        Target::Unresolved(why) => {
+            // `getFlake`, `getEnv`…: any input may be read as well.
+            d.whole_source = true;
+            d.inputs.insert("*".into());
+            d.whole_source_reasons
+                .push((r.from.clone(), r.line, why.clone()));
+        }
+        Target::WholeSource(why) => {
             d.whole_source = true;
             d.whole_source_reasons
                 .push((r.from.clone(), r.line, why.clone()));
@@ -253,28 +260,31 @@ pub(super) fn follow(
     // A file named by a following edge is walked through its own references
     // once; one walked bound by the host's entry is a dependency only; one
     // read as data is never Nix code to this host.
-    let mut name_file = |d: &mut Deps, queue: &mut Vec<u32>, t: u32, edge: Edge| {
-        d.files.insert(t);
-        if matches!(edge, Edge::Value | Edge::Read) {
-            d.data.insert(t);
-        }
-        let i = t as usize;
-        if edge == Edge::Read {
-            return;
-        }
-        if g.broken[i] {
-            if d.reached.insert(t) {
-                d.whole_source = true;
-                d.whole_source_reasons.push((
-                    names.name(t).to_string(),
-                    1,
-                    "a reached file does not parse".into(),
-                ));
+    let mut name_file = |d: &mut Deps, queue: &mut Vec<u32>, named: u32, edge: Edge| {
+        // A path through a symbolic link names the link's target as well.
+        for t in std::iter::once(named).chain(g.link_to[named as usize]) {
+            d.files.insert(t);
+            if matches!(edge, Edge::Value | Edge::Read) {
+                d.data.insert(t);
             }
-        } else if g.nix[i] {
-            d.reached.insert(t);
-            if edge.follows() && expanded.insert(t) {
-                queue.push(t);
+            let i = t as usize;
+            if edge == Edge::Read {
+                continue;
+            }
+            if g.broken[i] {
+                if d.reached.insert(t) {
+                    d.whole_source = true;
+                    d.whole_source_reasons.push((
+                        names.name(t).to_string(),
+                        1,
+                        "a reached file does not parse".into(),
+                    ));
+                }
+            } else if g.nix[i] {
+                d.reached.insert(t);
+                if edge.follows() && expanded.insert(t) {
+                    queue.push(t);
+                }
             }
         }
     };

@@ -194,7 +194,8 @@ impl Diagnostic {
             | Target::Machinery(p)
             | Target::Value(p)
             | Target::Read(p) => {
-                if !tree.is_file(p) && !tree.is_dir(p) {
+                let exists = |p: &str| tree.is_file(p) || tree.is_dir(p);
+                if !exists(p) && !tree.through_link(p).is_some_and(|r| exists(&r)) {
                     diag(
                         K::DanglingPath,
                         format!(

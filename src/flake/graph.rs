@@ -61,6 +61,9 @@ pub struct Graph {
     pub(super) broken: Vec<bool>,
     /// Per name: a .nix file whose code can see source positions.
     pub(super) positions: Vec<bool>,
+    /// Per name: what it is through a symbolic link of the tree, if one is
+    /// on its way (an edit there is an edit of this name).
+    pub(super) link_to: Vec<Option<u32>>,
 }
 
 /// The model of a parsed tree. `shortcuts` off walks every file in full
@@ -222,6 +225,7 @@ fn build_graph(
     {
         if let Some(f) = r.target.file() {
             all.insert(f.to_string());
+            all.extend(tree.through_link(f));
         }
     }
     let names = Arc::new(Names::new(all));
@@ -233,7 +237,11 @@ fn build_graph(
         nix: vec![false; n],
         broken: vec![false; n],
         positions: vec![false; n],
+        link_to: vec![None; n],
     };
+    for (id, name) in (0..n as u32).map(|i| (i, names.name(i).to_string())) {
+        g.link_to[id as usize] = tree.through_link(&name).and_then(|r| names.id(&r));
+    }
     for (rel, f) in &tree.nix {
         if let Some(id) = names.id(rel) {
             g.nix[id as usize] = f.error.is_none();

@@ -84,6 +84,31 @@ pub const HOST_FRAMEWORKS: &[&str] = &[
     "hive",
 ];
 
+/// Whether `fexpr` names a builtin or nixpkgs' lib function as such: a
+/// bare global (`readFile`), `builtins.x`, `lib.x`, `pkgs.x` or
+/// `pkgs.lib.x`, rather than an attribute of some other value that merely
+/// has the same last name.
+fn called_as_builtin(fexpr: &ast::Expr, env: &Env) -> bool {
+    use rowan::ast::AstNode;
+    match super::walk::strip_parens(fexpr.clone()) {
+        ast::Expr::Ident(i) => env.lexical(&super::eval::ident_name(&i)).is_none(),
+        ast::Expr::Select(s) => {
+            let base = s.expr().map(|e| e.syntax().text().to_string());
+            let path: Vec<Option<String>> = s
+                .attrpath()
+                .map(|p| p.attrs().map(|a| super::slice::literal_attr(&a)).collect())
+                .unwrap_or_default();
+            s.default_expr().is_none()
+                && match (base.as_deref(), path.as_slice()) {
+                    (Some("builtins" | "lib" | "pkgs"), [Some(_)]) => true,
+                    (Some("pkgs"), [Some(l), Some(_)]) => l == "lib",
+                    _ => false,
+                }
+        }
+        _ => false,
+    }
+}
+
 /// Functions the analysis understands by name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KnownFunction {
@@ -465,10 +490,17 @@ impl KnownFunction {
                 w.walk_expr(fexpr, env, file, Usage::Value);
                 w.walk_expr(arg, env, file, Usage::Value);
             }
-            // `readFile ./x`: the path is data.
+            // `builtins.readFile ./x`: the path is data. Known by its last
+            // name alone (`helpers.path ./m.nix`) the function may import
+            // it: a value then, followed.
             Opaque if partial.is_empty() => {
+                let usage = if called_as_builtin(fexpr, env) {
+                    Usage::Read
+                } else {
+                    Usage::Value
+                };
                 w.walk_expr(fexpr, env, file, Usage::Value);
-                w.walk_expr(arg, env, file, Usage::Read);
+                w.walk_expr(arg, env, file, usage);
             }
             _ => {
                 w.walk_expr(fexpr, env, file, Usage::Value);

@@ -154,6 +154,16 @@ pub fn host_slices(
     };
     // The header binds names; it is read as tokens, not searched for uses.
     let header = lambda.param().map(|p| p.syntax().clone());
+    // The name the outputs function gives its inputs (`inputs:` or
+    // `{ … }@inputs`): `inputs.self` is the flake's `self`.
+    let inputs_name: Option<String> = match lambda.param() {
+        Some(ast::Param::IdentParam(p)) => p.ident().map(|i| i.syntax().text().to_string()),
+        Some(ast::Param::Pattern(p)) => p
+            .pat_bind()
+            .and_then(|b| b.ident())
+            .map(|i| i.syntax().text().to_string()),
+        None => None,
+    };
     let mut body = lambda.body().map(strip_parens);
     let mut bindings: HashMap<String, Vec<SyntaxNode>> = HashMap::new();
     let mut all_bindings: Vec<SyntaxNode> = vec![];
@@ -176,7 +186,14 @@ pub fn host_slices(
                 // `perSystem // { nixosConfigurations = …; }`: the right side
                 // wins for every attribute it has; it must have the hosts.
                 match b.rhs().map(strip_parens) {
-                    Some(ast::Expr::AttrSet(set)) if has_hosts(&set) => break set,
+                    Some(ast::Expr::AttrSet(set)) if has_hosts(&set) => {
+                        // What the left side defines may still be read by
+                        // a host (`self.packages…`): every host's slice.
+                        if let Some(l) = b.lhs() {
+                            common.push(l.syntax().clone());
+                        }
+                        break set;
+                    }
                     _ => return Err("the hosts are in an `//` whose right side openspec cannot read".into()),
                 }
             }
@@ -280,6 +297,15 @@ pub fn host_slices(
                             queue.extend(outputs_by_name.get(&output).cloned().unwrap_or_default())
                         }
                         None => whole_outputs = true,
+                    }
+                }
+                if inputs_name.as_deref() == Some(name.as_str()) && !binds_or_names(&d) {
+                    match inputs_selection(&d) {
+                        InputsUse::Input => {}
+                        InputsUse::Output(output) => {
+                            queue.extend(outputs_by_name.get(&output).cloned().unwrap_or_default())
+                        }
+                        InputsUse::Whole => whole_outputs = true,
                     }
                 }
             }
@@ -409,6 +435,32 @@ fn binds_or_names(ident: &SyntaxNode) -> bool {
                 | SyntaxKind::NODE_ATTRPATH
         )
     })
+}
+
+/// How a use of the outputs function's inputs argument reads the outputs.
+enum InputsUse {
+    /// `inputs.<name>` of another input: not the outputs.
+    Input,
+    /// `inputs.self.<name>`: one output.
+    Output(String),
+    /// `inputs.self`, or `inputs` passed on whole: every output.
+    Whole,
+}
+
+fn inputs_selection(ident: &SyntaxNode) -> InputsUse {
+    let select = ident.parent().and_then(ast::Select::cast);
+    let Some(select) = select.filter(|s| s.expr().is_some_and(|e| e.syntax() == ident)) else {
+        return InputsUse::Whole;
+    };
+    let attrs: Vec<Option<String>> = select
+        .attrpath()
+        .map(|p| p.attrs().map(|a| literal_attr(&a)).collect())
+        .unwrap_or_default();
+    match attrs.as_slice() {
+        [Some(first), ..] if first != "self" => InputsUse::Input,
+        [Some(_), Some(output), ..] => InputsUse::Output(output.clone()),
+        _ => InputsUse::Whole,
+    }
 }
 
 /// The input names a declaration follows (`inputs.nixpkgs.follows = "nixpkgs"`).
@@ -543,6 +595,40 @@ mod tests {
         // An edit below a host's slice moves nothing of it.
         let below = FLAKE.replacen("default = other.y", "default =\n other.y", 1);
         assert_eq!(x["a"].placed, slices(&below)["a"].placed);
+    }
+
+    #[test]
+    fn outputs_read_through_inputs_or_beside_an_update_count() {
+        let none: BTreeSet<String> = BTreeSet::new();
+        let hosts = |text: &str| {
+            host_slices(
+                text,
+                &[SliceHost {
+                    name: "a",
+                    kind: "nixos",
+                    inputs: &none,
+                }],
+            )
+            .unwrap_or_else(|e| panic!("{e}"))["a"]
+                .code
+                .clone()
+        };
+        let through = "{ outputs = { self, nixpkgs, ... }@inputs: { nixosConfigurations.a = f { specialArgs = { inherit inputs; }; }; nixosModules.x = ./x.nix; }; }";
+        assert_ne!(
+            hosts(through),
+            hosts(&through.replace("./x.nix", "./y.nix"))
+        );
+        let selected = "{ outputs = inputs: { nixosConfigurations.a = f [ inputs.self.nixosModules.x ]; nixosModules.x = ./x.nix; devShells = 1; }; }";
+        assert_ne!(
+            hosts(selected),
+            hosts(&selected.replace("./x.nix", "./y.nix"))
+        );
+        assert_eq!(
+            hosts(selected),
+            hosts(&selected.replace("devShells = 1", "devShells = 2"))
+        );
+        let update = "{ outputs = { self }: { nixosModules.x = ./x.nix; } // { nixosConfigurations.a = f [ self.nixosModules.x ]; }; }";
+        assert_ne!(hosts(update), hosts(&update.replace("./x.nix", "./y.nix")));
     }
 
     #[test]

@@ -294,7 +294,8 @@ fn error_offset(err: &rnix::ParseError) -> Option<u32> {
 enum Kind {
     Dir,
     File,
-    LinkToDir,
+    /// A link that resolves, with where to (a repository path, when inside).
+    Link(bool, Option<String>),
     BrokenLink,
 }
 
@@ -319,6 +320,9 @@ pub struct SourceTree {
     pub nix: BTreeMap<String, Arc<NixFile>>,
     /// Symlinks that point nowhere usable (loops, dangling), by path.
     pub broken_links: BTreeSet<String>,
+    /// Symlinks that resolve inside the tree, and what they resolve to: an
+    /// edit there is an edit of every path through the link.
+    pub links: BTreeMap<String, String>,
 }
 
 impl SourceTree {
@@ -330,6 +334,9 @@ impl SourceTree {
         let mut files = BTreeSet::new();
         let mut dirs = BTreeSet::new();
         let mut broken_links = BTreeSet::new();
+        let mut links = BTreeMap::new();
+        let real_root = std::fs::canonicalize(root).ok();
+        let real_root = &real_root;
         dirs.insert(String::new());
         // Entries found by a parallel walk: (relative path, kind).
         let found: std::sync::Mutex<Vec<(String, Kind)>> = std::sync::Mutex::new(vec![]);
@@ -358,8 +365,14 @@ impl SourceTree {
                         Some(ft) if ft.is_dir() => Some(Kind::Dir),
                         Some(ft) if ft.is_symlink() => {
                             Some(match std::fs::metadata(entry.path()) {
-                                Ok(m) if m.is_dir() => Kind::LinkToDir,
-                                Ok(_) => Kind::File,
+                                Ok(m) => Kind::Link(
+                                    m.is_dir(),
+                                    std::fs::canonicalize(entry.path())
+                                        .ok()
+                                        .zip(real_root.as_ref())
+                                        .and_then(|(t, r)| super::path::RepoPath::from_os(r, &t))
+                                        .map(|p| p.into_string()),
+                                ),
                                 Err(_) => Kind::BrokenLink,
                             })
                         }
@@ -379,8 +392,13 @@ impl SourceTree {
                 }
                 // A link is a file of the tree either way; whether it resolves
                 // decides if it can be read as Nix.
-                Kind::LinkToDir => {
-                    dirs.insert(rel.clone());
+                Kind::Link(is_dir, target) => {
+                    if is_dir {
+                        dirs.insert(rel.clone());
+                    }
+                    if let Some(t) = target {
+                        links.insert(rel.clone(), t);
+                    }
                     files.insert(rel);
                 }
                 Kind::BrokenLink => {
@@ -406,6 +424,7 @@ impl SourceTree {
             dirs,
             nix,
             broken_links,
+            links,
         }
     }
 
@@ -434,6 +453,7 @@ impl SourceTree {
         let mut broken_links = BTreeSet::new();
         dirs.insert(String::new());
         let mut blob_of: HashMap<String, String> = HashMap::new();
+        let mut resolved_links: BTreeMap<String, String> = BTreeMap::new();
         let mut links: Vec<(String, String)> = vec![];
         for e in entries {
             match e.kind {
@@ -475,9 +495,11 @@ impl SourceTree {
             match end {
                 Some(p) if dirs.contains(&p) => {
                     dirs.insert(link.clone());
+                    resolved_links.insert(link.clone(), p);
                 }
                 Some(p) if blob_of.contains_key(&p) => {
                     resolved_blob.insert(link.clone(), blob_of[&p].clone());
+                    resolved_links.insert(link.clone(), p);
                 }
                 _ => {
                     broken_links.insert(link.clone());
@@ -522,12 +544,36 @@ impl SourceTree {
             dirs,
             nix,
             broken_links,
+            links: resolved_links,
         })
     }
 
     /// Whether `rel` is a file (or a symlink) of the tree.
     pub fn is_file(&self, rel: &str) -> bool {
         self.files.contains(rel)
+    }
+
+    /// The path `rel` resolves to when it goes through a symbolic link of
+    /// the tree (`mods/x.nix` with `mods -> real` is `real/x.nix`; a link
+    /// to a file is its target); `None` when no link is on the way.
+    pub fn through_link(&self, rel: &str) -> Option<String> {
+        let mut cur = rel.to_string();
+        let mut moved = false;
+        // Each step replaces the longest linked prefix; links may chain.
+        for _ in 0..40 {
+            let prefix = self
+                .links
+                .range(..=cur.clone())
+                .rev()
+                .find(|(l, _)| cur == **l || cur.starts_with(&format!("{l}/")))
+                .map(|(l, t)| (l.clone(), t.clone()));
+            let Some((link, target)) = prefix else {
+                break;
+            };
+            cur = format!("{target}{}", &cur[link.len()..]);
+            moved = true;
+        }
+        moved.then_some(cur)
     }
 
     /// Whether `rel` is a directory of the tree (`""` is the root).

@@ -89,7 +89,12 @@ pub fn has_impact_section(change_dir: &Path) -> bool {
 fn is_impact_heading(line: &str) -> bool {
     let t = line.trim_end();
     let hashes = t.chars().take_while(|c| *c == '#').count();
-    (1..=2).contains(&hashes) && t[hashes..].trim().eq_ignore_ascii_case("impact")
+    let title = t[hashes..].trim().to_ascii_lowercase();
+    // `## Impact`, `## Impact:`, `## Impact Analysis`; not `## Impacted teams`.
+    (1..=2).contains(&hashes)
+        && title
+            .strip_prefix("impact")
+            .is_some_and(|rest| !rest.starts_with(|c: char| c.is_alphanumeric()))
 }
 
 /// The lines of the `## Impact` section with their 1-based numbers.
@@ -125,11 +130,15 @@ fn prefix_of(line: &str) -> Declared {
         .trim_start_matches(['-', '*', '+', ' '])
         .trim_start_matches("**")
         .to_ascii_lowercase();
-    if t.starts_with("new") {
+    let word = |w: &str| {
+        t.strip_prefix(w)
+            .is_some_and(|rest| !rest.starts_with(|c: char| c.is_alphanumeric()))
+    };
+    if word("new") {
         Declared::New
-    } else if t.starts_with("modified") {
+    } else if word("modified") {
         Declared::Modified
-    } else if t.starts_with("removed") || t.starts_with("deleted") {
+    } else if word("removed") || word("deleted") {
         Declared::Removed
     } else {
         Declared::Named
@@ -232,6 +241,9 @@ mod tests {
         );
         assert_eq!(prefix_of("  - New: `x/`"), Declared::New);
         assert_eq!(prefix_of("- **Modified**: `flake.nix`"), Declared::Modified);
+        assert_eq!(prefix_of("- Newer hosts: `x/`"), Declared::Named);
+        assert!(is_impact_heading("## Impact Analysis") && is_impact_heading("## Impact:"));
+        assert!(!is_impact_heading("## Impacted teams"));
     }
 
     #[test]

@@ -134,9 +134,13 @@ pub fn reason(
         detail,
         side: None,
     };
+    // flake.nix and flake.lock are read as code per host (its slice, its
+    // inputs); when that part is unchanged, the host can still read them as
+    // part of the source (a directory taken whole, the whole source, data).
+    let mut unchanged_as_code = false;
     if changed == "flake.nix" {
         match flake_nix {
-            Some(Ok(false)) => return None,
+            Some(Ok(false)) => unchanged_as_code = true,
             Some(Ok(true)) => {
                 return Some(mk(
                     true,
@@ -157,20 +161,20 @@ pub fn reason(
         }
     }
     if changed == "flake.lock" {
-        return match &opts.lock_changes {
-            None => Some(mk(false, "flake.lock", vec!["flake.lock".into()], Some("flake.lock changed; which inputs is unknown without --base, so every host counts".into()))),
+        match &opts.lock_changes {
+            None => return Some(mk(false, "flake.lock", vec!["flake.lock".into()], Some("flake.lock changed; which inputs is unknown without --base, so every host counts".into()))),
             Some(set) => {
                 let used: Vec<&String> = set.iter().filter(|i| d.inputs.contains(*i) || d.inputs.contains("*")).collect();
                 if used.is_empty() {
-                    None
+                    unchanged_as_code = true;
                 } else {
                     let names = used.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
-                    Some(mk(true, "flake.lock", vec!["flake.nix".into(), "flake.lock".into()], Some(format!("locked inputs changed: {names}"))))
+                    return Some(mk(true, "flake.lock", vec!["flake.nix".into(), "flake.lock".into()], Some(format!("locked inputs changed: {names}"))));
                 }
             }
-        };
+        }
     }
-    if d.files.contains(changed) {
+    if d.files.contains(changed) && (!unchanged_as_code || d.data.contains(changed)) {
         return Some(mk(true, "file", d.via(changed), None));
     }
     // A dependency that was a file and is now a directory (or the reverse).

@@ -170,6 +170,20 @@ impl Walker<'_, '_> {
         let Some(first) = names.next() else {
             return self.walk_value(&Value::SelfFlake, usage, file, line);
         };
+        match first.as_deref() {
+            // `self.inputs.<x>`: an input, as `inputs.<x>` is.
+            Some("inputs") => {
+                let target = match names.next() {
+                    Some(Some(n)) if n != "self" => Target::Input(n.clone()),
+                    Some(Some(_)) => return self.walk_value(&Value::SelfFlake, usage, file, line),
+                    _ => Target::Input("*".into()),
+                };
+                return self.push(target, file, line);
+            }
+            // `self.outputs`: the flake's own outputs, all of them.
+            Some("outputs") => return self.walk_value(&Value::SelfFlake, usage, file, line),
+            _ => {}
+        }
         let outputs = self.ev.outputs.borrow().clone();
         let attrs = outputs.map(|o| self.ev.force(&o));
         let found = match (first, &attrs) {
