@@ -21,9 +21,18 @@ pub struct Args {
     /// Every host of the flake
     #[arg(long, conflicts_with = "hosts")]
     pub all_hosts: bool,
-    /// Base revision for the impact of the change
+    /// Base revision: the impact of the change is computed from it, and the
+    /// security facts and closures of the hosts are compared with it (default:
+    /// the change's recorded base, else the merge-base with the default branch;
+    /// without a change id, no comparison unless given)
     #[arg(long)]
     pub base: Option<String>,
+    /// Do not compare with the base revision (no security or closure diff)
+    #[arg(long)]
+    pub no_diff: bool,
+    /// Fail (exit 1) when a host's closure grows by more than PCT percent over the base
+    #[arg(long, value_name = "PCT")]
+    pub max_closure_growth: Option<f64>,
     /// Parallel evaluations (default: number of cores)
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
@@ -213,7 +222,19 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
     }
 
     let monitor = Monitor::new(ctx.progress && !ctx.json, ctx.quiet);
+    let diff = if args.no_diff {
+        None
+    } else {
+        diff_request(&args, change.as_ref(), &flake_dir, !args.eval_only)?
+    };
+    if args.max_closure_growth.is_some() && (diff.is_none() || args.eval_only) {
+        return Err(Failure::usage(
+            "--max-closure-growth needs a base revision to compare with (--base, or a change id) and builds (not --eval-only)",
+        ));
+    }
     let req = CheckRequest {
+        diff,
+        max_closure_growth: args.max_closure_growth,
         change: dest.change.clone(),
         flake,
         hosts,
@@ -235,6 +256,48 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
     })
 }
 
+/// The base side of the comparison: `--base`, else the change's recorded
+/// base, else (with a change) the merge-base with the default branch. Nix
+/// reads that commit from git (`git+file://…?rev=…`); no worktree is touched.
+fn diff_request(
+    a: &Args,
+    change: Option<&Change>,
+    flake_dir: &Path,
+    closure: bool,
+) -> Result<Option<verify::DiffRequest>, Failure> {
+    let wanted = match (&a.base, change) {
+        (Some(b), _) => Some(b.clone()),
+        (None, Some(c)) => c
+            .base_revision()
+            .or_else(|| crate::git::default_base(flake_dir).ok()),
+        (None, None) => None,
+    };
+    let Some(wanted) = wanted else {
+        return Ok(None);
+    };
+    let rev = crate::git::rev_parse(flake_dir, &wanted).map_err(|e| {
+        Failure::usage(format!("cannot resolve the base revision {wanted:?}: {e}")).caused_by(e)
+    })?;
+    let top = crate::git::toplevel(flake_dir).map_err(|e| {
+        Failure::usage(format!("the flake is not in a git repository: {e}")).caused_by(e)
+    })?;
+    let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let top = canon(&top);
+    let rel = canon(flake_dir)
+        .strip_prefix(&top)
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let mut base_flake = format!("git+file://{}?rev={rev}", top.display());
+    if !rel.as_os_str().is_empty() {
+        base_flake.push_str(&format!("&dir={}", rel.display()));
+    }
+    Ok(Some(verify::DiffRequest {
+        base_rev: rev,
+        base_flake,
+        closure,
+    }))
+}
+
 /// Why the check ends with exit 1: an interruption, or the hosts that did not succeed.
 fn unsuccessful(r: &CheckReport) -> Option<String> {
     if r.interrupted {
@@ -246,14 +309,17 @@ fn unsuccessful(r: &CheckReport) -> Option<String> {
         .filter(|h| !h.status.succeeded())
         .map(|h| format!("{} ({})", h.name, h.status.as_str()))
         .collect();
-    (!bad.is_empty()).then(|| {
-        format!(
+    let mut why = Vec::new();
+    if !bad.is_empty() {
+        why.push(format!(
             "{} of {} host(s) did not succeed: {}",
             bad.len(),
             r.hosts.len(),
             super::some_of(bad.iter().map(String::as_str))
-        )
-    })
+        ));
+    }
+    why.extend(r.closure_violations.iter().cloned());
+    (!why.is_empty()).then(|| why.join("\n"))
 }
 
 fn print_plan(
@@ -298,7 +364,136 @@ fn print_plan(
     Ok(Exit::Ok)
 }
 
+/// `1.5 MiB` style sizes.
+fn human_bytes(b: f64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = b.abs();
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < units.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    let sign = if b < 0.0 { "-" } else { "" };
+    if u == 0 {
+        format!("{sign}{v:.0} {}", units[u])
+    } else {
+        format!("{sign}{v:.1} {}", units[u])
+    }
+}
+
+/// Loosenings first: they decide the review.
+fn print_loosenings(r: &CheckReport) {
+    let Some(d) = r.diff.as_ref().filter(|d| d.security_model) else {
+        return;
+    };
+    println!(
+        "{} {} loosening(s) since {}; the change is security-model (security review required)",
+        style("SECURITY").red().bold(),
+        d.loosened.len(),
+        d.base
+    );
+    for l in &d.loosened {
+        println!(
+            "  {}: {} ({})",
+            style(&l.host).bold(),
+            l.finding.message,
+            l.finding.attribute
+        );
+    }
+}
+
+fn print_diffs(r: &CheckReport) {
+    let Some(d) = &r.diff else { return };
+    println!("security (base {}):", d.base);
+    for h in &r.hosts {
+        let Some(s) = &h.security else { continue };
+        if s.base != "present" || s.head != "present" {
+            let why = s
+                .base_error
+                .as_deref()
+                .or(s.head_error.as_deref())
+                .and_then(|e| e.lines().next())
+                .unwrap_or("");
+            println!(
+                "  {}: not compared (base {}, head {}) {why}",
+                h.name, s.base, s.head
+            );
+            continue;
+        }
+        if s.changes.is_empty() {
+            println!("  {}: no change", h.name);
+        }
+        for c in &s.changes {
+            let j = match c.judgement {
+                verify::security::Judgement::Loosened => style(c.judgement.as_str()).red().bold(),
+                verify::security::Judgement::Tightened => style(c.judgement.as_str()).green(),
+                verify::security::Judgement::Changed => style(c.judgement.as_str()).yellow(),
+            };
+            println!("  {}: {j} {} ({})", h.name, c.message, c.attribute);
+        }
+    }
+    if !d.hosts_added.is_empty() {
+        println!("  hosts added since the base: {}", d.hosts_added.join(", "));
+    }
+    if !d.hosts_removed.is_empty() {
+        println!(
+            "  hosts removed since the base: {}",
+            d.hosts_removed.join(", ")
+        );
+    }
+    let measured: Vec<_> = r
+        .hosts
+        .iter()
+        .filter_map(|h| h.closure.as_ref().map(|c| (h, c)))
+        .filter(|(_, c)| c.base_bytes.is_some() || c.base_error.is_some())
+        .collect();
+    if measured.is_empty() {
+        return;
+    }
+    println!("closure:");
+    for (h, c) in measured {
+        match (c.base_bytes, c.head_bytes) {
+            (Some(b), Some(hd)) => {
+                let pct = c
+                    .change_percent
+                    .map_or(String::new(), |p| format!(", {p:+.1}%"));
+                println!(
+                    "  {}: {} -> {} ({}{pct}), {} path(s) added, {} removed",
+                    h.name,
+                    human_bytes(b as f64),
+                    human_bytes(hd as f64),
+                    human_bytes(c.change_bytes.unwrap_or(0) as f64),
+                    c.paths_added.len(),
+                    c.paths_removed.len()
+                );
+                if let Some(p) = &c.packages {
+                    for x in &p.added {
+                        println!("    + {} {}", x.name, x.head.join(", "));
+                    }
+                    for x in &p.removed {
+                        println!("    - {} {}", x.name, x.base.join(", "));
+                    }
+                    for x in &p.changed {
+                        println!(
+                            "    ~ {} {} -> {}",
+                            x.name,
+                            x.base.join(", "),
+                            x.head.join(", ")
+                        );
+                    }
+                }
+            }
+            _ => println!(
+                "  {}: not compared: {}",
+                h.name,
+                c.base_error.as_deref().unwrap_or("no figures")
+            ),
+        }
+    }
+}
+
 fn print_summary(ctx: &Ctx, r: &CheckReport) {
+    print_loosenings(r);
     let s = &r.summary;
     let head = format!(
         "{} host(s): {} succeeded, {} failed, {} skipped, {} cancelled in {:.1}s ({} jobs, Nix {})",
@@ -329,6 +524,12 @@ fn print_summary(ctx: &Ctx, r: &CheckReport) {
         if let Some(l) = &h.log {
             println!("    log: {l}");
         }
+    }
+    if !ctx.quiet {
+        print_diffs(r);
+    }
+    for v in &r.closure_violations {
+        println!("{} {v}", style("closure").red().bold());
     }
     if let Some(p) = r.report.as_ref().filter(|_| !ctx.quiet) {
         println!("report: {p}");

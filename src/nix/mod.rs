@@ -288,6 +288,31 @@ impl Nix {
         ]))
     }
 
+    /// `nix eval --json --no-write-lock-file <installable> --apply <function>`
+    /// followed by the settings' flags.
+    pub fn eval_apply_args(&self, installable: &str, apply: &str) -> Vec<String> {
+        self.with_settings(vec![
+            "eval".into(),
+            "--json".into(),
+            "--no-write-lock-file".into(),
+            installable.to_string(),
+            "--apply".into(),
+            apply.to_string(),
+        ])
+    }
+
+    /// `nix path-info --json -r -S <path>`: every path of the closure, each
+    /// with its own closure size.
+    pub fn path_info_closure_args(&self, path: &StorePath) -> Vec<String> {
+        self.with_settings(vec![
+            "path-info".into(),
+            "--json".into(),
+            "-r".into(),
+            "-S".into(),
+            path.to_string(),
+        ])
+    }
+
     /// The installable that builds a derivation's outputs: a bare `.drv` up
     /// to 2.14, `<drv>^*` from 2.15 (where a bare `.drv` means the file).
     pub fn drv_installable(&self, drv: &StorePath) -> String {

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 mod check;
+pub mod diff;
 pub mod explain;
 pub mod interrupt;
 pub mod junit;
@@ -10,8 +11,10 @@ pub mod monitor;
 mod predict;
 pub mod report;
 mod runner;
+pub mod security;
 
 pub use check::{CheckRequest, PlannedHost, check, plan, relative_to};
+pub use diff::{DiffRequest, DiffSummary};
 pub use explain::{Difference, Explanation, explain};
 pub use monitor::{Event, Monitor, Silent, Sink};
 pub use predict::{HostComparison, PredictOptions, VerifyReport, verify_prediction};

@@ -1,0 +1,422 @@
+//! Base versus head per host: the security facts of both sides (one
+//! evaluator call per side for all hosts, the base call also returning the
+//! base drvPaths), the closure of both sides (the base built when it is not
+//! in the store yet), the store paths and packages added and removed.
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Instant;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::report::{Closure, HostResult, HostStatus};
+use super::security::{self, Facts, Finding, Judgement, SecurityDiff};
+use crate::nix::{Nix, NixError, StorePath, error_tail, parse_path_info, quote_attr};
+
+/// What to compare the checked hosts against.
+#[derive(Debug, Clone)]
+pub struct DiffRequest {
+    /// The base commit (full hash).
+    pub base_rev: String,
+    /// The flake reference of the base side, e.g. `git+file:///repo?rev=<commit>`
+    /// (Nix reads the commit from git: the working tree is never touched).
+    pub base_flake: String,
+    /// Measure closures (builds the base toplevels that are not in the store).
+    pub closure: bool,
+}
+
+/// The run-wide part of the comparison.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DiffSummary {
+    pub base: String,
+    pub base_flake: String,
+    /// Seconds of the one base and the one head evaluator call.
+    pub base_eval_seconds: f64,
+    pub head_eval_seconds: f64,
+    /// Checked hosts that do not exist at the base revision.
+    pub hosts_added: Vec<String>,
+    /// Hosts of the base revision that the head no longer has.
+    pub hosts_removed: Vec<String>,
+    /// Every loosening, host by host: the change is security-model.
+    pub loosened: Vec<HostFinding>,
+    pub security_model: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HostFinding {
+    pub host: String,
+    #[serde(flatten)]
+    pub finding: Finding,
+}
+
+/// A package (store path name without its version) and its versions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PackageChange {
+    pub name: String,
+    pub base: Vec<String>,
+    pub head: Vec<String>,
+}
+
+/// Packages of two closures, by name and version, as nvd shows them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PackageDiff {
+    pub added: Vec<PackageChange>,
+    pub removed: Vec<PackageChange>,
+    pub changed: Vec<PackageChange>,
+}
+
+/// `(name, version)` of a store path's name: the version starts at the
+/// first `-` followed by a digit (`openssh-9.6p1` -> `openssh`, `9.6p1`).
+pub fn split_name(name: &str) -> (String, String) {
+    let bytes = name.as_bytes();
+    for i in 0..bytes.len().saturating_sub(1) {
+        if bytes[i] == b'-' && bytes[i + 1].is_ascii_digit() {
+            return (name[..i].to_string(), name[i + 1..].to_string());
+        }
+    }
+    (name.to_string(), String::new())
+}
+
+/// The package difference of two closures (store path names).
+pub fn package_diff<'a>(
+    base: impl IntoIterator<Item = &'a str>,
+    head: impl IntoIterator<Item = &'a str>,
+) -> PackageDiff {
+    let group = |it: &mut dyn Iterator<Item = &'a str>| {
+        let mut m: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for n in it {
+            let (name, version) = split_name(n);
+            m.entry(name).or_default().insert(version);
+        }
+        m
+    };
+    let b = group(&mut base.into_iter());
+    let h = group(&mut head.into_iter());
+    let mut d = PackageDiff::default();
+    let list = |s: Option<&BTreeSet<String>>| s.into_iter().flatten().cloned().collect();
+    for name in b.keys().chain(h.keys()).collect::<BTreeSet<_>>() {
+        let c = PackageChange {
+            name: name.clone(),
+            base: list(b.get(name)),
+            head: list(h.get(name)),
+        };
+        match (b.get(name), h.get(name)) {
+            (None, Some(_)) => d.added.push(c),
+            (Some(_), None) => d.removed.push(c),
+            (Some(x), Some(y)) if x != y => d.changed.push(c),
+            _ => {}
+        }
+    }
+    d
+}
+
+/// One side's facts (and base drvPath) of one host.
+#[derive(Debug, Clone)]
+enum Side {
+    /// The host is not in that revision's flake.
+    Absent,
+    Error(String),
+    Present {
+        facts: Box<Facts>,
+        drv: Option<String>,
+    },
+}
+
+/// Evaluate facts (and drvPaths) of `hosts` in `flake`, one call; a host
+/// whose evaluation breaks the call gets a call of its own.
+fn evaluate(nix: &Nix, flake: &str, hosts: &[String], with_drv: bool) -> Vec<Side> {
+    if hosts.is_empty() {
+        return Vec::new();
+    }
+    let listed = match nix.list_hosts(flake) {
+        Ok(l) => l,
+        Err(e) => return hosts.iter().map(|_| Side::Error(e.to_string())).collect(),
+    };
+    let present: Vec<String> = hosts
+        .iter()
+        .filter(|h| listed.contains(h) && quote_attr(h).is_ok())
+        .cloned()
+        .collect();
+    let mut found: BTreeMap<String, Side> = BTreeMap::new();
+    match eval_facts(nix, flake, &present, with_drv) {
+        Ok(m) => found = m,
+        Err(_) => {
+            for h in &present {
+                let side = match eval_facts(nix, flake, std::slice::from_ref(h), with_drv) {
+                    Ok(mut m) => m.remove(h).unwrap_or(Side::Absent),
+                    Err(e) => Side::Error(e.to_string()),
+                };
+                found.insert(h.clone(), side);
+            }
+        }
+    }
+    hosts
+        .iter()
+        .map(|h| found.remove(h).unwrap_or(Side::Absent))
+        .collect()
+}
+
+fn eval_facts(
+    nix: &Nix,
+    flake: &str,
+    hosts: &[String],
+    with_drv: bool,
+) -> Result<BTreeMap<String, Side>, NixError> {
+    let quoted: Vec<String> = hosts
+        .iter()
+        .map(|h| quote_attr(h))
+        .collect::<Result<_, _>>()?;
+    let args = nix.eval_apply_args(
+        &format!("{flake}#nixosConfigurations"),
+        &security::facts_apply(&quoted, with_drv),
+    );
+    let out = nix.run(&args)?;
+    let doc: BTreeMap<String, Value> =
+        serde_json::from_str(out.trim()).map_err(|source| NixError::Json {
+            what: "nix eval --json (security facts)",
+            source,
+        })?;
+    let mut m = BTreeMap::new();
+    for (host, v) in doc {
+        let drv = v.get("drv").and_then(Value::as_str).map(str::to_string);
+        let side = match v.get("facts") {
+            Some(Value::Null) | None => Side::Error(
+                "its configuration fails to evaluate (a throw or an assertion)".to_string(),
+            ),
+            Some(f) => match serde_json::from_value::<Facts>(f.clone()) {
+                Ok(facts) if !with_drv || drv.is_some() => Side::Present {
+                    facts: Box::new(facts),
+                    drv,
+                },
+                Ok(_) => Side::Error(
+                    "its toplevel fails to evaluate (a throw or an assertion)".to_string(),
+                ),
+                Err(e) => Side::Error(format!("unexpected security facts: {e}")),
+            },
+        };
+        m.insert(host, side);
+    }
+    Ok(m)
+}
+
+/// The error of a failed side, with Nix's own message when one more call gets it.
+fn side_error(nix: &Nix, flake: &str, host: &str, fallback: String) -> String {
+    match nix.eval_toplevel(flake, host) {
+        Err(NixError::Failed { tail, .. }) => error_tail(&tail, 12),
+        _ => fallback,
+    }
+}
+
+/// Compare each of `hosts` (the head results, changed in place) with the base.
+pub fn compare(
+    nix: &Nix,
+    head_flake: &str,
+    req: &DiffRequest,
+    hosts: &mut [HostResult],
+) -> DiffSummary {
+    // Only hosts that evaluated at head are compared: a host that failed or
+    // ran out of time there is not evaluated again on either side.
+    let names: Vec<String> = hosts
+        .iter()
+        .filter(|h| h.status.succeeded())
+        .map(|h| h.name.clone())
+        .collect();
+    let start = Instant::now();
+    let base = evaluate(nix, &req.base_flake, &names, true);
+    let base_eval_seconds = start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    let head = evaluate(nix, head_flake, &names, false);
+    let head_eval_seconds = start.elapsed().as_secs_f64();
+    let mut summary = DiffSummary {
+        base: req.base_rev.clone(),
+        base_flake: req.base_flake.clone(),
+        base_eval_seconds,
+        head_eval_seconds,
+        ..DiffSummary::default()
+    };
+    if let (Ok(b), Ok(h)) = (nix.list_hosts(&req.base_flake), nix.list_hosts(head_flake)) {
+        summary.hosts_removed = b.into_iter().filter(|x| !h.contains(x)).collect();
+    }
+    let mut sides = names.iter().zip(base.into_iter().zip(head));
+    for r in hosts.iter_mut() {
+        if nix
+            .interrupt_flag()
+            .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            break;
+        }
+        if !r.status.succeeded() {
+            let why = r
+                .error
+                .clone()
+                .unwrap_or_else(|| format!("the host did not evaluate ({})", r.status.as_str()));
+            let mut sec = SecurityDiff::incomplete(Err(None), Err(Some(why)));
+            sec.base = "not-evaluated";
+            r.security = Some(sec);
+            continue;
+        }
+        let Some((_, (b, h))) = sides.find(|(n, _)| *n == &r.name) else {
+            continue;
+        };
+        let b_res: Result<&Facts, Option<String>> = match &b {
+            Side::Absent => {
+                summary.hosts_added.push(r.name.clone());
+                Err(None)
+            }
+            Side::Error(e) => Err(Some(side_error(nix, &req.base_flake, &r.name, e.clone()))),
+            Side::Present { facts, .. } => Ok(facts),
+        };
+        let h_res: Result<&Facts, Option<String>> = match &h {
+            Side::Present { facts, .. } => Ok(facts),
+            Side::Error(e) => Err(Some(e.clone())),
+            Side::Absent => Err(None),
+        };
+        let sec = match (&b_res, &h_res) {
+            (Ok(x), Ok(y)) => SecurityDiff::of(security::diff(x, y)),
+            _ => SecurityDiff::incomplete(
+                b_res.as_ref().map(|_| ()).map_err(Clone::clone),
+                h_res.as_ref().map(|_| ()).map_err(Clone::clone),
+            ),
+        };
+        for f in sec
+            .changes
+            .iter()
+            .filter(|f| f.judgement == Judgement::Loosened)
+        {
+            summary.loosened.push(HostFinding {
+                host: r.name.clone(),
+                finding: f.clone(),
+            });
+        }
+        r.security = Some(sec);
+        if req.closure && r.status == HostStatus::Built {
+            let base_drv = match &b {
+                Side::Present { drv, .. } => drv.clone(),
+                _ => None,
+            };
+            r.closure = Some(closure(nix, r, base_drv.as_deref()));
+        }
+    }
+    summary.security_model = !summary.loosened.is_empty();
+    summary
+}
+
+/// One closure: its paths (names) and its size in bytes.
+fn closure_of(nix: &Nix, out: &StorePath) -> Result<(u64, BTreeSet<StorePath>), NixError> {
+    let text = nix.run(&nix.path_info_closure_args(out))?;
+    let infos = parse_path_info(&text, nix.store_dir())?;
+    let size = infos
+        .iter()
+        .find(|i| &i.path == out)
+        .and_then(|i| i.closure_size)
+        .ok_or_else(|| NixError::JsonShape {
+            what: "nix path-info -r -S --json",
+            detail: format!("no closure size for {out}"),
+        })?;
+    Ok((size, infos.into_iter().map(|i| i.path).collect()))
+}
+
+fn closure(nix: &Nix, r: &HostResult, base_drv: Option<&str>) -> Closure {
+    let mut c = r.closure.clone().unwrap_or_default();
+    let head = r
+        .out_path
+        .as_deref()
+        .and_then(|p| StorePath::parse(p, nix.store_dir()).ok())
+        .map(|p| closure_of(nix, &p));
+    let head = match head {
+        Some(Ok(x)) => x,
+        Some(Err(e)) => {
+            c.base_error = Some(format!("cannot measure the head closure: {e}"));
+            return c;
+        }
+        None => return c,
+    };
+    c.head_bytes = Some(head.0);
+    let Some(drv) = base_drv.and_then(|d| StorePath::parse(d, nix.store_dir()).ok()) else {
+        c.base_error = Some("no base toplevel to compare with".into());
+        return c;
+    };
+    c.base_drv = Some(drv.to_string());
+    let start = Instant::now();
+    let built = nix
+        .run(&nix.build_args(&drv, None))
+        .and_then(|o| nix.parse_build_json(&o));
+    c.base_build_seconds = Some(start.elapsed().as_secs_f64());
+    let out = match built {
+        Ok(b) => b
+            .into_iter()
+            .next()
+            .and_then(|b| b.outputs.get("out").cloned()),
+        Err(e) => {
+            c.base_error = Some(format!("cannot build the base toplevel: {e}"));
+            return c;
+        }
+    };
+    let Some(out) = out else {
+        c.base_error = Some("the base toplevel has no `out` output".into());
+        return c;
+    };
+    c.base_out = Some(out.to_string());
+    let base = match closure_of(nix, &out) {
+        Ok(x) => x,
+        Err(e) => {
+            c.base_error = Some(format!("cannot measure the base closure: {e}"));
+            return c;
+        }
+    };
+    c.base_bytes = Some(base.0);
+    c.change_bytes = Some(head.0 as i64 - base.0 as i64);
+    c.change_percent =
+        (base.0 > 0).then(|| (head.0 as f64 - base.0 as f64) * 100.0 / base.0 as f64);
+    c.paths_added = head
+        .1
+        .difference(&base.1)
+        .map(ToString::to_string)
+        .collect();
+    c.paths_removed = base
+        .1
+        .difference(&head.1)
+        .map(ToString::to_string)
+        .collect();
+    c.packages = Some(package_diff(
+        base.1.iter().map(StorePath::name),
+        head.1.iter().map(StorePath::name),
+    ));
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_split_at_the_first_dash_before_a_digit() {
+        assert_eq!(
+            split_name("openssh-9.6p1"),
+            ("openssh".into(), "9.6p1".into())
+        );
+        assert_eq!(
+            split_name("nixos-system-yoga-25.05"),
+            ("nixos-system-yoga".into(), "25.05".into())
+        );
+        assert_eq!(split_name("etc"), ("etc".into(), String::new()));
+    }
+
+    #[test]
+    fn packages_added_removed_and_changed() {
+        let d = package_diff(
+            ["openssh-9.6", "bash-5.2", "etc"],
+            ["openssh-9.7", "bash-5.2", "nginx-1.25", "etc"],
+        );
+        assert_eq!(d.added.len(), 1);
+        assert_eq!(d.added[0].name, "nginx");
+        assert!(d.removed.is_empty());
+        assert_eq!(
+            d.changed,
+            [PackageChange {
+                name: "openssh".into(),
+                base: vec!["9.6".into()],
+                head: vec!["9.7".into()]
+            }]
+        );
+    }
+}
