@@ -2,6 +2,8 @@
 //! between a base commit and the working tree, through real Nix on a fixture
 //! flake whose stand-in nixosSystem exposes the NixOS security options and
 //! builds one real derivation per package.
+#[allow(unused_macros)]
+mod snapshot_support;
 mod verify_support;
 
 use std::path::Path;
@@ -433,4 +435,112 @@ fn closure_growth_beyond_the_threshold_fails_naming_host_and_size() {
         "5",
     ]);
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// The Markdown report for a pull-request comment, as a snapshot: loosenings
+/// first, a row per host (status, security, closure), details per host.
+#[test]
+fn markdown_report_for_a_pull_request() {
+    let r = repo();
+    let out = r.openspec(&[
+        "nixos-check",
+        "--hosts",
+        "open,close,harmless,bare,broken,added",
+        "--base",
+        &r.base,
+        "--keep-going",
+        "--jobs",
+        "1",
+        "--format",
+        "markdown",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    // stdout only: the progress lines on stderr interleave differently per run.
+    let rendered = format!(
+        "exit_code: {:?}\n----- stdout -----\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(&snapshot_support::regex_escape(&r.base), "[BASE]");
+    settings.add_filter(
+        &snapshot_support::regex_escape(&r.path().display().to_string()),
+        "[ROOT]",
+    );
+    for (re, with) in snapshot_support::GENERIC_FILTERS {
+        settings.add_filter(re, *with);
+    }
+    settings.set_omit_expression(true);
+    settings.set_description("nixos-check --hosts open,close,harmless,bare,broken,added --base [BASE] --keep-going --jobs 1 --format markdown");
+    settings.bind(|| insta::assert_snapshot!("check_markdown_report", rendered));
+}
+
+/// `--format jsonl`: every stdout line is one JSON object, in event order.
+#[test]
+fn jsonl_streams_one_object_per_event() {
+    let r = repo();
+    let out = r.openspec(&[
+        "nixos-check",
+        "--hosts",
+        "open,broken,harmless",
+        "--base",
+        &r.base,
+        "--keep-going",
+        "--jobs",
+        "1",
+        "--format",
+        "jsonl",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let events: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l:?}\n{text}")))
+        .collect();
+    let kinds: Vec<(String, String)> = events
+        .iter()
+        .map(|e| {
+            (
+                e["event"].as_str().unwrap().to_string(),
+                e["host"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    let k = |e: &str, h: &str| (e.to_string(), h.to_string());
+    for host in ["open", "harmless"] {
+        let ev = kinds
+            .iter()
+            .position(|x| *x == k("evaluated", host))
+            .unwrap();
+        let fin = kinds
+            .iter()
+            .position(|x| *x == k("finished", host))
+            .unwrap();
+        let cmp = kinds
+            .iter()
+            .position(|x| *x == k("compared", host))
+            .unwrap();
+        assert!(ev < fin && fin < cmp, "{kinds:?}");
+    }
+    let broken = events
+        .iter()
+        .find(|e| e["event"] == "finished" && e["host"] == "broken")
+        .unwrap();
+    assert_eq!(broken["status"], "eval-failed");
+    assert!(!kinds.contains(&k("evaluated", "broken")), "{kinds:?}");
+    let last = events.last().unwrap();
+    assert_eq!(last["event"], "summary");
+    assert_eq!(last["ok"], false);
+    assert_eq!(last["summary"]["failed"], 1);
+    assert_eq!(last["diff"]["loosened"][0]["host"], "open");
+    let compared = events
+        .iter()
+        .find(|e| e["event"] == "compared" && e["host"] == "open")
+        .unwrap();
+    assert_eq!(compared["security"]["changes"][0]["judgement"], "loosened");
+    assert_eq!(
+        events.iter().filter(|e| e["event"] == "finished").count(),
+        3,
+        "one finished event per host: {kinds:?}"
+    );
 }

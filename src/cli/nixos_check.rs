@@ -11,8 +11,24 @@ use crate::verify::{self, CheckReport, CheckRequest, Monitor, RunOptions};
 use crate::workflow::Change;
 use crate::workflow::select::{self, HostChoice, Selected};
 
+/// How the result is printed on stdout.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Progress on stderr, a summary on stdout
+    Text,
+    /// One JSON document at the end (same as --json)
+    Json,
+    /// A report for a pull-request comment: build status, security and closure diffs per host
+    Markdown,
+    /// One JSON object per line as events happen (evaluated, finished, compared, summary)
+    Jsonl,
+}
+
 #[derive(clap::Args, Debug)]
 pub struct Args {
+    /// Output format (default: text; --json means json)
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
     /// Change id (its affected hosts are checked; the report is saved in its folder)
     pub id: Option<String>,
     /// Comma-separated host names
@@ -221,7 +237,21 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
         return print_plan(ctx, &nix, &flake, &hosts, &run, &dest);
     }
 
-    let monitor = Monitor::new(ctx.progress && !ctx.json, ctx.quiet);
+    let format = match (args.format, ctx.json) {
+        (None | Some(Format::Json), true) => Format::Json,
+        (Some(f), true) => {
+            return Err(Failure::usage(format!(
+                "--json and --format {f:?} disagree; give one of them"
+            )));
+        }
+        (f, false) => f.unwrap_or(Format::Text),
+    };
+    let monitor = Monitor::new(ctx.progress && format == Format::Text, ctx.quiet);
+    let sink: &dyn verify::Sink = if format == Format::Jsonl {
+        &verify::JsonLines
+    } else {
+        &monitor
+    };
     let diff = if args.no_diff {
         None
     } else {
@@ -243,12 +273,28 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
         report_path: dest.report.clone(),
         junit: args.junit.clone(),
     };
-    let report = verify::check_owning_children(&nix, &req, &monitor)
-        .map_err(|e| with_empty_hosts(e.into()))?;
-    if ctx.json {
-        ctx.print_json(&report);
-    } else {
-        print_summary(ctx, &report);
+    let report =
+        verify::check_owning_children(&nix, &req, sink).map_err(|e| with_empty_hosts(e.into()))?;
+    match format {
+        Format::Json => ctx.print_json(&report),
+        Format::Text => print_summary(ctx, &report),
+        Format::Markdown => print!("{}", verify::markdown::render(&report)),
+        Format::Jsonl => {
+            for h in report
+                .hosts
+                .iter()
+                .filter(|h| h.security.is_some() || h.closure.is_some())
+            {
+                verify::JsonLines::emit(&json!({
+                    "event": "compared", "host": h.name, "security": h.security, "closure": h.closure,
+                }));
+            }
+            verify::JsonLines::emit(&json!({
+                "event": "summary", "ok": report.ok(), "summary": report.summary,
+                "diff": report.diff, "categories": report.categories,
+                "closure_violations": report.closure_violations, "report": report.report,
+            }));
+        }
     }
     Ok(match unsuccessful(&report) {
         Some(why) => ctx.refuse(&why),
@@ -364,22 +410,7 @@ fn print_plan(
     Ok(Exit::Ok)
 }
 
-/// `1.5 MiB` style sizes.
-fn human_bytes(b: f64) -> String {
-    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = b.abs();
-    let mut u = 0;
-    while v >= 1024.0 && u + 1 < units.len() {
-        v /= 1024.0;
-        u += 1;
-    }
-    let sign = if b < 0.0 { "-" } else { "" };
-    if u == 0 {
-        format!("{sign}{v:.0} {}", units[u])
-    } else {
-        format!("{sign}{v:.1} {}", units[u])
-    }
-}
+use crate::verify::markdown::human_bytes;
 
 /// Loosenings first: they decide the review.
 fn print_loosenings(r: &CheckReport) {
