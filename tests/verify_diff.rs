@@ -544,3 +544,69 @@ fn jsonl_streams_one_object_per_event() {
         "one finished event per host: {kinds:?}"
     );
 }
+
+/// `--plan`: per host what a build would build, the derivation and package
+/// diff and the security diff against the base; nothing is built.
+#[test]
+fn plan_shows_builds_packages_and_security_and_builds_nothing() {
+    let r = repo();
+    let args = [
+        "nixos-check",
+        "--plan",
+        "--hosts",
+        "harmless,open,broken",
+        "--base",
+        &r.base,
+        "--json",
+    ];
+    let out = r.openspec(&args);
+    assert_eq!(out.status.code(), Some(1), "broken cannot be planned");
+    let doc = json_of(&out);
+    assert_eq!(doc["plan"], true);
+    let harmless = host(&doc, "harmless");
+    let builds: Vec<&str> = harmless["will_build"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    assert!(
+        builds.iter().any(|p| p.ends_with("-nginx-1.25.drv")),
+        "{builds:?}"
+    );
+    assert!(builds.contains(&harmless["drv_path"].as_str().unwrap()));
+    assert_eq!(harmless["changed"], true);
+    assert_eq!(
+        harmless["packages"]["added"][0]["name"], "nginx",
+        "{harmless:#}"
+    );
+    assert_eq!(harmless["packages"]["changed"][0]["name"], "openssh");
+    assert_eq!(harmless["security"]["changes"], serde_json::json!([]));
+    let open = host(&doc, "open");
+    assert_eq!(open["security"]["changes"][0]["judgement"], "loosened");
+    assert_eq!(doc["categories"], serde_json::json!(["security-model"]));
+    let broken = host(&doc, "broken");
+    assert!(
+        broken["error"].as_str().unwrap().contains("broken at head"),
+        "{broken:#}"
+    );
+    // Nothing was built: the same plan again still has everything to build.
+    let again = json_of(&r.openspec(&args));
+    assert_eq!(
+        host(&again, "harmless")["will_build"],
+        harmless["will_build"]
+    );
+    // Text: the loosening first, then the plan.
+    let out = r.openspec(&[
+        "nixos-check",
+        "--plan",
+        "--hosts",
+        "open",
+        "--base",
+        &r.base,
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("SECURITY 1 loosening(s)"), "{text}");
+    assert!(text.contains("derivation(s) to build"), "{text}");
+}

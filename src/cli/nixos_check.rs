@@ -55,9 +55,13 @@ pub struct Args {
     /// Evaluate only, build nothing
     #[arg(long)]
     pub eval_only: bool,
-    /// Print the plan, run nothing
+    /// Print the commands that would run, run nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// Evaluate and print per host what a build would build and download, the
+    /// derivation and package diff and the security diff against the base; build nothing
+    #[arg(long, conflicts_with = "dry_run")]
+    pub plan: bool,
     /// Continue with other hosts after a failure
     #[arg(long)]
     pub keep_going: bool,
@@ -235,6 +239,14 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
 
     if args.dry_run {
         return print_plan(ctx, &nix, &flake, &hosts, &run, &dest);
+    }
+    if args.plan {
+        let diff = if args.no_diff {
+            None
+        } else {
+            diff_request(&args, change.as_ref(), &flake_dir, false)?
+        };
+        return print_build_plan(ctx, &nix, &flake, &hosts, diff.as_ref());
     }
 
     let format = match (args.format, ctx.json) {
@@ -521,6 +533,127 @@ fn print_diffs(r: &CheckReport) {
             ),
         }
     }
+}
+
+/// `--plan`: what a check would build and fetch per host, and the diffs; builds nothing.
+fn print_build_plan(
+    ctx: &Ctx,
+    nix: &Nix,
+    flake: &str,
+    hosts: &[String],
+    diff: Option<&verify::DiffRequest>,
+) -> CmdResult {
+    let (plans, summary) = verify::diff::plan(nix, flake, diff, hosts);
+    let failed: Vec<&str> = plans
+        .iter()
+        .filter(|p| p.error.is_some())
+        .map(|p| p.name.as_str())
+        .collect();
+    if ctx.json {
+        ctx.print_json(&json!({
+            "plan": true,
+            "flake": flake,
+            "nix": verify::report::NixInfo::from(&nix.version),
+            "base": summary.as_ref().map(|s| s.base.clone()),
+            "hosts": plans,
+            "diff": summary,
+            "categories": if summary.as_ref().is_some_and(|s| s.security_model) { vec!["security-model"] } else { vec![] },
+        }));
+    } else {
+        if let Some(s) = summary.as_ref().filter(|s| s.security_model) {
+            println!(
+                "{} {} loosening(s) since {}; the change is security-model (security review required)",
+                style("SECURITY").red().bold(),
+                s.loosened.len(),
+                s.base
+            );
+            for l in &s.loosened {
+                println!(
+                    "  {}: {} ({})",
+                    style(&l.host).bold(),
+                    l.finding.message,
+                    l.finding.attribute
+                );
+            }
+        }
+        println!(
+            "plan: {} host(s){}; nothing was built",
+            hosts.len(),
+            summary
+                .as_ref()
+                .map_or(String::new(), |s| format!(", compared with {}", s.base))
+        );
+        for p in &plans {
+            println!("{}", style(&p.name).bold());
+            if let Some(e) = &p.error {
+                for line in e.lines() {
+                    println!("    {line}");
+                }
+                continue;
+            }
+            println!(
+                "  {} derivation(s) to build, {} path(s) to fetch{}",
+                p.will_build.len(),
+                p.will_fetch.len(),
+                p.fetch_size
+                    .as_deref()
+                    .map_or(String::new(), |f| format!(" ({f})"))
+            );
+            for d in &p.will_build {
+                println!("    build {d}");
+            }
+            for d in &p.will_fetch {
+                println!("    fetch {d}");
+            }
+            if let Some(changed) = p.changed {
+                println!(
+                    "  toplevel {} the base; derivations: +{} -{}",
+                    if changed {
+                        "differs from"
+                    } else {
+                        "is the same as"
+                    },
+                    p.derivations_added.len(),
+                    p.derivations_removed.len()
+                );
+            }
+            if let Some(pk) = &p.packages {
+                for x in &pk.added {
+                    println!("    + {} {}", x.name, x.head.join(", "));
+                }
+                for x in &pk.removed {
+                    println!("    - {} {}", x.name, x.base.join(", "));
+                }
+                for x in &pk.changed {
+                    println!(
+                        "    ~ {} {} -> {}",
+                        x.name,
+                        x.base.join(", "),
+                        x.head.join(", ")
+                    );
+                }
+            }
+            if let Some(sec) = &p.security {
+                for c in &sec.changes {
+                    println!(
+                        "  security: {} {} ({})",
+                        c.judgement.as_str(),
+                        c.message,
+                        c.attribute
+                    );
+                }
+            }
+        }
+    }
+    Ok(if failed.is_empty() {
+        Exit::Ok
+    } else {
+        ctx.refuse(&format!(
+            "{} host(s) cannot be planned: {}",
+            failed.len(),
+            super::some_of(failed.iter().copied())
+        ))
+    })
 }
 
 fn print_summary(ctx: &Ctx, r: &CheckReport) {

@@ -300,6 +300,157 @@ pub fn compare(
     summary
 }
 
+/// One host of `nixos-check --plan`: what would be built and fetched, and
+/// how its derivation closure and security facts differ from the base.
+#[derive(Debug, Clone, Serialize)]
+pub struct HostPlan {
+    pub name: String,
+    pub drv_path: Option<String>,
+    /// Why the host cannot be planned (its evaluation failed).
+    pub error: Option<String>,
+    /// Derivations a build would run (not in the store yet).
+    pub will_build: Vec<String>,
+    /// Paths a build would download from a substituter.
+    pub will_fetch: Vec<String>,
+    /// Nix's own download and unpacked sizes of `will_fetch`.
+    pub fetch_size: Option<String>,
+    pub base_drv: Option<String>,
+    /// The toplevel derivation differs from the base one.
+    pub changed: Option<bool>,
+    /// Derivations (by store path) in the head's build closure only, and in the base's only.
+    pub derivations_added: Vec<String>,
+    pub derivations_removed: Vec<String>,
+    /// Package names and versions of those derivations.
+    pub packages: Option<PackageDiff>,
+    pub security: Option<SecurityDiff>,
+}
+
+fn drv_closure(nix: &Nix, drv: &StorePath) -> Result<BTreeSet<StorePath>, NixError> {
+    let out = nix.run(&nix.show_derivation_recursive_args(drv))?;
+    Ok(crate::nix::parse_derivations(&out, nix.store_dir())?
+        .into_iter()
+        .map(|d| d.path)
+        .collect())
+}
+
+/// Plan `hosts`: evaluate each side once (facts and drvPaths together),
+/// ask Nix what a build would do (a dry run), compare the derivation
+/// closures and the security facts with the base. Builds nothing.
+pub fn plan(
+    nix: &Nix,
+    head_flake: &str,
+    req: Option<&DiffRequest>,
+    hosts: &[String],
+) -> (Vec<HostPlan>, Option<DiffSummary>) {
+    let head = evaluate(nix, head_flake, hosts, true);
+    let base = req.map(|r| evaluate(nix, &r.base_flake, hosts, true));
+    let mut summary = req.map(|r| DiffSummary {
+        base: r.base_rev.clone(),
+        base_flake: r.base_flake.clone(),
+        ..DiffSummary::default()
+    });
+    let mut plans = Vec::new();
+    for (i, name) in hosts.iter().enumerate() {
+        let mut p = HostPlan {
+            name: name.clone(),
+            drv_path: None,
+            error: None,
+            will_build: Vec::new(),
+            will_fetch: Vec::new(),
+            fetch_size: None,
+            base_drv: None,
+            changed: None,
+            derivations_added: Vec::new(),
+            derivations_removed: Vec::new(),
+            packages: None,
+            security: None,
+        };
+        let (facts, drv) = match &head[i] {
+            Side::Present { facts, drv } => (facts, drv.clone()),
+            Side::Absent => {
+                p.error = Some(format!(
+                    "unknown host {name:?}: {head_flake} has no such nixosConfigurations entry"
+                ));
+                plans.push(p);
+                continue;
+            }
+            Side::Error(e) => {
+                p.error = Some(side_error(nix, head_flake, name, e.clone()));
+                plans.push(p);
+                continue;
+            }
+        };
+        let drv = drv.and_then(|d| StorePath::parse(&d, nix.store_dir()).ok());
+        let Some(drv) = drv else {
+            p.error = Some("no toplevel drvPath".into());
+            plans.push(p);
+            continue;
+        };
+        p.drv_path = Some(drv.to_string());
+        match nix.run_both(&nix.dry_run_args(&drv)) {
+            Ok((_, stderr)) => {
+                let (b, f, size) = crate::nix::parse_dry_run(&stderr);
+                p.will_build = b;
+                p.will_fetch = f;
+                p.fetch_size = size;
+            }
+            Err(e) => p.error = Some(format!("the dry run failed: {e}")),
+        }
+        if let (Some(base), Some(sum)) = (&base, summary.as_mut()) {
+            let sec = match &base[i] {
+                Side::Present { facts: bf, drv: bd } => {
+                    p.base_drv = bd.clone();
+                    p.changed = Some(bd.as_deref() != Some(drv.as_str()));
+                    if let Some(bd) = bd
+                        .as_deref()
+                        .and_then(|d| StorePath::parse(d, nix.store_dir()).ok())
+                        && let (Ok(x), Ok(y)) = (drv_closure(nix, &bd), drv_closure(nix, &drv))
+                    {
+                        p.derivations_added = y.difference(&x).map(ToString::to_string).collect();
+                        p.derivations_removed = x.difference(&y).map(ToString::to_string).collect();
+                        let bare =
+                            |s: &BTreeSet<StorePath>, other: &BTreeSet<StorePath>| -> Vec<String> {
+                                s.difference(other)
+                                    .map(|d| d.name().trim_end_matches(".drv").to_string())
+                                    .collect()
+                            };
+                        let (xs, ys) = (bare(&x, &y), bare(&y, &x));
+                        p.packages = Some(package_diff(
+                            xs.iter().map(String::as_str),
+                            ys.iter().map(String::as_str),
+                        ));
+                    }
+                    SecurityDiff::of(security::diff(bf, facts))
+                }
+                Side::Absent => {
+                    sum.hosts_added.push(name.clone());
+                    SecurityDiff::incomplete(Err(None), Ok(()))
+                }
+                Side::Error(e) => SecurityDiff::incomplete(
+                    Err(Some(side_error(nix, &sum.base_flake, name, e.clone()))),
+                    Ok(()),
+                ),
+            };
+            for f in sec
+                .changes
+                .iter()
+                .filter(|f| f.judgement == Judgement::Loosened)
+            {
+                sum.loosened.push(HostFinding {
+                    host: name.clone(),
+                    finding: f.clone(),
+                });
+            }
+            p.security = Some(sec);
+        }
+        plans.push(p);
+    }
+    if let Some(s) = summary.as_mut() {
+        s.security_model = !s.loosened.is_empty();
+    }
+    (plans, summary)
+}
+
 /// One closure: its paths (names) and its size in bytes.
 fn closure_of(nix: &Nix, out: &StorePath) -> Result<(u64, BTreeSet<StorePath>), NixError> {
     let text = nix.run(&nix.path_info_closure_args(out))?;
