@@ -610,3 +610,66 @@ fn plan_shows_builds_packages_and_security_and_builds_nothing() {
     assert!(text.starts_with("SECURITY 1 loosening(s)"), "{text}");
     assert!(text.contains("derivation(s) to build"), "{text}");
 }
+
+/// `impact --verify --why` on the bundled example: for each confirmed host,
+/// the value inside the derivation that changed, with both values, not a
+/// shared prefix of a long attribute.
+#[test]
+fn why_names_the_changed_value_on_the_example() {
+    let dir = tempfile::Builder::new()
+        .prefix("openspec-why-")
+        .tempdir()
+        .unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/example");
+    let status = Command::new("cp")
+        .arg("-r")
+        .arg(format!("{}/.", src.display()))
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    git(dir.path(), &["init", "-q", "-b", "main"]);
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-q", "-m", "example"]);
+    let ssh = dir.path().join("modules/security/ssh.nix");
+    let text = std::fs::read_to_string(&ssh).unwrap();
+    std::fs::write(
+        &ssh,
+        text.replace(
+            "settings.PasswordAuthentication = false;",
+            "settings.PasswordAuthentication = true;",
+        ),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_openspec"))
+        .current_dir(dir.path())
+        .env("NIX_CONFIG", nix_config(&unique("why")))
+        .envs(git_env())
+        .args(["impact", "--base", "HEAD", "--verify", "--why", "--json"])
+        .output()
+        .unwrap();
+    let doc = json_of(&out);
+    let confirmed = doc["verify"]["confirmed"].as_array().unwrap();
+    assert!(!confirmed.is_empty(), "{doc:#}");
+    for name in confirmed {
+        let h = doc["verify"]["hosts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| &h["name"] == name)
+            .unwrap();
+        let diffs = h["why"]["differences"].as_array().unwrap();
+        let ssh = diffs
+            .iter()
+            .find(|d| {
+                d["path"]
+                    .as_str()
+                    .is_some_and(|p| p.contains("services.openssh.settings.PasswordAuthentication"))
+            })
+            .unwrap_or_else(|| panic!("{name}: {diffs:#?}"));
+        assert_eq!(ssh["base"], "false", "{ssh:#}");
+        assert_eq!(ssh["head"], "true", "{ssh:#}");
+        // No difference shows the same text on both sides.
+        assert!(diffs.iter().all(|d| d["base"] != d["head"]), "{diffs:#?}");
+    }
+}
