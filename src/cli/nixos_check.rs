@@ -74,7 +74,7 @@ pub struct Args {
     /// Write a JUnit XML report
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
-    /// Write the JSON report here, logs beside it in FILE.logs/ when there is no change id (default: the change's verification/report.json, else a temporary directory)
+    /// Write the JSON report here (default: the change's verification/report.json, else a new temporary directory). Without a change id the logs go beside it, in a folder named like FILE with the extension .logs (out/check.json -> out/check.logs/); with one, in the change's verification/ folder
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
     /// Nix remote builders, passed to Nix as --builders
@@ -136,8 +136,16 @@ fn destination(
         });
     }
     let dir = if let Some(r) = &a.report {
-        // Logs beside the report: out/check.json -> out/check.logs/
-        r.with_extension("logs")
+        // Logs beside the report: out/check.json -> out/check.logs/ (and
+        // out/x.logs -> out/x.logs.logs/, never the report's own path).
+        let dir = r.with_extension("logs");
+        if dir == *r {
+            let mut name = r.clone().into_os_string();
+            name.push(".logs");
+            PathBuf::from(name)
+        } else {
+            dir
+        }
     } else if dry_run {
         std::env::temp_dir().join("openspec-nixos-check-XXXXXX")
     } else {
