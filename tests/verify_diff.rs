@@ -673,3 +673,53 @@ fn why_names_the_changed_value_on_the_example() {
         assert!(diffs.iter().all(|d| d["base"] != d["head"]), "{diffs:#?}");
     }
 }
+
+/// A loosening marks the change security-model in its tracking file (for the
+/// review gate), beside the verification counts; a harmless edit does not.
+#[test]
+fn a_loosening_marks_the_change_security_model() {
+    let r = repo();
+    let tracking = r.path().join("openspec/changes/c1/tracking.json");
+    std::fs::write(
+        &tracking,
+        r#"{"kind": "change", "state": "implementing", "created": "2026-01-01T00:00:00Z", "note": "kept"}"#,
+    )
+    .unwrap();
+    let read =
+        || -> Value { serde_json::from_str(&std::fs::read_to_string(&tracking).unwrap()).unwrap() };
+    let out = r.openspec(&[
+        "nixos-check",
+        "c1",
+        "--hosts",
+        "harmless,close",
+        "--base",
+        &r.base,
+        "--eval-only",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let t = read();
+    assert_eq!(t["verification"]["succeeded"], 2, "{t:#}");
+    assert!(t.get("categories").is_none(), "{t:#}");
+    let out = r.openspec(&[
+        "nixos-check",
+        "c1",
+        "--hosts",
+        "wheel",
+        "--base",
+        &r.base,
+        "--eval-only",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let t = read();
+    assert_eq!(
+        t["categories"],
+        serde_json::json!(["security-model"]),
+        "{t:#}"
+    );
+    assert_eq!(t["note"], "kept");
+}

@@ -295,6 +295,9 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
     };
     let report =
         verify::check_owning_children(&nix, &req, sink).map_err(|e| with_empty_hosts(e.into()))?;
+    if let Some(c) = change.as_ref() {
+        record(ctx, c, &report);
+    }
     match format {
         Format::Json => ctx.print_json(&report),
         Format::Text => print_summary(ctx, &report),
@@ -362,6 +365,38 @@ fn diff_request(
         base_flake,
         closure,
     }))
+}
+
+/// Record the run in the change's tracking file (when it has one): the
+/// verification counts, and `security-model` among its `categories` when a
+/// host's security was loosened, so the review gate asks for a security review.
+fn record(ctx: &Ctx, change: &Change, r: &CheckReport) {
+    let Ok(Some(mut t)) = change.tracking() else {
+        return;
+    };
+    t.verification = Some(crate::workflow::tracking::Verification {
+        at: r.started_at.clone(),
+        total: r.summary.total,
+        succeeded: r.summary.succeeded,
+        failed: r.summary.failed,
+    });
+    if r.categories.iter().any(|c| c == "security-model") {
+        let mut cats: Vec<serde_json::Value> = t
+            .other
+            .get("categories")
+            .and_then(serde_json::Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        if !cats.iter().any(|c| c == "security-model") {
+            cats.push(json!("security-model"));
+        }
+        t.other.insert("categories".into(), json!(cats));
+    }
+    if let Err(e) = change.save_tracking(&t) {
+        ctx.warn(&format!(
+            "cannot record the verification in the change: {e}"
+        ));
+    }
 }
 
 /// Why the check ends with exit 1: an interruption, or the hosts that did not succeed.
