@@ -364,6 +364,10 @@ fn diff_request(
         base_rev: rev,
         base_flake,
         closure,
+        jobs: a.jobs.map_or_else(
+            || std::thread::available_parallelism().map_or(1, |n| n.get()),
+            usize::from,
+        ),
     }))
 }
 

@@ -634,6 +634,19 @@ mod tests {
     }
 
     #[test]
+    fn dry_runs_list_what_would_be_built_and_fetched() {
+        let err = "these 2 derivations will be built:\n  /nix/store/a-x.drv\n  /nix/store/b-y.drv\nthese 1 paths will be fetched (0.50 MiB download, 2.00 MiB unpacked):\n  /nix/store/c-z\nwarning: something\n";
+        let (b, f, size) = parse_dry_run(err);
+        assert_eq!(b, ["/nix/store/a-x.drv", "/nix/store/b-y.drv"]);
+        assert_eq!(f, ["/nix/store/c-z"]);
+        assert_eq!(
+            size.as_deref(),
+            Some("0.50 MiB download, 2.00 MiB unpacked")
+        );
+        assert_eq!(parse_dry_run(""), (vec![], vec![], None));
+    }
+
+    #[test]
     fn traced_lines_name_the_host_and_its_drv() {
         let line = "trace: openspec-drv \"yoga\" /nix/store/5f5bx2xkvmwvndad53cg2kh5yjqly16i-nixos-system-yoga.drv";
         let (h, d) = parse_traced_drv(line, "/nix/store").unwrap();

@@ -22,6 +22,8 @@ pub struct DiffRequest {
     pub base_flake: String,
     /// Measure closures (builds the base toplevels that are not in the store).
     pub closure: bool,
+    /// Evaluators and base builds at once.
+    pub jobs: usize,
 }
 
 /// The run-wide part of the comparison.
@@ -123,11 +125,18 @@ enum Side {
 
 /// Evaluate facts (and drvPaths) of `hosts` in `flake`, one call; a host
 /// whose evaluation breaks the call gets a call of its own.
-fn evaluate(nix: &Nix, flake: &str, hosts: &[String], with_drv: bool) -> Vec<Side> {
+fn evaluate(
+    nix: &Nix,
+    flake: &str,
+    listing: &Result<Vec<String>, NixError>,
+    hosts: &[String],
+    with_drv: bool,
+    jobs: usize,
+) -> Vec<Side> {
     if hosts.is_empty() {
         return Vec::new();
     }
-    let listed = match nix.list_hosts(flake) {
+    let listed = match listing {
         Ok(l) => l,
         Err(e) => return hosts.iter().map(|_| Side::Error(e.to_string())).collect(),
     };
@@ -136,19 +145,32 @@ fn evaluate(nix: &Nix, flake: &str, hosts: &[String], with_drv: bool) -> Vec<Sid
         .filter(|h| listed.contains(h) && quote_attr(h).is_ok())
         .cloned()
         .collect();
-    let mut found: BTreeMap<String, Side> = BTreeMap::new();
-    match eval_facts(nix, flake, &present, with_drv) {
-        Ok(m) => found = m,
-        Err(_) => {
-            for h in &present {
+    // One evaluator per chunk, `jobs` chunks at once: still one evaluation
+    // per host and side.
+    let size = present.len().div_ceil(jobs.max(1)).max(1);
+    let chunk = |part: &[String]| match eval_facts(nix, flake, part, with_drv) {
+        Ok(m) => m,
+        Err(_) => part
+            .iter()
+            .map(|h| {
                 let side = match eval_facts(nix, flake, std::slice::from_ref(h), with_drv) {
                     Ok(mut m) => m.remove(h).unwrap_or(Side::Absent),
                     Err(e) => Side::Error(e.to_string()),
                 };
-                found.insert(h.clone(), side);
-            }
-        }
-    }
+                (h.clone(), side)
+            })
+            .collect(),
+    };
+    let mut found: BTreeMap<String, Side> = std::thread::scope(|s| {
+        let handles: Vec<_> = present
+            .chunks(size)
+            .map(|part| s.spawn(move || chunk(part)))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
     hosts
         .iter()
         .map(|h| found.remove(h).unwrap_or(Side::Absent))
@@ -220,11 +242,12 @@ pub fn compare(
         .filter(|h| h.status.succeeded())
         .map(|h| h.name.clone())
         .collect();
+    let (base_list, head_list) = (nix.list_hosts(&req.base_flake), nix.list_hosts(head_flake));
     let start = Instant::now();
-    let base = evaluate(nix, &req.base_flake, &names, true);
+    let base = evaluate(nix, &req.base_flake, &base_list, &names, true, req.jobs);
     let base_eval_seconds = start.elapsed().as_secs_f64();
     let start = Instant::now();
-    let head = evaluate(nix, head_flake, &names, false);
+    let head = evaluate(nix, head_flake, &head_list, &names, false, req.jobs);
     let head_eval_seconds = start.elapsed().as_secs_f64();
     let mut summary = DiffSummary {
         base: req.base_rev.clone(),
@@ -233,10 +256,11 @@ pub fn compare(
         head_eval_seconds,
         ..DiffSummary::default()
     };
-    if let (Ok(b), Ok(h)) = (nix.list_hosts(&req.base_flake), nix.list_hosts(head_flake)) {
-        summary.hosts_removed = b.into_iter().filter(|x| !h.contains(x)).collect();
+    if let (Ok(b), Ok(h)) = (&base_list, &head_list) {
+        summary.hosts_removed = b.iter().filter(|x| !h.contains(x)).cloned().collect();
     }
     let mut sides = names.iter().zip(base.into_iter().zip(head));
+    let mut wanted: Vec<(String, Option<String>)> = Vec::new();
     for r in hosts.iter_mut() {
         if nix
             .interrupt_flag()
@@ -293,7 +317,34 @@ pub fn compare(
                 Side::Present { drv, .. } => drv.clone(),
                 _ => None,
             };
-            r.closure = Some(closure(nix, r, base_drv.as_deref()));
+            wanted.push((r.name.clone(), base_drv));
+        }
+    }
+    // Closures: base builds and measurements, `jobs` hosts at once.
+    let size = wanted.len().div_ceil(req.jobs.max(1)).max(1);
+    let measured: Vec<(String, Closure)> = std::thread::scope(|s| {
+        let hosts: &[HostResult] = hosts;
+        let handles: Vec<_> = wanted
+            .chunks(size)
+            .map(|part| {
+                s.spawn(move || {
+                    part.iter()
+                        .filter_map(|(name, drv)| {
+                            let r = hosts.iter().find(|h| &h.name == name)?;
+                            Some((name.clone(), closure(nix, r, drv.as_deref())))
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    for (name, c) in measured {
+        if let Some(r) = hosts.iter_mut().find(|h| h.name == name) {
+            r.closure = Some(c);
         }
     }
     summary.security_model = !summary.loosened.is_empty();
@@ -342,8 +393,25 @@ pub fn plan(
     req: Option<&DiffRequest>,
     hosts: &[String],
 ) -> (Vec<HostPlan>, Option<DiffSummary>) {
-    let head = evaluate(nix, head_flake, hosts, true);
-    let base = req.map(|r| evaluate(nix, &r.base_flake, hosts, true));
+    let jobs = req.map_or(1, |r| r.jobs);
+    let head = evaluate(
+        nix,
+        head_flake,
+        &nix.list_hosts(head_flake),
+        hosts,
+        true,
+        jobs,
+    );
+    let base = req.map(|r| {
+        evaluate(
+            nix,
+            &r.base_flake,
+            &nix.list_hosts(&r.base_flake),
+            hosts,
+            true,
+            jobs,
+        )
+    });
     let mut summary = req.map(|r| DiffSummary {
         base: r.base_rev.clone(),
         base_flake: r.base_flake.clone(),
