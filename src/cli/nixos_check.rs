@@ -11,8 +11,24 @@ use crate::verify::{self, CheckReport, CheckRequest, Monitor, RunOptions};
 use crate::workflow::Change;
 use crate::workflow::select::{self, HostChoice, Selected};
 
+/// How the result is printed on stdout.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Progress on stderr, a summary on stdout
+    Text,
+    /// One JSON document at the end (same as --json)
+    Json,
+    /// A report for a pull-request comment: build status, security and closure diffs per host
+    Markdown,
+    /// One JSON object per line as events happen (evaluated, finished, compared, summary)
+    Jsonl,
+}
+
 #[derive(clap::Args, Debug)]
 pub struct Args {
+    /// Output format (default: text; --json means json)
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
     /// Change id (its affected hosts are checked; the report is saved in its folder)
     pub id: Option<String>,
     /// Comma-separated host names
@@ -21,18 +37,31 @@ pub struct Args {
     /// Every host of the flake
     #[arg(long, conflicts_with = "hosts")]
     pub all_hosts: bool,
-    /// Base revision for the impact of the change
+    /// Base revision: the impact of the change is computed from it, and the
+    /// security facts and closures of the hosts are compared with it (default:
+    /// the change's recorded base, else the merge-base with the default branch;
+    /// without a change id, no comparison unless given)
     #[arg(long)]
     pub base: Option<String>,
+    /// Do not compare with the base revision (no security or closure diff)
+    #[arg(long)]
+    pub no_diff: bool,
+    /// Fail (exit 1) when a host's closure grows by more than PCT percent over the base
+    #[arg(long, value_name = "PCT")]
+    pub max_closure_growth: Option<f64>,
     /// Parallel evaluations (default: number of cores)
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
     /// Evaluate only, build nothing
     #[arg(long)]
     pub eval_only: bool,
-    /// Print the plan, run nothing
+    /// Print the commands that would run, run nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// Evaluate and print per host what a build would build and download, the
+    /// derivation and package diff and the security diff against the base; build nothing
+    #[arg(long, conflicts_with = "dry_run")]
+    pub plan: bool,
     /// Continue with other hosts after a failure
     #[arg(long)]
     pub keep_going: bool,
@@ -45,7 +74,7 @@ pub struct Args {
     /// Write a JUnit XML report
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
-    /// Write the JSON report here, logs beside it in FILE.logs/ when there is no change id (default: the change's verification/report.json, else a temporary directory)
+    /// Write the JSON report here (default: the change's verification/report.json, else a new temporary directory). Without a change id the logs go beside it, in a folder named like FILE with the extension .logs (out/check.json -> out/check.logs/); with one, in the change's verification/ folder
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
     /// Nix remote builders, passed to Nix as --builders
@@ -107,8 +136,16 @@ fn destination(
         });
     }
     let dir = if let Some(r) = &a.report {
-        // Logs beside the report: out/check.json -> out/check.logs/
-        r.with_extension("logs")
+        // Logs beside the report: out/check.json -> out/check.logs/ (and
+        // out/x.logs -> out/x.logs.logs/, never the report's own path).
+        let dir = r.with_extension("logs");
+        if dir == *r {
+            let mut name = r.clone().into_os_string();
+            name.push(".logs");
+            PathBuf::from(name)
+        } else {
+            dir
+        }
     } else if dry_run {
         std::env::temp_dir().join("openspec-nixos-check-XXXXXX")
     } else {
@@ -211,9 +248,43 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
     if args.dry_run {
         return print_plan(ctx, &nix, &flake, &hosts, &run, &dest);
     }
+    if args.plan {
+        let diff = if args.no_diff {
+            None
+        } else {
+            diff_request(&args, change.as_ref(), &flake_dir, false)?
+        };
+        return print_build_plan(ctx, &nix, &flake, &hosts, diff.as_ref());
+    }
 
-    let monitor = Monitor::new(ctx.progress && !ctx.json, ctx.quiet);
+    let format = match (args.format, ctx.json) {
+        (None | Some(Format::Json), true) => Format::Json,
+        (Some(f), true) => {
+            return Err(Failure::usage(format!(
+                "--json and --format {f:?} disagree; give one of them"
+            )));
+        }
+        (f, false) => f.unwrap_or(Format::Text),
+    };
+    let monitor = Monitor::new(ctx.progress && format == Format::Text, ctx.quiet);
+    let sink: &dyn verify::Sink = if format == Format::Jsonl {
+        &verify::JsonLines
+    } else {
+        &monitor
+    };
+    let diff = if args.no_diff {
+        None
+    } else {
+        diff_request(&args, change.as_ref(), &flake_dir, !args.eval_only)?
+    };
+    if args.max_closure_growth.is_some() && (diff.is_none() || args.eval_only) {
+        return Err(Failure::usage(
+            "--max-closure-growth needs a base revision to compare with (--base, or a change id) and builds (not --eval-only)",
+        ));
+    }
     let req = CheckRequest {
+        diff,
+        max_closure_growth: args.max_closure_growth,
         change: dest.change.clone(),
         flake,
         hosts,
@@ -222,17 +293,114 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
         report_path: dest.report.clone(),
         junit: args.junit.clone(),
     };
-    let report = verify::check_owning_children(&nix, &req, &monitor)
-        .map_err(|e| with_empty_hosts(e.into()))?;
-    if ctx.json {
-        ctx.print_json(&report);
-    } else {
-        print_summary(ctx, &report);
+    let report =
+        verify::check_owning_children(&nix, &req, sink).map_err(|e| with_empty_hosts(e.into()))?;
+    if let Some(c) = change.as_ref() {
+        record(ctx, c, &report);
+    }
+    match format {
+        Format::Json => ctx.print_json(&report),
+        Format::Text => print_summary(ctx, &report),
+        Format::Markdown => print!("{}", verify::markdown::render(&report)),
+        Format::Jsonl => {
+            for h in report
+                .hosts
+                .iter()
+                .filter(|h| h.security.is_some() || h.closure.is_some())
+            {
+                verify::JsonLines::emit(&json!({
+                    "event": "compared", "host": h.name, "security": h.security, "closure": h.closure,
+                }));
+            }
+            verify::JsonLines::emit(&json!({
+                "event": "summary", "ok": report.ok(), "summary": report.summary,
+                "diff": report.diff, "categories": report.categories,
+                "closure_violations": report.closure_violations, "report": report.report,
+            }));
+        }
     }
     Ok(match unsuccessful(&report) {
         Some(why) => ctx.refuse(&why),
         None => Exit::Ok,
     })
+}
+
+/// The base side of the comparison: `--base`, else the change's recorded
+/// base, else (with a change) the merge-base with the default branch. Nix
+/// reads that commit from git (`git+file://…?rev=…`); no worktree is touched.
+fn diff_request(
+    a: &Args,
+    change: Option<&Change>,
+    flake_dir: &Path,
+    closure: bool,
+) -> Result<Option<verify::DiffRequest>, Failure> {
+    let wanted = match (&a.base, change) {
+        (Some(b), _) => Some(b.clone()),
+        (None, Some(c)) => c
+            .base_revision()
+            .or_else(|| crate::git::default_base(flake_dir).ok()),
+        (None, None) => None,
+    };
+    let Some(wanted) = wanted else {
+        return Ok(None);
+    };
+    let rev = crate::git::rev_parse(flake_dir, &wanted).map_err(|e| {
+        Failure::usage(format!("cannot resolve the base revision {wanted:?}: {e}")).caused_by(e)
+    })?;
+    let top = crate::git::toplevel(flake_dir).map_err(|e| {
+        Failure::usage(format!("the flake is not in a git repository: {e}")).caused_by(e)
+    })?;
+    let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let top = canon(&top);
+    let rel = canon(flake_dir)
+        .strip_prefix(&top)
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let mut base_flake = format!("git+file://{}?rev={rev}", top.display());
+    if !rel.as_os_str().is_empty() {
+        base_flake.push_str(&format!("&dir={}", rel.display()));
+    }
+    Ok(Some(verify::DiffRequest {
+        base_rev: rev,
+        base_flake,
+        closure,
+        jobs: a.jobs.map_or_else(
+            || std::thread::available_parallelism().map_or(1, |n| n.get()),
+            usize::from,
+        ),
+    }))
+}
+
+/// Record the run in the change's tracking file (when it has one): the
+/// verification counts, and `security-model` among its `categories` when a
+/// host's security was loosened, so the review gate asks for a security review.
+fn record(ctx: &Ctx, change: &Change, r: &CheckReport) {
+    let Ok(Some(mut t)) = change.tracking() else {
+        return;
+    };
+    t.verification = Some(crate::workflow::tracking::Verification {
+        at: r.started_at.clone(),
+        total: r.summary.total,
+        succeeded: r.summary.succeeded,
+        failed: r.summary.failed,
+    });
+    if r.categories.iter().any(|c| c == "security-model") {
+        let mut cats: Vec<serde_json::Value> = t
+            .other
+            .get("categories")
+            .and_then(serde_json::Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        if !cats.iter().any(|c| c == "security-model") {
+            cats.push(json!("security-model"));
+        }
+        t.other.insert("categories".into(), json!(cats));
+    }
+    if let Err(e) = change.save_tracking(&t) {
+        ctx.warn(&format!(
+            "cannot record the verification in the change: {e}"
+        ));
+    }
 }
 
 /// Why the check ends with exit 1: an interruption, or the hosts that did not succeed.
@@ -246,14 +414,17 @@ fn unsuccessful(r: &CheckReport) -> Option<String> {
         .filter(|h| !h.status.succeeded())
         .map(|h| format!("{} ({})", h.name, h.status.as_str()))
         .collect();
-    (!bad.is_empty()).then(|| {
-        format!(
+    let mut why = Vec::new();
+    if !bad.is_empty() {
+        why.push(format!(
             "{} of {} host(s) did not succeed: {}",
             bad.len(),
             r.hosts.len(),
             super::some_of(bad.iter().map(String::as_str))
-        )
-    })
+        ));
+    }
+    why.extend(r.closure_violations.iter().cloned());
+    (!why.is_empty()).then(|| why.join("\n"))
 }
 
 fn print_plan(
@@ -298,7 +469,242 @@ fn print_plan(
     Ok(Exit::Ok)
 }
 
+use crate::verify::markdown::human_bytes;
+
+/// Loosenings first: they decide the review.
+fn print_loosenings(r: &CheckReport) {
+    let Some(d) = r.diff.as_ref().filter(|d| d.security_model) else {
+        return;
+    };
+    println!(
+        "{} {} loosening(s) since {}; the change is security-model (security review required)",
+        style("SECURITY").red().bold(),
+        d.loosened.len(),
+        d.base
+    );
+    for l in &d.loosened {
+        println!(
+            "  {}: {} ({})",
+            style(&l.host).bold(),
+            l.finding.message,
+            l.finding.attribute
+        );
+    }
+}
+
+fn print_diffs(r: &CheckReport) {
+    let Some(d) = &r.diff else { return };
+    println!("security (base {}):", d.base);
+    for h in &r.hosts {
+        let Some(s) = &h.security else { continue };
+        if s.base != "present" || s.head != "present" {
+            let why = s
+                .base_error
+                .as_deref()
+                .or(s.head_error.as_deref())
+                .and_then(|e| e.lines().next())
+                .unwrap_or("");
+            println!(
+                "  {}: not compared (base {}, head {}) {why}",
+                h.name, s.base, s.head
+            );
+            continue;
+        }
+        if s.changes.is_empty() {
+            println!("  {}: no change", h.name);
+        }
+        for c in &s.changes {
+            let j = match c.judgement {
+                verify::security::Judgement::Loosened => style(c.judgement.as_str()).red().bold(),
+                verify::security::Judgement::Tightened => style(c.judgement.as_str()).green(),
+                verify::security::Judgement::Changed => style(c.judgement.as_str()).yellow(),
+            };
+            println!("  {}: {j} {} ({})", h.name, c.message, c.attribute);
+        }
+    }
+    if !d.hosts_added.is_empty() {
+        println!("  hosts added since the base: {}", d.hosts_added.join(", "));
+    }
+    if !d.hosts_removed.is_empty() {
+        println!(
+            "  hosts removed since the base: {}",
+            d.hosts_removed.join(", ")
+        );
+    }
+    let measured: Vec<_> = r
+        .hosts
+        .iter()
+        .filter_map(|h| h.closure.as_ref().map(|c| (h, c)))
+        .filter(|(_, c)| c.base_bytes.is_some() || c.base_error.is_some())
+        .collect();
+    if measured.is_empty() {
+        return;
+    }
+    println!("closure:");
+    for (h, c) in measured {
+        match (c.base_bytes, c.head_bytes) {
+            (Some(b), Some(hd)) => {
+                let pct = c
+                    .change_percent
+                    .map_or(String::new(), |p| format!(", {p:+.1}%"));
+                println!(
+                    "  {}: {} -> {} ({}{pct}), {} path(s) added, {} removed",
+                    h.name,
+                    human_bytes(b as f64),
+                    human_bytes(hd as f64),
+                    human_bytes(c.change_bytes.unwrap_or(0) as f64),
+                    c.paths_added.len(),
+                    c.paths_removed.len()
+                );
+                if let Some(p) = &c.packages {
+                    for x in &p.added {
+                        println!("    + {} {}", x.name, x.head.join(", "));
+                    }
+                    for x in &p.removed {
+                        println!("    - {} {}", x.name, x.base.join(", "));
+                    }
+                    for x in &p.changed {
+                        println!(
+                            "    ~ {} {} -> {}",
+                            x.name,
+                            x.base.join(", "),
+                            x.head.join(", ")
+                        );
+                    }
+                }
+            }
+            _ => println!(
+                "  {}: not compared: {}",
+                h.name,
+                c.base_error.as_deref().unwrap_or("no figures")
+            ),
+        }
+    }
+}
+
+/// `--plan`: what a check would build and fetch per host, and the diffs; builds nothing.
+fn print_build_plan(
+    ctx: &Ctx,
+    nix: &Nix,
+    flake: &str,
+    hosts: &[String],
+    diff: Option<&verify::DiffRequest>,
+) -> CmdResult {
+    let (plans, summary) = verify::diff::plan(nix, flake, diff, hosts);
+    let failed: Vec<&str> = plans
+        .iter()
+        .filter(|p| p.error.is_some())
+        .map(|p| p.name.as_str())
+        .collect();
+    if ctx.json {
+        ctx.print_json(&json!({
+            "plan": true,
+            "flake": flake,
+            "nix": verify::report::NixInfo::from(&nix.version),
+            "base": summary.as_ref().map(|s| s.base.clone()),
+            "hosts": plans,
+            "diff": summary,
+            "categories": if summary.as_ref().is_some_and(|s| s.security_model) { vec!["security-model"] } else { vec![] },
+        }));
+    } else {
+        if let Some(s) = summary.as_ref().filter(|s| s.security_model) {
+            println!(
+                "{} {} loosening(s) since {}; the change is security-model (security review required)",
+                style("SECURITY").red().bold(),
+                s.loosened.len(),
+                s.base
+            );
+            for l in &s.loosened {
+                println!(
+                    "  {}: {} ({})",
+                    style(&l.host).bold(),
+                    l.finding.message,
+                    l.finding.attribute
+                );
+            }
+        }
+        println!(
+            "plan: {} host(s){}; nothing was built",
+            hosts.len(),
+            summary
+                .as_ref()
+                .map_or(String::new(), |s| format!(", compared with {}", s.base))
+        );
+        for p in &plans {
+            println!("{}", style(&p.name).bold());
+            if let Some(e) = &p.error {
+                for line in e.lines() {
+                    println!("    {line}");
+                }
+                continue;
+            }
+            println!(
+                "  {} derivation(s) to build, {} path(s) to fetch{}",
+                p.will_build.len(),
+                p.will_fetch.len(),
+                p.fetch_size
+                    .as_deref()
+                    .map_or(String::new(), |f| format!(" ({f})"))
+            );
+            for d in &p.will_build {
+                println!("    build {d}");
+            }
+            for d in &p.will_fetch {
+                println!("    fetch {d}");
+            }
+            if let Some(changed) = p.changed {
+                println!(
+                    "  toplevel {} the base; derivations: +{} -{}",
+                    if changed {
+                        "differs from"
+                    } else {
+                        "is the same as"
+                    },
+                    p.derivations_added.len(),
+                    p.derivations_removed.len()
+                );
+            }
+            if let Some(pk) = &p.packages {
+                for x in &pk.added {
+                    println!("    + {} {}", x.name, x.head.join(", "));
+                }
+                for x in &pk.removed {
+                    println!("    - {} {}", x.name, x.base.join(", "));
+                }
+                for x in &pk.changed {
+                    println!(
+                        "    ~ {} {} -> {}",
+                        x.name,
+                        x.base.join(", "),
+                        x.head.join(", ")
+                    );
+                }
+            }
+            if let Some(sec) = &p.security {
+                for c in &sec.changes {
+                    println!(
+                        "  security: {} {} ({})",
+                        c.judgement.as_str(),
+                        c.message,
+                        c.attribute
+                    );
+                }
+            }
+        }
+    }
+    Ok(if failed.is_empty() {
+        Exit::Ok
+    } else {
+        ctx.refuse(&format!(
+            "{} host(s) cannot be planned: {}",
+            failed.len(),
+            super::some_of(failed.iter().copied())
+        ))
+    })
+}
+
 fn print_summary(ctx: &Ctx, r: &CheckReport) {
+    print_loosenings(r);
     let s = &r.summary;
     let head = format!(
         "{} host(s): {} succeeded, {} failed, {} skipped, {} cancelled in {:.1}s ({} jobs, Nix {})",
@@ -329,6 +735,12 @@ fn print_summary(ctx: &Ctx, r: &CheckReport) {
         if let Some(l) = &h.log {
             println!("    log: {l}");
         }
+    }
+    if !ctx.quiet {
+        print_diffs(r);
+    }
+    for v in &r.closure_violations {
+        println!("{} {v}", style("closure").red().bold());
     }
     if let Some(p) = r.report.as_ref().filter(|_| !ctx.quiet) {
         println!("report: {p}");

@@ -288,6 +288,51 @@ impl Nix {
         ]))
     }
 
+    /// `nix eval --json --no-write-lock-file <installable> --apply <function>`
+    /// followed by the settings' flags.
+    pub fn eval_apply_args(&self, installable: &str, apply: &str) -> Vec<String> {
+        self.with_settings(vec![
+            "eval".into(),
+            "--json".into(),
+            "--no-write-lock-file".into(),
+            installable.to_string(),
+            "--apply".into(),
+            apply.to_string(),
+        ])
+    }
+
+    /// `nix path-info --json -r -S <path>`: every path of the closure, each
+    /// with its own closure size.
+    pub fn path_info_closure_args(&self, path: &StorePath) -> Vec<String> {
+        self.with_settings(vec![
+            "path-info".into(),
+            "--json".into(),
+            "-r".into(),
+            "-S".into(),
+            path.to_string(),
+        ])
+    }
+
+    /// `nix build --dry-run --no-link <drv installable>`: builds nothing;
+    /// stderr lists what would be built and fetched ([`parse_dry_run`]).
+    pub fn dry_run_args(&self, drv: &StorePath) -> Vec<String> {
+        self.with_settings(vec![
+            "build".into(),
+            "--dry-run".into(),
+            "--no-link".into(),
+            self.drv_installable(drv),
+        ])
+    }
+
+    /// [`Nix::show_derivation_args`] with `-r`: the derivation and every
+    /// derivation it is built from.
+    pub fn show_derivation_recursive_args(&self, drv: &StorePath) -> Vec<String> {
+        let mut a = self.show_derivation_args(std::slice::from_ref(drv));
+        let at = if self.features.derivation_show { 2 } else { 1 };
+        a.insert(at, "-r".into());
+        a
+    }
+
     /// The installable that builds a derivation's outputs: a bare `.drv` up
     /// to 2.14, `<drv>^*` from 2.15 (where a bare `.drv` means the file).
     pub fn drv_installable(&self, drv: &StorePath) -> String {
@@ -354,6 +399,11 @@ impl Nix {
     /// when it could not be started; [`NixError::Io`] when the temporary
     /// files fail.
     pub fn run(&self, args: &[String]) -> Result<String, NixError> {
+        self.run_both(args).map(|(out, _)| out)
+    }
+
+    /// [`Nix::run`], returning stdout and stderr on success.
+    pub fn run_both(&self, args: &[String]) -> Result<(String, String), NixError> {
         let mut out = tempfile::tempfile()?;
         let mut err = tempfile::tempfile()?;
         let outcome = process::run_watched(
@@ -369,7 +419,9 @@ impl Nix {
         })?;
         let command = self.display(args);
         match outcome {
-            process::Outcome::Exited(s) if s.success() => Ok(read_all(&mut out)?),
+            process::Outcome::Exited(s) if s.success() => {
+                Ok((read_all(&mut out)?, read_all(&mut err)?))
+            }
             process::Outcome::Exited(_) => Err(NixError::Failed {
                 command,
                 tail: error_tail(&read_all(&mut err)?, 12),
@@ -447,6 +499,40 @@ pub fn parse_traced_drv(line: &str, store_dir: &str) -> Option<(String, StorePat
     let rest = rest.strip_prefix(" \"")?;
     let (host, drv) = rest.rsplit_once("\" ")?;
     Some((host.to_string(), StorePath::parse(drv, store_dir).ok()?))
+}
+
+/// What a dry run would do, from its stderr: `these N derivations will be
+/// built:` and `these N paths will be fetched (… download, … unpacked):`,
+/// each followed by indented store paths. Returns (to build, to fetch, the
+/// fetch line's figures in parentheses when given).
+pub fn parse_dry_run(stderr: &str) -> (Vec<String>, Vec<String>, Option<String>) {
+    let (mut build, mut fetch, mut figures) = (Vec::new(), Vec::new(), None);
+    let mut into: Option<bool> = None;
+    for line in stderr.lines() {
+        let t = line.trim();
+        if line.starts_with("these ") || line.starts_with("this ") {
+            if t.contains("will be built") {
+                into = Some(true);
+            } else if t.contains("will be fetched") {
+                into = Some(false);
+                figures = t
+                    .split_once('(')
+                    .and_then(|(_, r)| r.rsplit_once(')'))
+                    .map(|(f, _)| f.to_string());
+            } else {
+                into = None;
+            }
+        } else if line.starts_with("  ") && t.starts_with('/') {
+            match into {
+                Some(true) => build.push(t.to_string()),
+                Some(false) => fetch.push(t.to_string()),
+                None => {}
+            }
+        } else {
+            into = None;
+        }
+    }
+    (build, fetch, figures)
 }
 
 /// A host name as a quoted attribute (`"yoga"`), refusing what cannot be quoted plainly.
@@ -545,6 +631,19 @@ mod tests {
             e.to_string().starts_with("cannot parse the JSON of "),
             "{e}"
         );
+    }
+
+    #[test]
+    fn dry_runs_list_what_would_be_built_and_fetched() {
+        let err = "these 2 derivations will be built:\n  /nix/store/a-x.drv\n  /nix/store/b-y.drv\nthese 1 paths will be fetched (0.50 MiB download, 2.00 MiB unpacked):\n  /nix/store/c-z\nwarning: something\n";
+        let (b, f, size) = parse_dry_run(err);
+        assert_eq!(b, ["/nix/store/a-x.drv", "/nix/store/b-y.drv"]);
+        assert_eq!(f, ["/nix/store/c-z"]);
+        assert_eq!(
+            size.as_deref(),
+            Some("0.50 MiB download, 2.00 MiB unpacked")
+        );
+        assert_eq!(parse_dry_run(""), (vec![], vec![], None));
     }
 
     #[test]

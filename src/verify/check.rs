@@ -21,6 +21,10 @@ pub struct CheckRequest {
     pub run: RunOptions,
     pub report_path: PathBuf,
     pub junit: Option<PathBuf>,
+    /// Compare with a base revision: security facts and closures.
+    pub diff: Option<super::diff::DiffRequest>,
+    /// Fail a host whose closure grew by more than this many percent.
+    pub max_closure_growth: Option<f64>,
 }
 
 pub fn check(nix: &Nix, req: &CheckRequest, sink: &dyn Sink) -> Result<CheckReport, VerifyError> {
@@ -65,6 +69,26 @@ pub fn check(nix: &Nix, req: &CheckRequest, sink: &dyn Sink) -> Result<CheckRepo
             }
         })
         .collect();
+    let mut hosts = hosts;
+    let diff = match &req.diff {
+        Some(d)
+            if !nix
+                .interrupt_flag()
+                .load(std::sync::atomic::Ordering::SeqCst) =>
+        {
+            Some(super::diff::compare(nix, &req.flake, d, &mut hosts))
+        }
+        _ => None,
+    };
+    let closure_violations = match req.max_closure_growth {
+        Some(max) => growth_violations(&hosts, max),
+        None => Vec::new(),
+    };
+    let categories = if diff.as_ref().is_some_and(|d| d.security_model) {
+        vec!["security-model".to_string()]
+    } else {
+        Vec::new()
+    };
     let mut report = CheckReport {
         change: req.change.clone(),
         flake: req.flake.clone(),
@@ -80,6 +104,9 @@ pub fn check(nix: &Nix, req: &CheckRequest, sink: &dyn Sink) -> Result<CheckRepo
         summary: Summary::of(&hosts),
         hosts,
         report: Some(req.report_path.display().to_string()),
+        diff,
+        categories,
+        closure_violations,
     };
     for h in &mut report.hosts {
         if h.status == HostStatus::Pending {
@@ -99,6 +126,26 @@ pub fn check(nix: &Nix, req: &CheckRequest, sink: &dyn Sink) -> Result<CheckRepo
         })?;
     }
     Ok(report)
+}
+
+/// Hosts whose closure grew by more than `max` percent, each with its figures.
+fn growth_violations(hosts: &[HostResult], max: f64) -> Vec<String> {
+    hosts
+        .iter()
+        .filter_map(|h| {
+            let c = h.closure.as_ref()?;
+            let pct = c.change_percent?;
+            (pct > max).then(|| {
+                format!(
+                    "{}: closure grew by {pct:.1}% ({} -> {} bytes, {:+} bytes), above --max-closure-growth {max}%",
+                    h.name,
+                    c.base_bytes.unwrap_or(0),
+                    c.head_bytes.unwrap_or(0),
+                    c.change_bytes.unwrap_or(0)
+                )
+            })
+        })
+        .collect()
 }
 
 /// One host of a dry run: its evaluator (shared by the hosts of a chunk) and

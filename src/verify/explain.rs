@@ -35,9 +35,14 @@ pub struct Difference {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum What {
-    /// An environment variable (derivation attribute) differs.
+    /// An environment variable (derivation attribute) differs. When both
+    /// values are JSON, one difference per differing value inside, `path`
+    /// naming it (`config.services.openssh.enable`) and `base`/`head` being
+    /// that value's JSON text; otherwise `path` is null and long values are
+    /// cut around their first difference.
     Env {
         name: String,
+        path: Option<String>,
         base: Option<String>,
         head: Option<String>,
     },
@@ -75,6 +80,74 @@ fn cut(s: &str) -> String {
         c.push('…');
         c
     }
+}
+
+/// At most this many differing values reported inside one JSON attribute.
+const MAX_LEAVES: usize = 16;
+/// Characters shown before a difference inside a long value.
+const CONTEXT: usize = 60;
+
+/// The values that differ inside two JSON documents: (path, base, head),
+/// each value as compact JSON, `None` where one side lacks it. Objects are
+/// compared key by key; anything else (arrays too) is one value. Store-path
+/// hashes are masked when comparing.
+fn json_leaves(
+    a: &serde_json::Value,
+    b: &serde_json::Value,
+    path: &mut Vec<String>,
+    store: &str,
+    out: &mut Vec<(String, Option<String>, Option<String>)>,
+) {
+    use serde_json::Value;
+    let text = |v: &Value| v.to_string();
+    if mask_hashes(&text(a), store) == mask_hashes(&text(b), store) {
+        return;
+    }
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            for k in keys {
+                path.push(k.clone());
+                match (x.get(k), y.get(k)) {
+                    (Some(p), Some(q)) => json_leaves(p, q, path, store, out),
+                    (p, q) => out.push((path.join("."), p.map(text), q.map(text))),
+                }
+                path.pop();
+            }
+        }
+        _ => {
+            let at = if path.is_empty() {
+                "(whole value)".to_string()
+            } else {
+                path.join(".")
+            };
+            out.push((at, Some(text(a)), Some(text(b))));
+        }
+    }
+}
+
+/// Two different long values cut to the same window around their first
+/// difference (shorter ones whole), so the two sides never show the same text.
+fn around_difference(a: &str, b: &str) -> (String, String) {
+    if a.chars().count() <= MAX_VALUE && b.chars().count() <= MAX_VALUE {
+        return (a.to_string(), b.to_string());
+    }
+    let (ca, cb): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let prefix = ca.iter().zip(&cb).take_while(|(x, y)| x == y).count();
+    let start = prefix.saturating_sub(CONTEXT);
+    let window = |c: &[char]| {
+        let end = (start + MAX_VALUE).min(c.len());
+        let mut s = String::new();
+        if start > 0 {
+            s.push('…');
+        }
+        s.extend(&c[start..end]);
+        if end < c.len() {
+            s.push('…');
+        }
+        s
+    };
+    (window(&ca), window(&cb))
 }
 
 /// Pair paths by name; identical paths are dropped; unmatched ones come back
@@ -140,13 +213,48 @@ fn compare(
     let keys: BTreeSet<&String> = a.env.keys().chain(b.env.keys()).collect();
     for k in keys {
         let (va, vb) = (a.env.get(k), b.env.get(k));
-        if va.map(|v| m(v)) != vb.map(|v| m(v)) {
-            push(What::Env {
-                name: k.clone(),
-                base: va.map(|v| cut(v)),
-                head: vb.map(|v| cut(v)),
-            });
+        if va.map(|v| m(v)) == vb.map(|v| m(v)) {
+            continue;
         }
+        let parsed = |v: Option<&String>| {
+            v.and_then(|v| serde_json::from_str::<serde_json::Value>(v).ok())
+                .filter(|j| j.is_object() || j.is_array())
+        };
+        if let (Some(ja), Some(jb)) = (parsed(va), parsed(vb)) {
+            let mut leaves = Vec::new();
+            json_leaves(&ja, &jb, &mut Vec::new(), store, &mut leaves);
+            let more = leaves.len().saturating_sub(MAX_LEAVES);
+            for (path, x, y) in leaves.into_iter().take(MAX_LEAVES) {
+                push(What::Env {
+                    name: k.clone(),
+                    path: Some(path),
+                    base: x.map(|v| cut(&v)),
+                    head: y.map(|v| cut(&v)),
+                });
+            }
+            if more > 0 {
+                push(What::Env {
+                    name: k.clone(),
+                    path: Some(format!("({more} more values differ)")),
+                    base: None,
+                    head: None,
+                });
+            }
+            continue;
+        }
+        let (x, y) = match (va, vb) {
+            (Some(x), Some(y)) => {
+                let (x, y) = around_difference(x, y);
+                (Some(x), Some(y))
+            }
+            _ => (va.map(|v| cut(v)), vb.map(|v| cut(v))),
+        };
+        push(What::Env {
+            name: k.clone(),
+            path: None,
+            base: x,
+            head: y,
+        });
     }
     for (name, x, y) in pair_by_name(a.input_srcs.iter(), b.input_srcs.iter()) {
         push(What::Source {
@@ -225,12 +333,28 @@ impl std::fmt::Display for Explanation {
             v.as_deref()
                 .map_or("(none)".to_string(), |s| format!("{s:?}"))
         };
+        // JSON values are shown as they are (already quoted where strings).
+        let plain = |v: &Option<String>| v.clone().unwrap_or_else(|| "(none)".to_string());
         for d in &self.differences {
             write!(f, "{}: ", d.via.join(" > "))?;
             match &d.what {
-                What::Env { name, base, head } => {
-                    writeln!(f, "attribute {name}: {} -> {}", opt(base), opt(head))?
-                }
+                What::Env {
+                    name,
+                    path: Some(p),
+                    base,
+                    head,
+                } => writeln!(
+                    f,
+                    "attribute {name} at {p}: {} -> {}",
+                    plain(base),
+                    plain(head)
+                )?,
+                What::Env {
+                    name,
+                    path: None,
+                    base,
+                    head,
+                } => writeln!(f, "attribute {name}: {} -> {}", opt(base), opt(head))?,
                 What::Source { name, base, head } => {
                     writeln!(f, "source {name}: {} -> {}", opt(base), opt(head))?
                 }
@@ -249,5 +373,43 @@ impl std::fmt::Display for Explanation {
             )?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_values_are_cut_around_their_first_difference() {
+        let a = format!("{}false{}", "x".repeat(500), "y".repeat(500));
+        let b = format!("{}true{}", "x".repeat(500), "y".repeat(500));
+        let (x, y) = around_difference(&a, &b);
+        assert_ne!(x, y);
+        assert!(x.starts_with('…') && x.contains("false"), "{x}");
+        assert!(y.contains("true"), "{y}");
+        assert_eq!(around_difference("a", "b"), ("a".into(), "b".into()));
+    }
+
+    #[test]
+    fn json_values_are_compared_key_by_key() {
+        let a: serde_json::Value =
+            serde_json::json!({"config": {"ssh": {"value": false}, "same": [1, 2]}, "gone": 1});
+        let b: serde_json::Value =
+            serde_json::json!({"config": {"ssh": {"value": true}, "same": [1, 2]}, "new": "x"});
+        let mut out = Vec::new();
+        json_leaves(&a, &b, &mut Vec::new(), "/nix/store", &mut out);
+        assert_eq!(
+            out,
+            [
+                (
+                    "config.ssh.value".to_string(),
+                    Some("false".to_string()),
+                    Some("true".to_string())
+                ),
+                ("gone".to_string(), Some("1".to_string()), None),
+                ("new".to_string(), None, Some("\"x\"".to_string())),
+            ]
+        );
     }
 }

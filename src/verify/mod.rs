@@ -3,17 +3,21 @@
 use std::path::PathBuf;
 
 mod check;
+pub mod diff;
 pub mod explain;
 pub mod interrupt;
 pub mod junit;
+pub mod markdown;
 pub mod monitor;
 mod predict;
 pub mod report;
 mod runner;
+pub mod security;
 
 pub use check::{CheckRequest, PlannedHost, check, plan, relative_to};
+pub use diff::{DiffRequest, DiffSummary};
 pub use explain::{Difference, Explanation, explain};
-pub use monitor::{Event, Monitor, Silent, Sink};
+pub use monitor::{Event, JsonLines, Monitor, Silent, Sink};
 pub use predict::{HostComparison, PredictOptions, VerifyReport, verify_prediction};
 pub use report::{CheckReport, HostResult, HostStatus, Summary};
 pub use runner::{RunOptions, run_hosts};

@@ -7,7 +7,7 @@ use std::time::Duration;
 use console::style;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::report::HostResult;
+use super::report::{HostResult, HostStatus};
 
 pub enum Event<'a> {
     Evaluating {
@@ -100,7 +100,10 @@ impl Monitor {
             .unwrap_or("");
         let status = r.status.as_str();
         if r.status.succeeded() {
-            if !self.quiet {
+            // Without bars, an evaluation-only host was already shown on its
+            // `evaluated` line: one line per event, never the same one twice.
+            let shown = self.bars.is_none() && r.status == HostStatus::Evaluated;
+            if !self.quiet && !shown {
                 self.line(format!(
                     "[{}] {} {what} ({secs:.1}s)",
                     r.name,
@@ -135,6 +138,38 @@ impl Sink for Monitor {
             }
             Event::Building { host } => self.spinner(host, "building"),
             Event::Finished { result } => self.finish(result),
+        }
+    }
+}
+
+/// One JSON object per event on stdout, one line each (`--format jsonl`):
+/// `evaluated` (host, drv_path, seconds) and `finished` (the host's result,
+/// its `status` saying built, evaluated, eval-failed, …). The command adds
+/// `compared` per host and a closing `summary`.
+pub struct JsonLines;
+
+impl JsonLines {
+    /// Print one event line and flush it (a reader sees it at once).
+    pub fn emit(value: &serde_json::Value) {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        if serde_json::to_writer(&mut out, value).is_ok() {
+            let _ = out.write_all(b"\n");
+            let _ = out.flush();
+        }
+    }
+}
+
+impl Sink for JsonLines {
+    fn event(&self, e: Event<'_>) {
+        match e {
+            Event::Evaluated { host, drv, seconds } => JsonLines::emit(&serde_json::json!({
+                "event": "evaluated", "host": host, "drv_path": drv, "seconds": seconds,
+            })),
+            Event::Finished { result } => JsonLines::emit(&serde_json::json!({
+                "event": "finished", "host": result.name, "status": result.status, "result": result,
+            })),
+            Event::Evaluating { .. } | Event::Building { .. } => {}
         }
     }
 }

@@ -46,11 +46,26 @@ impl HostStatus {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+/// Closure of the host's toplevel at base and head (`nix path-info -r -S`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Closure {
-    /// Not measured by nixos-check (the base is not built).
+    /// None without a base to compare with (or when it failed: `base_error`).
     pub base_bytes: Option<u64>,
     pub head_bytes: Option<u64>,
+    /// head minus base, in bytes and in percent of the base.
+    pub change_bytes: Option<i64>,
+    pub change_percent: Option<f64>,
+    /// Store paths in the head closure only, and in the base closure only.
+    pub paths_added: Vec<String>,
+    pub paths_removed: Vec<String>,
+    /// Package names and versions added, removed, changed.
+    pub packages: Option<super::diff::PackageDiff>,
+    pub base_drv: Option<String>,
+    pub base_out: Option<String>,
+    /// Time to build (or find in the store) the base toplevel.
+    pub base_build_seconds: Option<f64>,
+    /// Why the base figures are missing.
+    pub base_error: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -64,8 +79,8 @@ pub struct HostResult {
     pub log: Option<String>,
     /// The first useful lines of Nix's error.
     pub error: Option<String>,
-    /// Security-relevant changes are not computed by nixos-check yet.
-    pub security: Option<serde_json::Value>,
+    /// Base versus head security facts (None without a base revision).
+    pub security: Option<super::security::SecurityDiff>,
     pub closure: Option<Closure>,
 }
 
@@ -139,12 +154,20 @@ pub struct CheckReport {
     pub summary: Summary,
     /// Where this report is saved.
     pub report: Option<String>,
+    /// The comparison with the base revision (None without one).
+    pub diff: Option<super::diff::DiffSummary>,
+    /// `security-model` when a host's security was loosened.
+    pub categories: Vec<String>,
+    /// Hosts whose closure grew beyond `--max-closure-growth`, with why.
+    pub closure_violations: Vec<String>,
 }
 
 impl CheckReport {
     /// True only when every selected host succeeded and nothing was interrupted.
     pub fn ok(&self) -> bool {
-        !self.interrupted && self.hosts.iter().all(|h| h.status.succeeded())
+        !self.interrupted
+            && self.closure_violations.is_empty()
+            && self.hosts.iter().all(|h| h.status.succeeded())
     }
 
     /// Save as pretty JSON, atomically.

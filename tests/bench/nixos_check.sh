@@ -2,7 +2,9 @@
 # Benchmark of `openspec nixos-check --all-hosts --jobs 2` on a fixture flake
 # of 8 hosts whose evaluation each costs about one second of CPU, against
 #   (a) a sequential loop of one `nix build` per host, and
-#   (b) one `nix build` of all toplevels in a single invocation.
+#   (b) one `nix build` of all toplevels in a single invocation;
+# (c) is nixos-check with --no-diff, (d) the same with the base comparison
+# (security facts and closures against the last commit).
 # Targets: nixos-check <= 0.6 x (a), <= 1.1 x (b); orchestrator peak RSS < 30 MB.
 # Each measurement gets fresh derivations (a salt file), so all three really
 # evaluate and build. Usage: tests/bench/nixos_check.sh  (COST=fold steps per host,
@@ -91,7 +93,7 @@ run_b() { nix build --no-link "${targets[@]}" 2>/dev/null; }
 # Peak RSS of the orchestrator itself (not its Nix children): VmHWM of its
 # own /proc entry, sampled until it exits (rusage would fold in the children).
 run_c() {
-  "$BIN" nixos-check bench --all-hosts --jobs 2 -q >/dev/null 2>"$WORK/check.err" &
+  "$BIN" nixos-check bench --all-hosts --jobs 2 -q "$@" >/dev/null 2>"$WORK/check.err" &
   local pid=$! v rc=0
   while kill -0 "$pid" 2>/dev/null; do
     v=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)
@@ -120,21 +122,26 @@ t0=$(now); nix eval --impure --expr "$burn" >/dev/null & nix eval --impure --exp
 two=$(elapsed "$t0" "$(now)")
 awk -v o="$one" -v t="$two" 'BEGIN { printf "control: one evaluator %.2fs, two at once %.2fs: parallel speedup available %.2f\n", o, t, 2 * o / t }'
 
-hwm=0; a=""; b=""; c=""
+hwm=0; a=""; b=""; c=""; d=""
 for round in $(seq 1 "$REPEAT"); do
   salt "a$round"; cpu_now; u0=$CPU; t0=$(now); run_a; ta=$(elapsed "$t0" "$(now)"); cpu_now; ua=$(elapsed "$u0" "$CPU")
   salt "b$round"; cpu_now; u0=$CPU; t0=$(now); run_b; tb=$(elapsed "$t0" "$(now)"); cpu_now; ub=$(elapsed "$u0" "$CPU")
-  salt "c$round"; cpu_now; u0=$CPU; t0=$(now); run_c; tc=$(elapsed "$t0" "$(now)"); cpu_now; uc=$(elapsed "$u0" "$CPU")
-  echo "round $round: wall (a) ${ta}s (b) ${tb}s (c) ${tc}s | cpu (a) ${ua}s (b) ${ub}s (c) ${uc}s"
-  a=$(best "$ta" "$a"); b=$(best "$tb" "$b"); c=$(best "$tc" "$c")
+  salt "c$round"; cpu_now; u0=$CPU; t0=$(now); run_c --no-diff; tc=$(elapsed "$t0" "$(now)"); cpu_now; uc=$(elapsed "$u0" "$CPU")
+  # (d): the same with the base comparison (security facts, closures): the
+  # base is the last commit, whose salt differs, so its toplevels are evaluated and built too.
+  salt "d$round"; cpu_now; u0=$CPU; t0=$(now); run_c; td=$(elapsed "$t0" "$(now)"); cpu_now; ud=$(elapsed "$u0" "$CPU")
+  echo "round $round: wall (a) ${ta}s (b) ${tb}s (c) ${tc}s (d) ${td}s | cpu (a) ${ua}s (b) ${ub}s (c) ${uc}s (d) ${ud}s"
+  a=$(best "$ta" "$a"); b=$(best "$tb" "$b"); c=$(best "$tc" "$c"); d=$(best "$td" "$d")
 done
 built=$(grep -c '"status": "built"' openspec/changes/bench/verification/report.json)
 echo "(a) sequential nix build per host:      ${a}s"
 echo "(b) one nix build of all toplevels:     ${b}s"
-echo "(c) openspec nixos-check --jobs 2:      ${c}s  ($built/$HOSTS built)"
-awk -v a="$a" -v b="$b" -v c="$c" -v hwm="$hwm" 'BEGIN {
+echo "(c) openspec nixos-check --jobs 2 --no-diff: ${c}s"
+echo "(d) openspec nixos-check --jobs 2 (base diff): ${d}s  ($built/$HOSTS built)"
+awk -v a="$a" -v b="$b" -v c="$c" -v d="$d" -v hwm="$hwm" 'BEGIN {
   printf "ratio c/a: %.2f (target <= 0.60)\n", c / a
   printf "ratio c/b: %.2f (target <= 1.10)\n", c / b
+  printf "base diff costs: %.2fs (d - c)\n", d - c
   printf "orchestrator peak RSS: %.1f MB (target < 30 MB)\n", hwm / 1024
 }'
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

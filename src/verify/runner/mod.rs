@@ -187,8 +187,8 @@ fn add_closure_sizes(nix: &Nix, results: &mut [HostResult]) {
             .and_then(|p| sizes.iter().find(|(k, _)| k.as_str() == p).map(|(_, v)| *v))
         {
             r.closure = Some(Closure {
-                base_bytes: None,
                 head_bytes: Some(size),
+                ..Closure::default()
             });
         }
     }

@@ -1,0 +1,217 @@
+//! A `nixos-check` report as Markdown for a pull-request comment: the
+//! loosenings first, then per host its build status, security diff and
+//! closure diff, and the failures with their errors.
+use std::fmt::Write;
+
+use super::report::{CheckReport, HostResult};
+use super::security::Judgement;
+
+/// `1.5 MiB` style sizes (binary units, one decimal above bytes).
+pub fn human_bytes(b: f64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = b.abs();
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < units.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    let sign = if b < 0.0 { "-" } else { "" };
+    if u == 0 {
+        format!("{sign}{v:.0} {}", units[u])
+    } else {
+        format!("{sign}{v:.1} {}", units[u])
+    }
+}
+
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+fn status_mark(h: &HostResult) -> &'static str {
+    if h.status.succeeded() {
+        "✅"
+    } else if h.status.failed() {
+        "❌"
+    } else {
+        "⏭️"
+    }
+}
+
+fn security_cell(h: &HostResult) -> String {
+    let Some(s) = &h.security else {
+        return "–".into();
+    };
+    if s.base != "present" || s.head != "present" {
+        return format!("not compared (base {}, head {})", s.base, s.head);
+    }
+    if s.changes.is_empty() {
+        return "no change".into();
+    }
+    let count = |j: Judgement| s.changes.iter().filter(|c| c.judgement == j).count();
+    let mut parts = Vec::new();
+    for j in [
+        Judgement::Loosened,
+        Judgement::Changed,
+        Judgement::Tightened,
+    ] {
+        let n = count(j);
+        if n > 0 {
+            parts.push(format!("{n} {}", j.as_str()));
+        }
+    }
+    if count(Judgement::Loosened) > 0 {
+        format!("⚠️ {}", parts.join(", "))
+    } else {
+        parts.join(", ")
+    }
+}
+
+fn closure_cells(h: &HostResult) -> (String, String) {
+    let Some(c) = &h.closure else {
+        return ("–".into(), "–".into());
+    };
+    match (c.base_bytes, c.head_bytes) {
+        (Some(b), Some(hd)) => (
+            format!("{} → {}", human_bytes(b as f64), human_bytes(hd as f64)),
+            format!(
+                "{}{} ({:+.1}%), +{}/−{} paths",
+                if c.change_bytes.unwrap_or(0) >= 0 {
+                    "+"
+                } else {
+                    ""
+                },
+                human_bytes(c.change_bytes.unwrap_or(0) as f64),
+                c.change_percent.unwrap_or(0.0),
+                c.paths_added.len(),
+                c.paths_removed.len()
+            ),
+        ),
+        (None, Some(hd)) => (human_bytes(hd as f64), "–".into()),
+        _ => ("–".into(), "–".into()),
+    }
+}
+
+/// The whole report as Markdown.
+pub fn render(r: &CheckReport) -> String {
+    let mut o = String::new();
+    let s = &r.summary;
+    let verdict = if r.ok() { "✅ passed" } else { "❌ failed" };
+    let _ = writeln!(o, "## nixos-check {verdict}\n");
+    let _ = writeln!(
+        o,
+        "{} host(s): {} succeeded, {} failed, {} skipped, {} cancelled (Nix {}{}).\n",
+        s.total,
+        s.succeeded,
+        s.failed,
+        s.skipped,
+        s.cancelled,
+        r.nix.version,
+        r.diff
+            .as_ref()
+            .map_or(String::new(), |d| format!(", compared with `{}`", d.base))
+    );
+    if let Some(d) = r.diff.as_ref().filter(|d| d.security_model) {
+        let _ = writeln!(
+            o,
+            "### ⚠️ Security loosened: {} finding(s)\n\nThis change is **security-model**: it needs a security review.\n",
+            d.loosened.len()
+        );
+        let _ = writeln!(o, "| host | what | option |\n|---|---|---|");
+        for l in &d.loosened {
+            let _ = writeln!(
+                o,
+                "| {} | {} | `{}` |",
+                cell(&l.host),
+                cell(&l.finding.message),
+                l.finding.attribute
+            );
+        }
+        o.push('\n');
+    }
+    for v in &r.closure_violations {
+        let _ = writeln!(o, "> ❌ {}\n", cell(v));
+    }
+    let _ = writeln!(o, "### Hosts\n");
+    let _ = writeln!(
+        o,
+        "| host | status | security | closure | change |\n|---|---|---|---|---|"
+    );
+    for h in &r.hosts {
+        let (size, change) = closure_cells(h);
+        let _ = writeln!(
+            o,
+            "| {} | {} {} | {} | {} | {} |",
+            cell(&h.name),
+            status_mark(h),
+            h.status.as_str(),
+            cell(&security_cell(h)),
+            size,
+            change
+        );
+    }
+    o.push('\n');
+    if let Some(d) = &r.diff {
+        if !d.hosts_added.is_empty() {
+            let _ = writeln!(
+                o,
+                "Hosts added since the base: {}\n",
+                d.hosts_added.join(", ")
+            );
+        }
+        if !d.hosts_removed.is_empty() {
+            let _ = writeln!(
+                o,
+                "Hosts removed since the base: {}\n",
+                d.hosts_removed.join(", ")
+            );
+        }
+    }
+    for h in &r.hosts {
+        let sec = h
+            .security
+            .as_ref()
+            .map(|s| s.changes.as_slice())
+            .unwrap_or(&[]);
+        let pk = h.closure.as_ref().and_then(|c| c.packages.as_ref());
+        let has_pk = pk
+            .is_some_and(|p| !p.added.is_empty() || !p.removed.is_empty() || !p.changed.is_empty());
+        if sec.is_empty() && !has_pk && !h.status.failed() {
+            continue;
+        }
+        let _ = writeln!(o, "<details><summary>{}</summary>\n", h.name);
+        for c in sec {
+            let _ = writeln!(
+                o,
+                "- **{}** {} (`{}`)",
+                c.judgement.as_str(),
+                cell(&c.message),
+                c.attribute
+            );
+        }
+        if !sec.is_empty() {
+            o.push('\n');
+        }
+        if let Some(p) = pk.filter(|_| has_pk) {
+            let _ = writeln!(o, "| package | base | head |\n|---|---|---|");
+            for x in p.added.iter().chain(&p.removed).chain(&p.changed) {
+                let _ = writeln!(
+                    o,
+                    "| {} | {} | {} |",
+                    cell(&x.name),
+                    x.base.join(", "),
+                    x.head.join(", ")
+                );
+            }
+            o.push('\n');
+        }
+        if h.status.failed() {
+            let _ = writeln!(
+                o,
+                "```\n{}\n```\n",
+                h.error.as_deref().unwrap_or(h.status.as_str())
+            );
+        }
+        let _ = writeln!(o, "</details>\n");
+    }
+    o
+}
