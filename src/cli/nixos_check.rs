@@ -300,7 +300,7 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
     }
     match format {
         Format::Json => ctx.print_json(&report),
-        Format::Text => print_summary(ctx, &report),
+        Format::Text => print!("{}", crate::report::check::summary(&report, ctx.quiet)),
         Format::Markdown => print!("{}", verify::markdown::render(&report)),
         Format::Jsonl => {
             for h in report
@@ -469,119 +469,6 @@ fn print_plan(
     Ok(Exit::Ok)
 }
 
-use crate::verify::markdown::human_bytes;
-
-/// Loosenings first: they decide the review.
-fn print_loosenings(r: &CheckReport) {
-    let Some(d) = r.diff.as_ref().filter(|d| d.security_model) else {
-        return;
-    };
-    println!(
-        "{} {} loosening(s) since {}; the change is security-model (security review required)",
-        style("SECURITY").red().bold(),
-        d.loosened.len(),
-        d.base
-    );
-    for l in &d.loosened {
-        println!(
-            "  {}: {} ({})",
-            style(&l.host).bold(),
-            l.finding.message,
-            l.finding.attribute
-        );
-    }
-}
-
-fn print_diffs(r: &CheckReport) {
-    let Some(d) = &r.diff else { return };
-    println!("security (base {}):", d.base);
-    for h in &r.hosts {
-        let Some(s) = &h.security else { continue };
-        if s.base != "present" || s.head != "present" {
-            let why = s
-                .base_error
-                .as_deref()
-                .or(s.head_error.as_deref())
-                .and_then(|e| e.lines().next())
-                .unwrap_or("");
-            println!(
-                "  {}: not compared (base {}, head {}) {why}",
-                h.name, s.base, s.head
-            );
-            continue;
-        }
-        if s.changes.is_empty() {
-            println!("  {}: no change", h.name);
-        }
-        for c in &s.changes {
-            let j = match c.judgement {
-                verify::security::Judgement::Loosened => style(c.judgement.as_str()).red().bold(),
-                verify::security::Judgement::Tightened => style(c.judgement.as_str()).green(),
-                verify::security::Judgement::Changed => style(c.judgement.as_str()).yellow(),
-            };
-            println!("  {}: {j} {} ({})", h.name, c.message, c.attribute);
-        }
-    }
-    if !d.hosts_added.is_empty() {
-        println!("  hosts added since the base: {}", d.hosts_added.join(", "));
-    }
-    if !d.hosts_removed.is_empty() {
-        println!(
-            "  hosts removed since the base: {}",
-            d.hosts_removed.join(", ")
-        );
-    }
-    let measured: Vec<_> = r
-        .hosts
-        .iter()
-        .filter_map(|h| h.closure.as_ref().map(|c| (h, c)))
-        .filter(|(_, c)| c.base_bytes.is_some() || c.base_error.is_some())
-        .collect();
-    if measured.is_empty() {
-        return;
-    }
-    println!("closure:");
-    for (h, c) in measured {
-        match (c.base_bytes, c.head_bytes) {
-            (Some(b), Some(hd)) => {
-                let pct = c
-                    .change_percent
-                    .map_or(String::new(), |p| format!(", {p:+.1}%"));
-                println!(
-                    "  {}: {} -> {} ({}{pct}), {} path(s) added, {} removed",
-                    h.name,
-                    human_bytes(b as f64),
-                    human_bytes(hd as f64),
-                    human_bytes(c.change_bytes.unwrap_or(0) as f64),
-                    c.paths_added.len(),
-                    c.paths_removed.len()
-                );
-                if let Some(p) = &c.packages {
-                    for x in &p.added {
-                        println!("    + {} {}", x.name, x.head.join(", "));
-                    }
-                    for x in &p.removed {
-                        println!("    - {} {}", x.name, x.base.join(", "));
-                    }
-                    for x in &p.changed {
-                        println!(
-                            "    ~ {} {} -> {}",
-                            x.name,
-                            x.base.join(", "),
-                            x.head.join(", ")
-                        );
-                    }
-                }
-            }
-            _ => println!(
-                "  {}: not compared: {}",
-                h.name,
-                c.base_error.as_deref().unwrap_or("no figures")
-            ),
-        }
-    }
-}
-
 /// `--plan`: what a check would build and fetch per host, and the diffs; builds nothing.
 fn print_build_plan(
     ctx: &Ctx,
@@ -701,48 +588,4 @@ fn print_build_plan(
             super::some_of(failed.iter().copied())
         ))
     })
-}
-
-fn print_summary(ctx: &Ctx, r: &CheckReport) {
-    print_loosenings(r);
-    let s = &r.summary;
-    let head = format!(
-        "{} host(s): {} succeeded, {} failed, {} skipped, {} cancelled in {:.1}s ({} jobs, Nix {})",
-        s.total,
-        s.succeeded,
-        s.failed,
-        s.skipped,
-        s.cancelled,
-        r.wall_seconds,
-        r.jobs,
-        r.nix.version
-    );
-    if r.ok() {
-        println!("{} {head}", style("ok").green().bold());
-    } else {
-        println!("{} {head}", style("FAILED").red().bold());
-    }
-    if r.interrupted {
-        println!("interrupted: the report is partial");
-    }
-    for h in r.hosts.iter().filter(|h| h.status.failed()) {
-        println!("{} {}", style(&h.name).bold(), h.status.as_str());
-        if let Some(e) = &h.error {
-            for line in e.lines() {
-                println!("    {line}");
-            }
-        }
-        if let Some(l) = &h.log {
-            println!("    log: {l}");
-        }
-    }
-    if !ctx.quiet {
-        print_diffs(r);
-    }
-    for v in &r.closure_violations {
-        println!("{} {v}", style("closure").red().bold());
-    }
-    if let Some(p) = r.report.as_ref().filter(|_| !ctx.quiet) {
-        println!("report: {p}");
-    }
 }
