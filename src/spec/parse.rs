@@ -543,27 +543,15 @@ pub struct Tasks {
     pub groups: Vec<(String, bool)>,
 }
 
-/// A task is any line, at any indent, starting with `-` or `*` and a
-/// checkbox (`[ ]`, `[x]` or `[X]`), outside code blocks.
+/// A task is a line, at any indent and also inside code blocks, that is a
+/// list item (`-`, `*`, `+`, or `1.`/`1)` with up to nine digits) whose text
+/// starts with a one-character box (`[ ]`, `[x]`, `[]`, `[~]`, `[ x ]`, …);
+/// a box followed by `(` or `[` is a link unless it holds only spaces. Only
+/// `x`/`X` means done (OpenSpec 1.13.2's reading).
 pub fn parse_tasks(doc: &Doc) -> Tasks {
     let mut t = Tasks::default();
     for i in 0..doc.line_count() {
-        if doc.is_code(i) {
-            continue;
-        }
-        let line = doc.line(i).trim_start();
-        let Some(rest) = line.strip_prefix(['-', '*']) else {
-            continue;
-        };
-        let rest = rest.trim_start();
-        let (done, item) = if let Some(r) = rest.strip_prefix("[ ]") {
-            (false, r)
-        } else if let Some(r) = rest
-            .strip_prefix("[x]")
-            .or_else(|| rest.strip_prefix("[X]"))
-        {
-            (true, r)
-        } else {
+        let Some((done, item)) = task_line(doc.line(i)) else {
             continue;
         };
         t.total += 1;
@@ -578,6 +566,32 @@ pub fn parse_tasks(doc: &Doc) -> Tasks {
         .map(|(i, h)| (h.title.clone(), !doc.section_body(i).is_empty()))
         .collect();
     t
+}
+
+/// One task line: whether it is done, and its text.
+fn task_line(line: &str) -> Option<(bool, &str)> {
+    let rest = line.trim_start();
+    let rest = if let Some(r) = rest.strip_prefix(['-', '*', '+']) {
+        r
+    } else {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 || digits > 9 {
+            return None;
+        }
+        rest[digits..].strip_prefix(['.', ')'])?
+    };
+    let rest = rest.trim_start().strip_prefix('[')?;
+    let close = rest.find(']')?;
+    let (inner, after) = (&rest[..close], &rest[close + 1..]);
+    let link = after.starts_with(['(', '[']);
+    let mark = inner.trim();
+    let done = match mark.chars().count() {
+        0 if !inner.is_empty() => false,
+        0 if !link => false,
+        1 if !link => mark.eq_ignore_ascii_case("x"),
+        _ => return None,
+    };
+    Some((done, after))
 }
 
 #[cfg(test)]
@@ -622,9 +636,10 @@ mod tests {
 
     #[test]
     fn tasks_any_indent() {
-        let doc =
-            Doc::parse("## 1. G\n- [ ] 1.1 a\n  * [x] b\n- [X] c\n- [] no\n```\n- [ ] code\n```\n");
+        let doc = Doc::parse(
+            "## 1. G\n- [ ] 1.1 a\n  * [x] b\n- [X] c\n- [] empty\n```\n- [ ] code\n```\n1. [x] n\n2) [~] p\n+ [ x ] q\n- [A](link)\n- [ ](x)\n- [ab] no\n1234567890. [ ] long\n",
+        );
         let t = parse_tasks(&doc);
-        assert_eq!((t.done, t.total), (2, 3));
+        assert_eq!((t.done, t.total), (4, 9));
     }
 }
