@@ -181,6 +181,13 @@ pub fn plan(repo: &Repo, id: &str, opts: &PlanOptions) -> Result<Plan, SpecError
             "no change \"{id}\" under openspec/changes/; run `openspec list` to see the ids"
         )));
     }
+    if let Some(nested) = repo.nested_changes(id) {
+        return Err(SpecError::NamespaceFolder(format!(
+            "cannot archive \"{id}\": it is not a change but a folder wrapping nested change folder(s) {}; move openspec/changes/{}/ to a flat change directory, then archive it",
+            nested.join(", "),
+            nested[0]
+        )));
+    }
     let change = repo.load_change(id);
     let caps: Vec<String> = change.deltas.iter().map(|d| d.capability.clone()).collect();
     let specs: HashMap<String, MainSpec> = caps
@@ -300,6 +307,10 @@ fn has_delta_specs(change: &Change) -> bool {
         .deltas
         .iter()
         .any(|d| d.doc.is_err() || d.delta.sections > 0)
+        || change
+            .spec_files
+            .iter()
+            .any(|f| super::validate::has_delta_headers(change, f))
 }
 
 /// Proposal problems archive reports without stopping.

@@ -117,6 +117,13 @@ pub enum DeltaNote {
         /// The name it gives.
         name: String,
     },
+    /// A `TO:` without a `FROM:` before it.
+    DanglingTo {
+        /// 1-based line of the `TO:` entry.
+        line: usize,
+        /// The name it gives.
+        name: String,
+    },
 }
 
 /// A delta spec (`changes/<id>/specs/<cap>/spec.md`) as a model. Entries of
@@ -267,10 +274,21 @@ fn requirement_at(doc: &Doc, h: usize, end: usize) -> Requirement {
 
 /// A header title without its `Requirement:` keyword (the whole trimmed
 /// title when it has none).
+/// A trailing run of `#` after a space (a closing sequence) is not part of
+/// the name.
 pub fn requirement_name(title: &str) -> String {
-    strip_keyword(title.trim(), "Requirement:")
-        .unwrap_or(title.trim())
-        .to_string()
+    strip_closing(strip_keyword(title.trim(), "Requirement:").unwrap_or(title.trim()))
+}
+
+/// A name without its closing run of `#`.
+fn strip_closing(name: &str) -> String {
+    let name = name.trim();
+    let bare = name.trim_end_matches('#');
+    if bare.len() < name.len() && (bare.is_empty() || bare.ends_with(char::is_whitespace)) {
+        bare.trim_end().to_string()
+    } else {
+        name.to_string()
+    }
 }
 
 fn is_requirement_header(title: &str) -> bool {
@@ -339,7 +357,7 @@ pub fn parse_main_spec(doc: &Doc) -> MainSpec {
 
 /// `- FROM: `### Requirement: X`` -> `X` (dash, backticks optional).
 fn named_entry(line: &str, label: &str) -> Option<String> {
-    let t = line.trim().trim_start_matches(['-', '*']).trim();
+    let t = line.trim().trim_start_matches(['-', '*', '+']).trim();
     let t = if label.is_empty() {
         t
     } else {
@@ -350,7 +368,7 @@ fn named_entry(line: &str, label: &str) -> Option<String> {
         return None;
     }
     strip_keyword(&title, "Requirement:")
-        .map(|n| n.trim_end_matches('`').trim().to_string())
+        .map(|n| strip_closing(n.trim_end_matches('`')))
         .filter(|n| !n.is_empty())
 }
 
@@ -428,14 +446,17 @@ pub fn parse_delta(doc: &Doc) -> DeltaSpec {
                             });
                         }
                         from = Some(NameRef { name, line: i + 1 });
-                    } else if let Some(name) = named_entry(line, "TO:")
-                        && let Some(f) = from.take()
-                    {
-                        delta.renamed.push(Rename {
-                            from: f.name,
-                            to: name,
-                            line: f.line,
-                        });
+                    } else if let Some(name) = named_entry(line, "TO:") {
+                        match from.take() {
+                            Some(f) => delta.renamed.push(Rename {
+                                from: f.name,
+                                to: name,
+                                line: f.line,
+                            }),
+                            None => delta
+                                .notes
+                                .push(DeltaNote::DanglingTo { line: i + 1, name }),
+                        }
                     }
                 }
                 if let Some(f) = from {

@@ -252,6 +252,68 @@ impl Repo {
             .map(|files| files.into_iter().filter(|c| !c.is_empty()).collect())
     }
 
+    /// When `changes/<id>/` is not a change itself (no `proposal.md`,
+    /// `tasks.md`, `design.md`, `.openspec.yaml`, no file under `specs/`, no
+    /// other file of its own) but wraps change folders up to three levels
+    /// down: their ids (`id/sub`), sorted. `None` otherwise.
+    pub fn nested_changes(&self, id: &str) -> Option<Vec<String>> {
+        fn looks_like_change(dir: &Path) -> bool {
+            [".openspec.yaml", "proposal.md", "tasks.md", "design.md"]
+                .iter()
+                .any(|m| dir.join(m).is_file())
+                || walkdir::WalkDir::new(dir.join("specs"))
+                    .into_iter()
+                    .filter_map(|e| e.ok())
+                    .any(|e| e.file_type().is_file())
+        }
+        fn subdirs(dir: &Path) -> Vec<String> {
+            std::fs::read_dir(dir)
+                .map(|rd| {
+                    rd.filter_map(|e| e.ok())
+                        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                        .map(|e| e.file_name().to_string_lossy().into_owned())
+                        .filter(|n| !n.starts_with('.'))
+                        .collect()
+                })
+                .unwrap_or_default()
+        }
+        fn collect(dir: &Path, prefix: &str, depth: usize, out: &mut Vec<String>) {
+            if depth > 3 {
+                return;
+            }
+            for child in subdirs(dir) {
+                let p = dir.join(&child);
+                let id = format!("{prefix}/{child}");
+                if looks_like_change(&p) {
+                    out.push(id);
+                } else {
+                    collect(&p, &id, depth + 1, out);
+                }
+            }
+        }
+        if id == "archive" || id.starts_with('.') {
+            return None;
+        }
+        let dir = self.changes_dir().join(id);
+        if looks_like_change(&dir) {
+            return None;
+        }
+        let own_file = std::fs::read_dir(&dir)
+            .ok()?
+            .filter_map(|e| e.ok())
+            .any(|e| {
+                !e.file_name().to_string_lossy().starts_with('.')
+                    && !e.file_type().is_ok_and(|t| t.is_dir())
+            });
+        if own_file {
+            return None;
+        }
+        let mut out = Vec::new();
+        collect(&dir, id, 1, &mut out);
+        out.sort();
+        (!out.is_empty()).then_some(out)
+    }
+
     /// Whether `changes/<id>` is an active change directory.
     pub fn change_exists(&self, id: &str) -> bool {
         id != "archive" && !id.starts_with('.') && self.changes_dir().join(id).is_dir()
