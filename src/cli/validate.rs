@@ -30,6 +30,16 @@ pub struct Args {
     /// OpenSpec 0.x rules
     #[arg(long)]
     pub legacy: bool,
+    /// Accepted for OpenSpec compatibility; this openspec never prompts
+    #[arg(long, hide = true)]
+    pub no_interactive: bool,
+    /// Set by `spec validate <id>` / `change validate <id>`: OpenSpec's
+    /// one-item JSON shape (`valid`, `issues`, `summary`).
+    #[arg(skip)]
+    pub noun_form: bool,
+    /// Accepted for OpenSpec compatibility (validation runs on every core)
+    #[arg(long, hide = true, value_name = "N")]
+    pub concurrency: Option<usize>,
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
@@ -60,8 +70,18 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
     };
     let items = check(&repo, &changes, &specs, rules);
     let failed = items.iter().filter(|i| !i.valid).count();
-    if ctx.json {
-        ctx.print_json(&report_json(&items));
+    if ctx.json && args.noun_form && args.item.is_some() && items.len() == 1 {
+        let i = &items[0];
+        let count = |l: Level| i.issues.iter().filter(|x| x.level == l).count();
+        ctx.print_json(&json!({
+            "id": i.id, "type": i.item_type, "valid": i.valid, "issues": i.issues,
+            "summary": {"errors": count(Level::Error), "warnings": count(Level::Warning), "info": count(Level::Info)},
+            "root": super::root_json(ctx),
+        }));
+    } else if ctx.json {
+        let mut doc = report_json(&items);
+        doc["root"] = super::root_json(ctx);
+        ctx.print_json(&doc);
     } else {
         print_human(&items, ctx);
     }
