@@ -178,3 +178,29 @@ fn drop_in_lines_match_1_13_2() {
         diffs.join("\n")
     );
 }
+
+/// An unknown id names the closest change or spec.
+#[test]
+fn unknown_ids_suggest_the_closest_one() {
+    let t = corpus();
+    for (args, want) in [
+        (
+            &["show", "add-zephyrus-factor"][..],
+            "did you mean \"add-zephyrus-facter\"?",
+        ),
+        (
+            &["validate", "networkin"][..],
+            "did you mean \"networking\"?",
+        ),
+        (
+            &["archive", "harden-sh", "--yes"][..],
+            "did you mean \"harden-ssh\"?",
+        ),
+    ] {
+        let run = ours_run(t.path(), args);
+        assert_ne!(run.code, 0, "{args:?}");
+        assert!(run.stderr.contains(want), "{args:?}: {}", run.stderr);
+    }
+    let run = ours_run(t.path(), &["show", "zzzzzzzz"]);
+    assert!(!run.stderr.contains("did you mean"), "{}", run.stderr);
+}

@@ -568,6 +568,8 @@ fn json_report_snapshot() {
     );
     let (code, mut r) = t.json(&["validate", "--all"]);
     assert_eq!(code, 0);
+    let root = r.as_object_mut().unwrap().remove("root").unwrap();
+    assert_eq!(root["source"], "flag");
     for item in r["items"].as_array_mut().unwrap() {
         item["durationMs"] = serde_json::json!(0);
     }

@@ -178,7 +178,8 @@ fn starts_with_date(id: &str) -> bool {
 pub fn plan(repo: &Repo, id: &str, opts: &PlanOptions) -> Result<Plan, SpecError> {
     if !repo.change_exists(id) {
         return Err(SpecError::NotFound(format!(
-            "no change \"{id}\" under openspec/changes/; run `openspec list` to see the ids"
+            "no change \"{id}\" under openspec/changes/{}; run `openspec list` to see the ids",
+            repo.did_you_mean(id, true, false)
         )));
     }
     if let Some(nested) = repo.nested_changes(id) {

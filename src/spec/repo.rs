@@ -558,13 +558,34 @@ impl Repo {
                 "\"{name}\" is both a change and a spec; pass --type change or --type spec"
             ))),
             (Some(t), _, _) => Err(SpecError::NotFound(format!(
-                "no {t} \"{name}\"; run `openspec list{}` to see the ids",
+                "no {t} \"{name}\"{}; run `openspec list{}` to see the ids",
+                self.did_you_mean(name, t == "change", t == "spec"),
                 if t == "spec" { " --specs" } else { "" }
             ))),
             (None, false, false) => Err(SpecError::NotFound(format!(
-                "no change or spec \"{name}\"; run `openspec list` or `openspec list --specs` to see the ids"
+                "no change or spec \"{name}\"{}; run `openspec list` or `openspec list --specs` to see the ids",
+                self.did_you_mean(name, true, true)
             ))),
         }
+    }
+
+    /// `; did you mean "x"?` naming the closest change or spec id (edit
+    /// distance at most a third of the name, and at least 1 allowed), or "".
+    pub fn did_you_mean(&self, name: &str, changes: bool, specs: bool) -> String {
+        let mut ids: Vec<String> = Vec::new();
+        if changes {
+            ids.extend(self.change_ids(false).unwrap_or_default());
+        }
+        if specs {
+            ids.extend(self.spec_ids().unwrap_or_default());
+        }
+        let limit = (name.chars().count() / 3).max(1);
+        ids.iter()
+            .map(|id| (edit_distance(name, id), id))
+            .filter(|(d, _)| *d <= limit)
+            .min()
+            .map(|(_, id)| format!("; did you mean \"{id}\"?"))
+            .unwrap_or_default()
     }
 
     /// How many directories under `changes/archive/` (hidden ones not
@@ -580,4 +601,20 @@ impl Repo {
             })
             .unwrap_or(0)
     }
+}
+
+/// Levenshtein distance over characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
 }
