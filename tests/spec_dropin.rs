@@ -204,3 +204,34 @@ fn unknown_ids_suggest_the_closest_one() {
     let run = ours_run(t.path(), &["show", "zzzzzzzz"]);
     assert!(!run.stderr.contains("did you mean"), "{}", run.stderr);
 }
+
+/// `validate` with a path-traversing item name, and without a root: the
+/// `status[0].code` of OpenSpec 1.13.2 (`unknown_item`, `no_openspec_root`)
+/// and its keys. Deliberate: without a root we exit 2 (our code for the
+/// environment), 1.13.2 exits 1.
+#[test]
+fn validate_bad_item_and_no_root_match_1_13_2() {
+    let pkg = reference();
+    let t = corpus();
+    let empty = tempfile::tempdir().unwrap();
+    for (dir, args, our_exit) in [
+        (t.path(), &["validate", "../x", "--json"][..], 1),
+        (t.path(), &["validate", "../../etc/passwd", "--json"][..], 1),
+        (empty.path(), &["validate", "--all", "--json"][..], 2),
+    ] {
+        let (r, o) = std::thread::scope(|s| {
+            let h = s.spawn(|| reference_run(&pkg, dir, args));
+            (h.join().unwrap(), ours_run(dir, args))
+        });
+        assert_eq!(r.code, 1, "{args:?}: 1.13.2 {}", r.stdout);
+        assert_eq!(o.code, our_exit, "{args:?}: {}", o.stderr);
+        let (rv, ov) = (r.json(), o.json());
+        assert_eq!(
+            ov["status"][0]["code"], rv["status"][0]["code"],
+            "{args:?}: {ov} vs {rv}"
+        );
+        let mut d = Vec::new();
+        shape(&rv, &ov, "", &mut d);
+        assert!(d.is_empty(), "{args:?}: {d:?}");
+    }
+}

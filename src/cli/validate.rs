@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use super::{CmdResult, Ctx, Exit, open_repo};
+use super::{CmdResult, Ctx, Exit, Failure, open_repo};
 use crate::spec::repo::ItemKind;
 use crate::spec::validate::{Level, Rules};
 use crate::workflow::check::{ItemReport, ItemType, check};
@@ -42,14 +42,32 @@ pub struct Args {
     pub concurrency: Option<usize>,
 }
 
+/// A failure document with OpenSpec 1.13.2's `status` entry (its `code`:
+/// `no_openspec_root`, `unknown_item`) beside our `error`.
+fn with_status(f: Failure, code: &str) -> Failure {
+    let mut status = json!({"severity": "error", "code": code, "message": f.message});
+    if code == "no_openspec_root" {
+        status["target"] = json!("openspec.root");
+        status["fix"] = json!("Run `openspec init` here, or pass --root DIR.");
+    }
+    let doc = json!({
+        "error": {"message": f.message, "exit_code": f.exit as u8},
+        "status": [status],
+    });
+    f.with_json(doc)
+}
+
 pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
-    let repo = open_repo(ctx)?;
+    let repo = open_repo(ctx).map_err(|f| with_status(f, "no_openspec_root"))?;
     let rules = Rules {
         strict: args.strict,
         legacy: args.legacy,
     };
     let (changes, specs) = match &args.item {
-        Some(name) => match repo.resolve(name, args.item_type.map(ItemType::as_str))? {
+        Some(name) => match repo
+            .resolve(name, args.item_type.map(ItemType::as_str))
+            .map_err(|e| with_status(Failure::from(e), "unknown_item"))?
+        {
             ItemKind::Change => (vec![name.clone()], vec![]),
             ItemKind::Spec => (vec![], vec![name.clone()]),
         },
