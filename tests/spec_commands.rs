@@ -320,9 +320,10 @@ fn list_changes_and_specs() {
     assert!(rows[0]["lastModified"].as_str().unwrap().ends_with('Z'));
     let (_, v) = t.json(&["list", "--specs"]);
     assert_eq!(
-        v,
-        json!({"specs": [{"id": "auth", "requirementCount": 2}, {"id": "net/firewall", "requirementCount": 1}]})
+        v["specs"],
+        json!([{"id": "auth", "requirementCount": 2}, {"id": "net/firewall", "requirementCount": 1}])
     );
+    assert_eq!(v["root"]["source"], "flag");
 }
 
 #[test]
@@ -354,7 +355,8 @@ fn show_change_json_and_deltas_only() {
     assert_eq!(
         v["deltas"][0],
         json!({"spec": "auth", "operation": "ADDED", "description": "Add requirement: Tokens",
-               "requirement": {"text": "The system SHALL issue tokens.", "scenarios": [{"rawText": "- **WHEN** x\n- **THEN** y"}]}})
+               "requirement": {"text": "The system SHALL issue tokens.", "scenarios": [{"rawText": "- **WHEN** x\n- **THEN** y"}]},
+               "requirements": [{"text": "The system SHALL issue tokens.", "scenarios": [{"rawText": "- **WHEN** x\n- **THEN** y"}]}]})
     );
     assert_eq!(v["deltas"][1]["operation"], "REMOVED");
     assert_eq!(

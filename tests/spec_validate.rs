@@ -334,9 +334,20 @@ fn conflicting_and_duplicate_entries_are_errors() {
     let (code, r) = validate_change(&[("cap", &delta)], &[]);
     assert_eq!(code, 1);
     assert!(has(&r, "ERROR", "\"Twice\" appears twice in ADDED"), "{r}");
+    // As 1.13.2: names within a delta compare exactly, so `dup  name` is
+    // not `Dup Name`; `--legacy` folds case and spaces as 0.x did.
     assert!(
-        has(&r, "ERROR", "\"Dup Name\" is both in ADDED and in REMOVED"),
+        !has(&r, "ERROR", "\"Dup Name\" is both in ADDED and in REMOVED"),
         "{r}"
+    );
+    let (_, legacy) = validate_change(&[("cap", &delta)], &["--legacy"]);
+    assert!(
+        has(
+            &legacy,
+            "ERROR",
+            "\"Dup Name\" is both in ADDED and in REMOVED"
+        ),
+        "{legacy}"
     );
     assert!(
         has(&r, "ERROR", "\"Mod\" is both in MODIFIED and in REMOVED"),
@@ -557,6 +568,8 @@ fn json_report_snapshot() {
     );
     let (code, mut r) = t.json(&["validate", "--all"]);
     assert_eq!(code, 0);
+    let root = r.as_object_mut().unwrap().remove("root").unwrap();
+    assert_eq!(root["source"], "flag");
     for item in r["items"].as_array_mut().unwrap() {
         item["durationMs"] = serde_json::json!(0);
     }

@@ -203,7 +203,7 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
     }
     let done = archive::execute(&repo, plan, extra).map_err(from_archive_error)?;
     if ctx.json {
-        ctx.print_json(&json!({"archive": done}));
+        ctx.print_json(&json!({"archive": done, "root": super::root_json(ctx)}));
         return Ok(Exit::Ok);
     }
     for w in &done.warnings {

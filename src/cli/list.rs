@@ -100,7 +100,7 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
     if args.specs {
         let rows = spec_rows(&repo)?;
         if ctx.json {
-            ctx.print_json(&json!({ "specs": rows }));
+            ctx.print_json(&json!({ "specs": rows, "root": super::root_json(ctx) }));
         } else if rows.is_empty() {
             println!("No specs under openspec/specs/");
         } else {
@@ -120,7 +120,7 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
         });
     }
     if ctx.json {
-        ctx.print_json(&json!({ "changes": rows }));
+        ctx.print_json(&json!({ "changes": rows, "root": super::root_json(ctx) }));
     } else if rows.is_empty() {
         println!("No active changes under openspec/changes/");
     } else {

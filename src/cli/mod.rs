@@ -11,6 +11,7 @@ pub mod error;
 pub mod output;
 
 mod archive;
+mod compat;
 mod completions;
 mod graph;
 mod hosts;
@@ -92,6 +93,26 @@ pub enum Command {
     Completions(completions::Args),
     /// Man page (roff) on stdout
     Man(man::Args),
+    /// OpenSpec's spec commands: list [--long], show <id> [-r N], validate [id]
+    #[command(subcommand)]
+    Spec(compat::SpecCmd),
+    /// OpenSpec's change commands: list [--long], show <id>, validate [id]
+    #[command(subcommand)]
+    Change(compat::ChangeCmd),
+    /// Check openspec/ (OpenSpec's instruction-file refresh; nothing to refresh here)
+    Update(compat::UpdateArgs),
+    /// Not supported by this openspec (OpenSpec's store roots)
+    #[command(hide = true)]
+    Store(compat::Rest),
+    /// Not supported by this openspec (OpenSpec's worksets)
+    #[command(hide = true)]
+    Workset(compat::Rest),
+    /// Not supported by this openspec (OpenSpec's feedback)
+    #[command(hide = true)]
+    Feedback(compat::Rest),
+    /// Not supported by this openspec (OpenSpec's global configuration)
+    #[command(hide = true)]
+    Config(compat::Rest),
 }
 
 pub fn main() -> ExitCode {
@@ -153,7 +174,29 @@ fn run(command: Command, ctx: &Ctx) -> CmdResult {
         Command::Impact(a) => impact::run(a, ctx),
         Command::Completions(a) => completions::run(a, ctx),
         Command::Man(a) => man::run(a, ctx),
+        Command::Spec(c) => compat::run_spec(c, ctx),
+        Command::Change(c) => compat::run_change(c, ctx),
+        Command::Update(a) => compat::run_update(a, ctx),
+        Command::Store(a) => compat::not_supported("store", a, ctx),
+        Command::Workset(a) => compat::not_supported("workset", a, ctx),
+        Command::Feedback(a) => compat::not_supported("feedback", a, ctx),
+        Command::Config(a) => compat::not_supported("config", a, ctx),
     }
+}
+
+/// `root` of OpenSpec's JSON documents: the repository root and how it was
+/// found (`flag` for `--root`, `nearest` for the nearest ancestor).
+pub(crate) fn root_json(ctx: &Ctx) -> serde_json::Value {
+    let path = ctx
+        .root()
+        .map(|r| r.display().to_string())
+        .unwrap_or_default();
+    let source = if ctx.root_flag.is_some() {
+        "flag"
+    } else {
+        "nearest"
+    };
+    serde_json::json!({"path": path, "source": source})
 }
 
 /// The nearest ancestor of `start` (itself included) that holds `openspec/` or `flake.nix`.

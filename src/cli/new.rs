@@ -7,8 +7,11 @@ use crate::workflow::{Change, Draft};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Change id (kebab-case)
+    /// Change id (kebab-case); `new change <id>` (OpenSpec's form) also works
     pub id: String,
+    /// The id when the first word is `change` (OpenSpec's `new change <id>`)
+    #[arg(hide = true)]
+    pub openspec_id: Option<String>,
     /// Template kind
     #[arg(long, default_value = "change")]
     pub kind: Kind,
@@ -45,7 +48,15 @@ fn title_from_id(id: &str) -> String {
     }
 }
 
-pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
+pub fn run(mut args: Args, ctx: &Ctx) -> CmdResult {
+    if let Some(id) = args.openspec_id.take() {
+        if args.id != "change" {
+            return Err(super::Failure::usage(format!(
+                "unexpected argument \"{id}\": write `openspec new <id>` or `openspec new change <id>`"
+            )));
+        }
+        args.id = id;
+    }
     check_new_id(&args.id)?;
     let kind = args.kind;
     let cap = args.capability.clone().unwrap_or_else(|| args.id.clone());

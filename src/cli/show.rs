@@ -10,21 +10,33 @@ use crate::workflow::check::ItemType;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Change id or spec id
-    pub item: String,
+    /// Change id or spec id (required without a terminal)
+    pub item: Option<String>,
     /// Item type when the name is ambiguous
     #[arg(long = "type")]
     pub item_type: Option<ItemType>,
     /// Only the deltas of a change
     #[arg(long)]
     pub deltas_only: bool,
+    /// Only the N-th requirement of a spec (1-based)
+    #[arg(short = 'r', long = "requirement", value_name = "N")]
+    pub requirement: Option<usize>,
+    /// Accepted for OpenSpec compatibility; this openspec never prompts
+    #[arg(long, hide = true)]
+    pub no_interactive: bool,
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
+    let Some(item) = args.item.clone() else {
+        // OpenSpec 1.13.2 prompts on a terminal; this openspec never does.
+        return Err(Failure::refused(
+            "Nothing to show. Try one of:\n  openspec show <item>\n  openspec change show <id>\n  openspec spec show <id>\n(`openspec list` and `openspec list --specs` name the items)",
+        ));
+    };
     let repo = open_repo(ctx)?;
-    match repo.resolve(&args.item, args.item_type.map(ItemType::as_str))? {
-        ItemKind::Change => show_change(&repo, &args, ctx),
-        ItemKind::Spec => show_spec(&repo, &args.item, ctx),
+    match repo.resolve(&item, args.item_type.map(ItemType::as_str))? {
+        ItemKind::Change => show_change(&repo, &item, &args, ctx),
+        ItemKind::Spec => show_spec(&repo, &item, args.requirement, ctx),
     }
 }
 
@@ -35,8 +47,8 @@ fn requirement_json(r: &Requirement) -> Value {
     })
 }
 
-fn show_change(repo: &Repo, args: &Args, ctx: &Ctx) -> CmdResult {
-    let change = repo.load_change(&args.item);
+fn show_change(repo: &Repo, item: &str, args: &Args, ctx: &Ctx) -> CmdResult {
+    let change = repo.load_change(item);
     let proposal_path = format!("{}/{PROPOSAL}", change.rel);
     let proposal = match &change.proposal {
         Some(Ok(p)) => Some(p),
@@ -48,11 +60,13 @@ fn show_change(repo: &Repo, args: &Args, ctx: &Ctx) -> CmdResult {
         let spec = &d.capability;
         for r in &d.delta.added {
             deltas.push(json!({"spec": spec, "operation": Operation::Added.keyword(),
-                "description": format!("Add requirement: {}", r.name), "requirement": requirement_json(r)}));
+                "description": format!("Add requirement: {}", r.name), "requirement": requirement_json(r),
+                "requirements": [requirement_json(r)]}));
         }
         for r in &d.delta.modified {
             deltas.push(json!({"spec": spec, "operation": Operation::Modified.keyword(),
-                "description": format!("Modify requirement: {}", r.name), "requirement": requirement_json(r)}));
+                "description": format!("Modify requirement: {}", r.name), "requirement": requirement_json(r),
+                "requirements": [requirement_json(r)]}));
         }
         for r in &d.delta.removed {
             deltas.push(
@@ -96,6 +110,7 @@ fn show_change(repo: &Repo, args: &Args, ctx: &Ctx) -> CmdResult {
             doc["why"] = json!(p.section("Why").map(|s| s.body.clone()));
             doc["whatChanges"] = json!(p.section("What Changes").map(|s| s.body.clone()));
         }
+        doc["root"] = super::root_json(ctx);
         ctx.print_json(&doc);
         return Ok(Exit::Ok);
     }
@@ -118,21 +133,40 @@ fn show_change(repo: &Repo, args: &Args, ctx: &Ctx) -> CmdResult {
     Ok(Exit::Ok)
 }
 
-fn show_spec(repo: &Repo, id: &str, ctx: &Ctx) -> CmdResult {
+pub(super) fn show_spec(repo: &Repo, id: &str, nth: Option<usize>, ctx: &Ctx) -> CmdResult {
     let loaded = repo.load_spec(id);
     let doc = loaded
         .doc
         .as_ref()
         .map_err(|e| Failure::refused(format!("{}: {e}", loaded.rel)))?;
+    let s = &loaded.spec;
+    let chosen: Vec<&Requirement> = match nth {
+        None => s.requirements.iter().collect(),
+        Some(n) => match n.checked_sub(1).and_then(|i| s.requirements.get(i)) {
+            Some(r) => vec![r],
+            None => {
+                return Err(Failure::refused(format!(
+                    "Requirement {n} not found: {} has {} requirement(s)",
+                    loaded.rel,
+                    s.requirements.len()
+                )));
+            }
+        },
+    };
     if ctx.json {
-        let s = &loaded.spec;
         ctx.print_json(&json!({
             "id": id,
             "title": s.title.clone().unwrap_or_else(|| id.to_string()),
             "overview": s.purpose.clone().unwrap_or_default(),
-            "requirementCount": s.requirements.len(),
-            "requirements": s.requirements.iter().map(requirement_json).collect::<Vec<_>>(),
+            "requirementCount": chosen.len(),
+            "requirements": chosen.iter().map(|r| requirement_json(r)).collect::<Vec<_>>(),
+            "metadata": {"version": "1.0.0", "format": "openspec"},
+            "root": super::root_json(ctx),
         }));
+    } else if nth.is_some() {
+        for r in &chosen {
+            println!("{}", r.raw.trim_end());
+        }
     } else {
         println!("{}", doc.text.trim_end());
     }

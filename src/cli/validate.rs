@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use super::{CmdResult, Ctx, Exit, open_repo};
+use super::{CmdResult, Ctx, Exit, Failure, open_repo};
 use crate::spec::repo::ItemKind;
 use crate::spec::validate::{Level, Rules};
 use crate::workflow::check::{ItemReport, ItemType, check};
@@ -30,16 +30,44 @@ pub struct Args {
     /// OpenSpec 0.x rules
     #[arg(long)]
     pub legacy: bool,
+    /// Accepted for OpenSpec compatibility; this openspec never prompts
+    #[arg(long, hide = true)]
+    pub no_interactive: bool,
+    /// Set by `spec validate <id>` / `change validate <id>`: OpenSpec's
+    /// one-item JSON shape (`valid`, `issues`, `summary`).
+    #[arg(skip)]
+    pub noun_form: bool,
+    /// Accepted for OpenSpec compatibility (validation runs on every core)
+    #[arg(long, hide = true, value_name = "N")]
+    pub concurrency: Option<usize>,
+}
+
+/// A failure document with OpenSpec 1.13.2's `status` entry (its `code`:
+/// `no_openspec_root`, `unknown_item`) beside our `error`.
+fn with_status(f: Failure, code: &str) -> Failure {
+    let mut status = json!({"severity": "error", "code": code, "message": f.message});
+    if code == "no_openspec_root" {
+        status["target"] = json!("openspec.root");
+        status["fix"] = json!("Run `openspec init` here, or pass --root DIR.");
+    }
+    let doc = json!({
+        "error": {"message": f.message, "exit_code": f.exit as u8},
+        "status": [status],
+    });
+    f.with_json(doc)
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
-    let repo = open_repo(ctx)?;
+    let repo = open_repo(ctx).map_err(|f| with_status(f, "no_openspec_root"))?;
     let rules = Rules {
         strict: args.strict,
         legacy: args.legacy,
     };
     let (changes, specs) = match &args.item {
-        Some(name) => match repo.resolve(name, args.item_type.map(ItemType::as_str))? {
+        Some(name) => match repo
+            .resolve(name, args.item_type.map(ItemType::as_str))
+            .map_err(|e| with_status(Failure::from(e), "unknown_item"))?
+        {
             ItemKind::Change => (vec![name.clone()], vec![]),
             ItemKind::Spec => (vec![], vec![name.clone()]),
         },
@@ -60,8 +88,18 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
     };
     let items = check(&repo, &changes, &specs, rules);
     let failed = items.iter().filter(|i| !i.valid).count();
-    if ctx.json {
-        ctx.print_json(&report_json(&items));
+    if ctx.json && args.noun_form && args.item.is_some() && items.len() == 1 {
+        let i = &items[0];
+        let count = |l: Level| i.issues.iter().filter(|x| x.level == l).count();
+        ctx.print_json(&json!({
+            "id": i.id, "type": i.item_type, "valid": i.valid, "issues": i.issues,
+            "summary": {"errors": count(Level::Error), "warnings": count(Level::Warning), "info": count(Level::Info)},
+            "root": super::root_json(ctx),
+        }));
+    } else if ctx.json {
+        let mut doc = report_json(&items);
+        doc["root"] = super::root_json(ctx);
+        ctx.print_json(&doc);
     } else {
         print_human(&items, ctx);
     }

@@ -178,7 +178,15 @@ fn starts_with_date(id: &str) -> bool {
 pub fn plan(repo: &Repo, id: &str, opts: &PlanOptions) -> Result<Plan, SpecError> {
     if !repo.change_exists(id) {
         return Err(SpecError::NotFound(format!(
-            "no change \"{id}\" under openspec/changes/; run `openspec list` to see the ids"
+            "no change \"{id}\" under openspec/changes/{}; run `openspec list` to see the ids",
+            repo.did_you_mean(id, true, false)
+        )));
+    }
+    if let Some(nested) = repo.nested_changes(id) {
+        return Err(SpecError::NamespaceFolder(format!(
+            "cannot archive \"{id}\": it is not a change but a folder wrapping nested change folder(s) {}; move openspec/changes/{}/ to a flat change directory, then archive it",
+            nested.join(", "),
+            nested[0]
         )));
     }
     let change = repo.load_change(id);
@@ -190,7 +198,20 @@ pub fn plan(repo: &Repo, id: &str, opts: &PlanOptions) -> Result<Plan, SpecError
         .collect();
     let mut warnings = Vec::new();
     if !opts.no_validate {
-        let issues = validate_change(&change, &|c| specs.get(c), Rules::default(), opts.kind);
+        let mut issues = validate_change(&change, &|c| specs.get(c), Rules::default(), opts.kind);
+        // As in OpenSpec 1.13.2, archive blocks only on the delta specs:
+        // proposal and tasks problems are warnings, and a change with no
+        // delta file archive would read archives with nothing to merge.
+        let proposal = format!("{}/proposal.md", change.rel);
+        let tasks = format!("{}/tasks.md", change.rel);
+        let gated = has_delta_specs(&change);
+        for i in issues.iter_mut() {
+            if i.level == Level::Error
+                && (i.path == proposal || i.path == tasks || (!gated && i.path == change.rel))
+            {
+                i.level = Level::Warning;
+            }
+        }
         if issues.iter().any(|i| i.level == Level::Error) {
             return Err(SpecError::Invalid {
                 id: id.to_string(),
@@ -266,6 +287,31 @@ pub fn plan(repo: &Repo, id: &str, opts: &PlanOptions) -> Result<Plan, SpecError
         totals,
         warnings,
     })
+}
+
+/// Whether archive validates the change's deltas (1.13.2's rule): a
+/// `specs/spec.md`, a delta file that cannot be read or has a section
+/// header, delta headers in a file archive does not read, an unusable
+/// `.openspec.yaml`, or `skip_specs` with files under `specs/`.
+fn has_delta_specs(change: &Change) -> bool {
+    if change.root_spec.is_some() {
+        return true;
+    }
+    match &change.meta {
+        super::repo::MetaState::Unusable(_) => return true,
+        super::repo::MetaState::Ok(m) if m.skip_specs && !change.spec_files.is_empty() => {
+            return true;
+        }
+        _ => {}
+    }
+    change
+        .deltas
+        .iter()
+        .any(|d| d.doc.is_err() || d.delta.sections > 0)
+        || change
+            .spec_files
+            .iter()
+            .any(|f| super::validate::has_delta_headers(change, f))
 }
 
 /// Proposal problems archive reports without stopping.

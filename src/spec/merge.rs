@@ -126,8 +126,15 @@ fn split(doc: &Doc) -> Parts {
             }
         })
         .collect();
+    // One blank line before `## Requirements`, as 1.13.2 writes it.
+    let head = doc.slice(0, start);
+    let before = if head.trim().is_empty() {
+        doc.slice(0, start + 1)
+    } else {
+        format!("{}\n\n{}", head.trim_end(), doc.line(start))
+    };
     Parts {
-        before: doc.slice(0, start + 1),
+        before,
         preamble: doc.slice(start + 1, first).trim().to_string(),
         blocks,
         after: doc.slice(end, doc.line_count()).trim_end().to_string(),
@@ -155,11 +162,12 @@ fn join(parts: &Parts) -> String {
     out
 }
 
-/// Scenario names of a block (non-empty `####` children).
-fn scenario_names(raw: &str) -> Vec<String> {
+/// Scenario names of a block: every `####` child, an empty one too (1.13.2
+/// refuses a MODIFIED block that drops either).
+pub(crate) fn scenario_names(raw: &str) -> Vec<String> {
     let doc = Doc::parse(raw);
     (0..doc.headers.len())
-        .filter(|&h| doc.headers[h].level == 4 && !doc.section_body(h).is_empty())
+        .filter(|&h| doc.headers[h].level == 4)
         .map(|h| {
             let t = doc.headers[h].title.trim();
             super::doc::strip_keyword(t, "Scenario:")
@@ -254,6 +262,10 @@ pub fn rebuild(
                 "{target_rel}: RENAMED \"{}\" -> \"{}\": \"{}\" already exists; pick another name",
                 r.from, r.to, r.to
             )),
+            (Some(i), None) if let Some(b) = parts.blocks.iter().enumerate().find(|(k, b)| *k != i && fold(&b.name) == fold(&r.to)).map(|(_, b)| b) => errors.push(format!(
+                "{target_rel}: RENAMED \"{}\" -> \"{}\": \"{}\" differs from the existing \"{}\" only in case or spacing; pick another name",
+                r.from, r.to, r.to, b.name
+            )),
             (Some(i), None) => {
                 let block = &mut parts.blocks[i];
                 let body = block.raw.split_once('\n').map(|(_, b)| b).unwrap_or("");
@@ -315,6 +327,10 @@ pub fn rebuild(
             Some(_) => errors.push(format!(
                 "{target_rel}: ADDED \"{}\" already exists with different text; use MODIFIED",
                 a.name
+            )),
+            None if let Some(b) = parts.blocks.iter().find(|b| fold(&b.name) == fold(&a.name)) => errors.push(format!(
+                "{target_rel}: ADDED \"{}\" differs from the existing \"{}\" only in case or spacing; use the existing name (MODIFIED) or pick another",
+                a.name, b.name
             )),
             None => {
                 parts.blocks.push(Block {

@@ -80,6 +80,10 @@ pub enum SpecError {
     /// No such change or spec, or a name that is both (code `not-found`).
     #[error("{0}")]
     NotFound(String),
+    /// The folder under `changes/` holds no change files itself but wraps
+    /// nested change folders (code `archive_change_is_namespace_folder`).
+    #[error("{0}")]
+    NamespaceFolder(String),
     /// What a command would create already exists (code `exists`).
     #[error("{0}")]
     Exists(String),
@@ -122,6 +126,7 @@ impl SpecError {
             SpecError::InvalidId(_) => "invalid-id",
             SpecError::NotFound(_) => "not-found",
             SpecError::Exists(_) => "exists",
+            SpecError::NamespaceFolder(_) => "archive_change_is_namespace_folder",
             SpecError::Locked(_) => "locked",
             SpecError::Invalid { .. } => "invalid",
             SpecError::DestinationExists(_) => "destination-exists",

@@ -117,6 +117,13 @@ pub enum DeltaNote {
         /// The name it gives.
         name: String,
     },
+    /// A `TO:` without a `FROM:` before it.
+    DanglingTo {
+        /// 1-based line of the `TO:` entry.
+        line: usize,
+        /// The name it gives.
+        name: String,
+    },
 }
 
 /// A delta spec (`changes/<id>/specs/<cap>/spec.md`) as a model. Entries of
@@ -267,10 +274,21 @@ fn requirement_at(doc: &Doc, h: usize, end: usize) -> Requirement {
 
 /// A header title without its `Requirement:` keyword (the whole trimmed
 /// title when it has none).
+/// A trailing run of `#` after a space (a closing sequence) is not part of
+/// the name.
 pub fn requirement_name(title: &str) -> String {
-    strip_keyword(title.trim(), "Requirement:")
-        .unwrap_or(title.trim())
-        .to_string()
+    strip_closing(strip_keyword(title.trim(), "Requirement:").unwrap_or(title.trim()))
+}
+
+/// A name without its closing run of `#`.
+fn strip_closing(name: &str) -> String {
+    let name = name.trim();
+    let bare = name.trim_end_matches('#');
+    if bare.len() < name.len() && (bare.is_empty() || bare.ends_with(char::is_whitespace)) {
+        bare.trim_end().to_string()
+    } else {
+        name.to_string()
+    }
 }
 
 fn is_requirement_header(title: &str) -> bool {
@@ -339,7 +357,7 @@ pub fn parse_main_spec(doc: &Doc) -> MainSpec {
 
 /// `- FROM: `### Requirement: X`` -> `X` (dash, backticks optional).
 fn named_entry(line: &str, label: &str) -> Option<String> {
-    let t = line.trim().trim_start_matches(['-', '*']).trim();
+    let t = line.trim().trim_start_matches(['-', '*', '+']).trim();
     let t = if label.is_empty() {
         t
     } else {
@@ -350,7 +368,7 @@ fn named_entry(line: &str, label: &str) -> Option<String> {
         return None;
     }
     strip_keyword(&title, "Requirement:")
-        .map(|n| n.trim_end_matches('`').trim().to_string())
+        .map(|n| strip_closing(n.trim_end_matches('`')))
         .filter(|n| !n.is_empty())
 }
 
@@ -428,14 +446,17 @@ pub fn parse_delta(doc: &Doc) -> DeltaSpec {
                             });
                         }
                         from = Some(NameRef { name, line: i + 1 });
-                    } else if let Some(name) = named_entry(line, "TO:")
-                        && let Some(f) = from.take()
-                    {
-                        delta.renamed.push(Rename {
-                            from: f.name,
-                            to: name,
-                            line: f.line,
-                        });
+                    } else if let Some(name) = named_entry(line, "TO:") {
+                        match from.take() {
+                            Some(f) => delta.renamed.push(Rename {
+                                from: f.name,
+                                to: name,
+                                line: f.line,
+                            }),
+                            None => delta
+                                .notes
+                                .push(DeltaNote::DanglingTo { line: i + 1, name }),
+                        }
                     }
                 }
                 if let Some(f) = from {
@@ -543,27 +564,15 @@ pub struct Tasks {
     pub groups: Vec<(String, bool)>,
 }
 
-/// A task is any line, at any indent, starting with `-` or `*` and a
-/// checkbox (`[ ]`, `[x]` or `[X]`), outside code blocks.
+/// A task is a line, at any indent and also inside code blocks, that is a
+/// list item (`-`, `*`, `+`, or `1.`/`1)` with up to nine digits) whose text
+/// starts with a one-character box (`[ ]`, `[x]`, `[]`, `[~]`, `[ x ]`, …);
+/// a box followed by `(` or `[` is a link unless it holds only spaces. Only
+/// `x`/`X` means done (OpenSpec 1.13.2's reading).
 pub fn parse_tasks(doc: &Doc) -> Tasks {
     let mut t = Tasks::default();
     for i in 0..doc.line_count() {
-        if doc.is_code(i) {
-            continue;
-        }
-        let line = doc.line(i).trim_start();
-        let Some(rest) = line.strip_prefix(['-', '*']) else {
-            continue;
-        };
-        let rest = rest.trim_start();
-        let (done, item) = if let Some(r) = rest.strip_prefix("[ ]") {
-            (false, r)
-        } else if let Some(r) = rest
-            .strip_prefix("[x]")
-            .or_else(|| rest.strip_prefix("[X]"))
-        {
-            (true, r)
-        } else {
+        let Some((done, item)) = task_line(doc.line(i)) else {
             continue;
         };
         t.total += 1;
@@ -578,6 +587,32 @@ pub fn parse_tasks(doc: &Doc) -> Tasks {
         .map(|(i, h)| (h.title.clone(), !doc.section_body(i).is_empty()))
         .collect();
     t
+}
+
+/// One task line: whether it is done, and its text.
+fn task_line(line: &str) -> Option<(bool, &str)> {
+    let rest = line.trim_start();
+    let rest = if let Some(r) = rest.strip_prefix(['-', '*', '+']) {
+        r
+    } else {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 || digits > 9 {
+            return None;
+        }
+        rest[digits..].strip_prefix(['.', ')'])?
+    };
+    let rest = rest.trim_start().strip_prefix('[')?;
+    let close = rest.find(']')?;
+    let (inner, after) = (&rest[..close], &rest[close + 1..]);
+    let link = after.starts_with(['(', '[']);
+    let mark = inner.trim();
+    let done = match mark.chars().count() {
+        0 if !inner.is_empty() => false,
+        0 if !link => false,
+        1 if !link => mark.eq_ignore_ascii_case("x"),
+        _ => return None,
+    };
+    Some((done, after))
 }
 
 #[cfg(test)]
@@ -622,9 +657,10 @@ mod tests {
 
     #[test]
     fn tasks_any_indent() {
-        let doc =
-            Doc::parse("## 1. G\n- [ ] 1.1 a\n  * [x] b\n- [X] c\n- [] no\n```\n- [ ] code\n```\n");
+        let doc = Doc::parse(
+            "## 1. G\n- [ ] 1.1 a\n  * [x] b\n- [X] c\n- [] empty\n```\n- [ ] code\n```\n1. [x] n\n2) [~] p\n+ [ x ] q\n- [A](link)\n- [ ](x)\n- [ab] no\n1234567890. [ ] long\n",
+        );
         let t = parse_tasks(&doc);
-        assert_eq!((t.done, t.total), (2, 3));
+        assert_eq!((t.done, t.total), (4, 9));
     }
 }

@@ -252,6 +252,68 @@ impl Repo {
             .map(|files| files.into_iter().filter(|c| !c.is_empty()).collect())
     }
 
+    /// When `changes/<id>/` is not a change itself (no `proposal.md`,
+    /// `tasks.md`, `design.md`, `.openspec.yaml`, no file under `specs/`, no
+    /// other file of its own) but wraps change folders up to three levels
+    /// down: their ids (`id/sub`), sorted. `None` otherwise.
+    pub fn nested_changes(&self, id: &str) -> Option<Vec<String>> {
+        fn looks_like_change(dir: &Path) -> bool {
+            [".openspec.yaml", "proposal.md", "tasks.md", "design.md"]
+                .iter()
+                .any(|m| dir.join(m).is_file())
+                || walkdir::WalkDir::new(dir.join("specs"))
+                    .into_iter()
+                    .filter_map(|e| e.ok())
+                    .any(|e| e.file_type().is_file())
+        }
+        fn subdirs(dir: &Path) -> Vec<String> {
+            std::fs::read_dir(dir)
+                .map(|rd| {
+                    rd.filter_map(|e| e.ok())
+                        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                        .map(|e| e.file_name().to_string_lossy().into_owned())
+                        .filter(|n| !n.starts_with('.'))
+                        .collect()
+                })
+                .unwrap_or_default()
+        }
+        fn collect(dir: &Path, prefix: &str, depth: usize, out: &mut Vec<String>) {
+            if depth > 3 {
+                return;
+            }
+            for child in subdirs(dir) {
+                let p = dir.join(&child);
+                let id = format!("{prefix}/{child}");
+                if looks_like_change(&p) {
+                    out.push(id);
+                } else {
+                    collect(&p, &id, depth + 1, out);
+                }
+            }
+        }
+        if id == "archive" || id.starts_with('.') {
+            return None;
+        }
+        let dir = self.changes_dir().join(id);
+        if looks_like_change(&dir) {
+            return None;
+        }
+        let own_file = std::fs::read_dir(&dir)
+            .ok()?
+            .filter_map(|e| e.ok())
+            .any(|e| {
+                !e.file_name().to_string_lossy().starts_with('.')
+                    && !e.file_type().is_ok_and(|t| t.is_dir())
+            });
+        if own_file {
+            return None;
+        }
+        let mut out = Vec::new();
+        collect(&dir, id, 1, &mut out);
+        out.sort();
+        (!out.is_empty()).then_some(out)
+    }
+
     /// Whether `changes/<id>` is an active change directory.
     pub fn change_exists(&self, id: &str) -> bool {
         id != "archive" && !id.starts_with('.') && self.changes_dir().join(id).is_dir()
@@ -496,13 +558,34 @@ impl Repo {
                 "\"{name}\" is both a change and a spec; pass --type change or --type spec"
             ))),
             (Some(t), _, _) => Err(SpecError::NotFound(format!(
-                "no {t} \"{name}\"; run `openspec list{}` to see the ids",
+                "no {t} \"{name}\"{}; run `openspec list{}` to see the ids",
+                self.did_you_mean(name, t == "change", t == "spec"),
                 if t == "spec" { " --specs" } else { "" }
             ))),
             (None, false, false) => Err(SpecError::NotFound(format!(
-                "no change or spec \"{name}\"; run `openspec list` or `openspec list --specs` to see the ids"
+                "no change or spec \"{name}\"{}; run `openspec list` or `openspec list --specs` to see the ids",
+                self.did_you_mean(name, true, true)
             ))),
         }
+    }
+
+    /// `; did you mean "x"?` naming the closest change or spec id (edit
+    /// distance at most a third of the name, and at least 1 allowed), or "".
+    pub fn did_you_mean(&self, name: &str, changes: bool, specs: bool) -> String {
+        let mut ids: Vec<String> = Vec::new();
+        if changes {
+            ids.extend(self.change_ids(false).unwrap_or_default());
+        }
+        if specs {
+            ids.extend(self.spec_ids().unwrap_or_default());
+        }
+        let limit = (name.chars().count() / 3).max(1);
+        ids.iter()
+            .map(|id| (edit_distance(name, id), id))
+            .filter(|(d, _)| *d <= limit)
+            .min()
+            .map(|(_, id)| format!("; did you mean \"{id}\"?"))
+            .unwrap_or_default()
     }
 
     /// How many directories under `changes/archive/` (hidden ones not
@@ -518,4 +601,20 @@ impl Repo {
             })
             .unwrap_or(0)
     }
+}
+
+/// Levenshtein distance over characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
 }

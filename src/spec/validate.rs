@@ -292,7 +292,14 @@ pub fn validate_change<'a>(
         ));
     }
     for f in &change.spec_files {
-        if !f.ends_with("/spec.md") {
+        if !f.ends_with("/spec.md") && has_delta_headers(change, f) {
+            out.push(Issue::new(
+                Level::Error,
+                f,
+                None,
+                "delta section headers in a file archive does not read (only specs/<capability>/spec.md is merged); move the entries into specs/<capability>/spec.md",
+            ));
+        } else if !f.ends_with("/spec.md") {
             out.push(Issue::new(
                 Level::Info,
                 f,
@@ -328,6 +335,35 @@ pub fn validate_change<'a>(
         kind_issues(change, kind, &mut out);
     }
     out
+}
+
+/// Whether a markdown file under a change's `specs/` has a delta section
+/// header (`## ADDED Requirements` and the others, any case).
+pub fn has_delta_headers(change: &Change, rel: &str) -> bool {
+    if !rel.ends_with(".md") {
+        return false;
+    }
+    let Some(inside) = rel.strip_prefix(&format!("{}/", change.rel)) else {
+        return false;
+    };
+    let Ok(text) = std::fs::read_to_string(change.dir.join(inside)) else {
+        return false;
+    };
+    text.lines().any(|l| {
+        let Some(rest) = l.strip_prefix("##") else {
+            return false;
+        };
+        if !rest.starts_with(char::is_whitespace) {
+            return false;
+        }
+        let mut words = rest.split_whitespace();
+        let op = words.next().unwrap_or("").to_ascii_uppercase();
+        let next = words.next().unwrap_or("");
+        ["ADDED", "MODIFIED", "REMOVED", "RENAMED"].contains(&op.as_str())
+            && next
+                .get(..12)
+                .is_some_and(|w| w.eq_ignore_ascii_case("requirements"))
+    })
 }
 
 fn delta_issues<'a>(
@@ -367,6 +403,12 @@ fn delta_issues<'a>(
                 Some(*line),
                 format!("`### {header}` is not a requirement header and belongs to the block before it; write `### Requirement: {header}` to make it one"),
             )),
+            DeltaNote::DanglingTo { line, name } => out.push(Issue::new(
+                Level::Error,
+                path,
+                Some(*line),
+                format!("RENAMED `TO: ### Requirement: {name}` has no `FROM:` line before it; write each rename as a FROM: line followed by its TO: line"),
+            )),
             DeltaNote::DanglingFrom { line, name } => out.push(Issue::new(
                 Level::Error,
                 path,
@@ -378,10 +420,15 @@ fn delta_issues<'a>(
     for r in delta.added.iter().chain(&delta.modified) {
         requirement_issues(r, path, rules, true, out);
     }
+    // As 1.13.2: names in one delta file compare exactly (after the closing
+    // `#` run is dropped), except a RENAMED FROM against REMOVED, which
+    // compares case- and space-folded; `--legacy` folds them all.
+    let exact = |n: &str| n.trim().to_string();
+    let key = |n: &str| if rules.legacy { fold(n) } else { exact(n) };
     let dup = |names: Vec<(&str, usize)>, section: &str, out: &mut Vec<Issue>| {
         let mut seen: Vec<String> = Vec::new();
         for (n, line) in names {
-            let f = fold(n);
+            let f = key(n);
             if seen.contains(&f) {
                 out.push(Issue::new(
                     Level::Error,
@@ -439,9 +486,15 @@ fn delta_issues<'a>(
         "RENAMED (TO)",
         out,
     );
-    let removed: Vec<String> = delta.removed.iter().map(|r| fold(&r.name)).collect();
+    let removed: Vec<String> = delta.removed.iter().map(|r| key(&r.name)).collect();
+    let removed_folded: Vec<String> = delta.removed.iter().map(|r| fold(&r.name)).collect();
     let conflict = |name: &str, line: usize, section: &str, out: &mut Vec<Issue>| {
-        if removed.contains(&fold(name)) {
+        let hit = if section == "RENAMED" {
+            removed_folded.contains(&fold(name))
+        } else {
+            removed.contains(&key(name))
+        };
+        if hit {
             out.push(Issue::new(
                 Level::Error,
                 path,
@@ -458,16 +511,27 @@ fn delta_issues<'a>(
     }
     for r in &delta.renamed {
         conflict(&r.from, r.line, "RENAMED", out);
-        if fold(&r.to) != fold(&r.from) {
+        if rules.legacy && fold(&r.to) != fold(&r.from) {
             conflict(&r.to, r.line, "RENAMED", out);
         }
     }
+    if !rules.legacy {
+        for m in &delta.modified {
+            if delta.added.iter().any(|a| key(&a.name) == key(&m.name)) {
+                out.push(Issue::new(
+                    Level::Error,
+                    path,
+                    Some(m.line),
+                    format!(
+                        "\"{}\" is both in MODIFIED and in ADDED; keep it in one section",
+                        m.name
+                    ),
+                ));
+            }
+        }
+    }
     for m in &delta.modified {
-        if let Some(r) = delta
-            .renamed
-            .iter()
-            .find(|r| fold(&r.from) == fold(&m.name))
-        {
+        if let Some(r) = delta.renamed.iter().find(|r| key(&r.from) == key(&m.name)) {
             out.push(Issue::new(
                 Level::Error,
                 path,
@@ -480,7 +544,7 @@ fn delta_issues<'a>(
         }
     }
     for r in &delta.renamed {
-        if let Some(a) = delta.added.iter().find(|a| fold(&a.name) == fold(&r.to)) {
+        if let Some(a) = delta.added.iter().find(|a| key(&a.name) == key(&r.to)) {
             out.push(Issue::new(
                 Level::Error,
                 path,
@@ -500,15 +564,17 @@ fn delta_issues<'a>(
             let Some(current) = spec.requirements.iter().find(|r| r.name == old) else {
                 continue;
             };
-            for s in &current.scenarios {
-                if !m.scenarios.iter().any(|x| x.name == s.name) {
+            let have = super::merge::scenario_names(&current.raw);
+            let kept = super::merge::scenario_names(&m.raw);
+            for s in &have {
+                if !kept.contains(s) {
                     out.push(Issue::new(
                         Level::Error,
                         path,
                         Some(m.line),
                         format!(
                             "MODIFIED \"{}\" drops scenario \"{}\" that specs/{}/spec.md still has; copy the whole requirement block and edit it",
-                            m.name, s.name, d.capability
+                            m.name, s, d.capability
                         ),
                     ));
                 }

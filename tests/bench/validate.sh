@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Benchmark: `openspec validate --all --json` over 500 changes and 200 specs,
 # generated in a temp dir. Builds the release binary, prints the wall time of
-# each of 5 runs and the best. Target: under 1 s.
+# each of 5 runs and the best, then the same for the reference OpenSpec 1.13.2
+# (tests/run.sh installs it; OPENSPEC_REF_PREFIX overrides its folder) and the
+# ratio of the two. Target: under 100 ms.
 #   bash tests/bench/validate.sh [CHANGES] [SPECS]      (KEEP=1 keeps the tree)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -61,4 +63,22 @@ for run in 1 2 3 4 5; do
 done
 items=$(grep -c '"durationMs"' "$tmp/out.json" || true)
 echo "items validated: $items"
-echo "validate --all --json, $changes changes + $specs specs: best ${best} ms (target < 1000 ms)"
+echo "validate --all --json, $changes changes + $specs specs: best ${best} ms (target < 100 ms)"
+
+ref="${OPENSPEC_REF_PREFIX:-$HOME/.cache/openspec-ref/1.13.2}/node_modules/@fission-ai/openspec/bin/openspec.js"
+if [ ! -f "$ref" ]; then
+  echo "reference OpenSpec 1.13.2 not found at $ref: run tests/run.sh to install it; no ratio" >&2
+  exit 1
+fi
+rbest=
+for run in 1 2 3; do
+  start=$(date +%s%N)
+  set +e
+  (cd "$tmp" && DO_NOT_TRACK=1 OPENSPEC_TELEMETRY=0 node "$ref" validate --all --json --no-interactive >"$tmp/ref.json")
+  set -e
+  end=$(date +%s%N)
+  ms=$(((end - start) / 1000000))
+  echo "1.13.2 run $run: ${ms} ms"
+  if [ -z "$rbest" ] || ((ms < rbest)); then rbest=$ms; fi
+done
+echo "OpenSpec 1.13.2: best ${rbest} ms; ratio 1.13.2 / openspec = $(awk -v a="$rbest" -v b="$best" 'BEGIN { printf "%.1f", a / (b > 0 ? b : 1) }')"

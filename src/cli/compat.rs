@@ -1,0 +1,222 @@
+//! OpenSpec's noun-first commands (`spec list|show|validate`, `change
+//! list|show|validate`), `update`, and the OpenSpec commands this openspec
+//! does not carry (`store`, `workset`, `feedback`, `config`), so that command
+//! lines written for the OpenSpec CLI run unchanged.
+use std::path::PathBuf;
+
+use serde_json::json;
+
+use super::{CmdResult, Ctx, Exit, Failure, open_repo, show, validate};
+use crate::workflow::check::ItemType;
+
+/// `openspec spec …`
+#[derive(clap::Subcommand, Debug)]
+pub enum SpecCmd {
+    /// Spec ids (`--long`: titles and requirement counts)
+    List(ListArgs),
+    /// One spec
+    Show(ShowArgs),
+    /// Validate one spec, or every spec
+    Validate(validate::Args),
+}
+
+/// `openspec change …`
+#[derive(clap::Subcommand, Debug)]
+pub enum ChangeCmd {
+    /// Change ids (`--long`: titles, delta and task counts)
+    List(ListArgs),
+    /// One change
+    Show(ShowArgs),
+    /// Validate one change, or every change
+    Validate(validate::Args),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ListArgs {
+    /// Titles and counts
+    #[arg(long)]
+    pub long: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ShowArgs {
+    /// The id
+    pub id: Option<String>,
+    /// Only the deltas (changes)
+    #[arg(long)]
+    pub deltas_only: bool,
+    /// Only the N-th requirement (specs, 1-based)
+    #[arg(short = 'r', long = "requirement", value_name = "N")]
+    pub requirement: Option<usize>,
+    /// Accepted for OpenSpec compatibility; this openspec never prompts
+    #[arg(long, hide = true)]
+    pub no_interactive: bool,
+}
+
+fn show_args(a: ShowArgs, t: ItemType) -> show::Args {
+    show::Args {
+        item: a.id,
+        item_type: Some(t),
+        deltas_only: a.deltas_only,
+        requirement: a.requirement,
+        no_interactive: true,
+    }
+}
+
+pub fn run_spec(cmd: SpecCmd, ctx: &Ctx) -> CmdResult {
+    match cmd {
+        SpecCmd::List(a) => spec_list(a, ctx),
+        SpecCmd::Show(a) => show::run(show_args(a, ItemType::Spec), ctx),
+        SpecCmd::Validate(mut a) => {
+            if a.item.is_none() {
+                a.specs = true;
+            } else {
+                a.item_type = Some(ItemType::Spec);
+                a.noun_form = true;
+            }
+            validate::run(a, ctx)
+        }
+    }
+}
+
+pub fn run_change(cmd: ChangeCmd, ctx: &Ctx) -> CmdResult {
+    match cmd {
+        ChangeCmd::List(a) => change_list(a, ctx),
+        ChangeCmd::Show(a) => show::run(show_args(a, ItemType::Change), ctx),
+        ChangeCmd::Validate(mut a) => {
+            if a.item.is_none() {
+                a.changes = true;
+            } else {
+                a.item_type = Some(ItemType::Change);
+                a.noun_form = true;
+            }
+            validate::run(a, ctx)
+        }
+    }
+}
+
+/// `spec list`: ids; `--json` an array of `{id, title, requirementCount}`
+/// (OpenSpec's shape for this command).
+fn spec_list(a: ListArgs, ctx: &Ctx) -> CmdResult {
+    let repo = open_repo(ctx)?;
+    let ids = repo.spec_ids()?;
+    let rows: Vec<(String, String, usize)> = ids
+        .iter()
+        .map(|id| {
+            let s = repo.load_spec(id).spec;
+            let title = s.title.clone().unwrap_or_else(|| id.clone());
+            (id.clone(), title, s.requirements.len())
+        })
+        .collect();
+    if ctx.json {
+        let doc: Vec<_> = rows
+            .iter()
+            .map(|(id, t, n)| json!({"id": id, "title": t, "requirementCount": n}))
+            .collect();
+        ctx.print_json(&doc);
+    } else {
+        for (id, t, n) in &rows {
+            if a.long {
+                println!("{id}: {t} [requirements {n}]");
+            } else {
+                println!("{id}");
+            }
+        }
+    }
+    Ok(Exit::Ok)
+}
+
+/// `change list`: ids; `--json` an array of `{id, title, deltaCount,
+/// taskStatus: {total, completed}}` (OpenSpec's shape for this command).
+fn change_list(a: ListArgs, ctx: &Ctx) -> CmdResult {
+    let repo = open_repo(ctx)?;
+    let ids = repo.change_ids(false)?;
+    let rows: Vec<(String, String, usize, (usize, usize))> = ids
+        .iter()
+        .map(|id| {
+            let c = repo.load_change(id);
+            let title = match &c.proposal {
+                Some(Ok(p)) => p.title.clone().unwrap_or_else(|| "Unknown".into()),
+                _ => "Unknown".into(),
+            };
+            let deltas = c.deltas.iter().map(|d| d.delta.entry_count()).sum();
+            (id.clone(), title, deltas, c.task_counts())
+        })
+        .collect();
+    if ctx.json {
+        let doc: Vec<_> = rows
+            .iter()
+            .map(|(id, t, n, (done, total))| {
+                json!({"id": id, "title": t, "deltaCount": n,
+                    "taskStatus": {"total": total, "completed": done}})
+            })
+            .collect();
+        ctx.print_json(&doc);
+    } else {
+        for (id, t, n, (done, total)) in &rows {
+            if a.long {
+                let tasks = if *total > 0 {
+                    format!(" [tasks {done}/{total}]")
+                } else {
+                    String::new()
+                };
+                println!("{id}: {t} [deltas {n}]{tasks}");
+            } else {
+                println!("{id}");
+            }
+        }
+    }
+    Ok(Exit::Ok)
+}
+
+#[derive(clap::Args, Debug)]
+pub struct UpdateArgs {
+    /// Project directory (default: the root)
+    pub path: Option<PathBuf>,
+    /// Accepted for OpenSpec compatibility
+    #[arg(long, hide = true)]
+    pub force: bool,
+}
+
+/// `update [path]`: OpenSpec refreshes the assistant files it generated;
+/// this openspec generates none, so it checks that `openspec/` is there and
+/// says that nothing needs refreshing.
+pub fn run_update(a: UpdateArgs, ctx: &Ctx) -> CmdResult {
+    let root = match a.path {
+        Some(p) => p,
+        None => ctx.root()?,
+    };
+    let repo = crate::spec::Repo::open(&root)?;
+    if ctx.json {
+        ctx.print_json(&json!({"root": root.display().to_string(), "updated": [],
+            "openspecDir": repo.dir.display().to_string()}));
+    } else {
+        println!(
+            "{}: up to date (this openspec writes no assistant instruction files, so there is nothing to refresh)",
+            repo.dir.display()
+        );
+    }
+    Ok(Exit::Ok)
+}
+
+/// Arguments of a command this openspec does not carry, taken as they come.
+#[derive(clap::Args, Debug)]
+pub struct Rest {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    pub rest: Vec<String>,
+}
+
+/// `store`, `workset`, `feedback`, `config`: exit 2 with a clear message
+/// (one JSON document under `--json`, wherever the flag stands).
+pub fn not_supported(name: &str, a: Rest, ctx: &Ctx) -> CmdResult {
+    let f = Failure::usage(format!(
+        "`openspec {name}` is not supported by this openspec (it carries OpenSpec's list, show, validate, archive, new, init, view, spec, change and update); see `openspec --help`"
+    ))
+    .with_json(json!({"status": [{"severity": "error", "code": "not_supported",
+        "message": format!("`openspec {name}` is not supported by this openspec")}]}));
+    if !ctx.json && a.rest.iter().any(|x| x == "--json") {
+        super::output::print_failure_json(&f);
+        return Ok(Exit::Usage);
+    }
+    Err(f)
+}
