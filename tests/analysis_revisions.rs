@@ -44,7 +44,8 @@ fn checked_out(repo: &Path, rev: &str, sub: &str) -> String {
     let path = wt.path().join("wt");
     let p = path.to_string_lossy().into_owned();
     git(repo, &["worktree", "add", "-q", "--detach", &p, rev]);
-    let m = load(&path.join(sub)).unwrap_or_else(|e| panic!("{e}"));
+    // Read the way revisions are: parsing only what hosts reach.
+    let m = openspec::flake::load_lazy(&path.join(sub)).unwrap_or_else(|e| panic!("{e}"));
     let s = shape(&m);
     git(repo, &["worktree", "remove", "--force", &p]);
     s

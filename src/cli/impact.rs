@@ -86,7 +86,7 @@ fn report(args: &Args, ctx: &Ctx, format: Format) -> CmdResult {
     // Each side as it was: the head revision (or the working tree) and the base.
     let model: &crate::flake::FlakeModel = match impact::load_head(&flake_dir, &selection)? {
         Some(m) => Box::leak(Box::new(m)),
-        None => super::load_model(ctx)?,
+        None => super::load_model_lazy(ctx)?,
     };
     // Kept to the end of the process, as the head's: freeing a large model
     // costs time and buys nothing.
@@ -181,7 +181,7 @@ fn declared_only(
     format: Format,
     flake_dir: &std::path::Path,
 ) -> CmdResult {
-    let model = super::load_model(ctx)?;
+    let model = super::load_model_lazy(ctx)?;
     let (declared, mut rep) = impact::change::declared_scope(model, flake_dir, &c.dir);
     rep.base = None;
     rep.head = "declared".into();
@@ -209,7 +209,7 @@ fn every_change(ctx: &Ctx, format: Format, flake_dir: &std::path::Path) -> CmdRe
     use impact::changes::{ChangeInput, all_changes, requirement_key};
     let repo = super::open_repo(ctx)?;
     let root = ctx.root()?;
-    let model = super::load_model(ctx)?;
+    let model = super::load_model_lazy(ctx)?;
     let mut inputs = vec![];
     for id in repo.change_ids(false)? {
         let loaded = repo.load_change(&id);

@@ -231,6 +231,14 @@ pub(crate) fn load_model(ctx: &Ctx) -> Result<&'static crate::flake::FlakeModel,
     Ok(Box::leak(Box::new(model)))
 }
 
+/// `load_model` for a question about hosts: only the files hosts reach are
+/// parsed (`flake::load_lazy`).
+pub(crate) fn load_model_lazy(ctx: &Ctx) -> Result<&'static crate::flake::FlakeModel, Failure> {
+    let dir = ctx.flake_dir()?;
+    let model = crate::flake::load_lazy(&dir)?;
+    Ok(Box::leak(Box::new(model)))
+}
+
 /// Warn about files hosts depend on that git does not track: Nix copies a
 /// flake in a git repository without them.
 pub(crate) fn warn_untracked(ctx: &Ctx, flake_dir: &Path, model: &crate::flake::FlakeModel) {

@@ -71,16 +71,19 @@ pub struct Graph {
 pub fn build(tree: SourceTree, shortcuts: bool) -> FlakeModel {
     let shared = Arc::new(tree);
     let tree = &*shared;
-    // 1. Every parsable .nix file, walked once as a module (arguments unknown).
+    let globs = GlobCache::default();
+    // 1. Every parsable .nix file, walked once as a module (arguments unknown);
+    // for a lazy tree, only the files the hosts reach, after their entries.
     // flake.nix is read per host, from each host's entry, never as a whole.
     // Largest files first, one at a time per worker: a few big files must not
     // land on the same thread.
     let mut work: Vec<(&String, usize)> = tree
         .nix
         .iter()
+        .filter(|_| !tree.lazy)
         // An inert file names nothing when walked; its walk is skipped.
         .filter(|(rel, f)| {
-            f.error.is_none() && !(shortcuts && f.inert) && rel.as_str() != "flake.nix"
+            f.error().is_none() && !(shortcuts && f.inert()) && rel.as_str() != "flake.nix"
         })
         .map(|(rel, f)| (rel, f.size()))
         .collect();
@@ -128,8 +131,14 @@ pub fn build(tree: SourceTree, shortcuts: bool) -> FlakeModel {
         .collect();
 
     crate::timing::phase("walk each host's entry");
+    let file_refs = if tree.lazy {
+        let walked = walk_reach(tree, &entry_refs, shortcuts, &globs);
+        crate::timing::phase("walk the files the hosts reach");
+        walked
+    } else {
+        file_refs
+    };
     // 3. The shared graph over interned names.
-    let globs = GlobCache::default();
     let graph = Arc::new(build_graph(tree, &file_refs, &entry_refs, &globs));
 
     crate::timing::phase("graph");
@@ -192,8 +201,14 @@ pub fn build(tree: SourceTree, shortcuts: bool) -> FlakeModel {
         }
     }
     let reached_names: BTreeSet<&str> = reached_any.iter().collect();
-    for (rel, f) in &tree.nix {
-        if let Some((line, col, msg)) = &f.error {
+    // A lazy tree reports only the files hosts reach (whatever else it
+    // happened to parse, e.g. through parses shared with another side).
+    for (rel, f) in tree.nix.iter().filter(|(rel, f)| {
+        !tree.lazy
+            || (f.is_parsed()
+                && (rel.as_str() == "flake.nix" || reached_names.contains(rel.as_str())))
+    }) {
+        if let Some((line, col, msg)) = f.error() {
             let reached = rel == "flake.nix" || reached_names.contains(rel.as_str());
             diag_set.insert(Diagnostic::parse_error(rel, *line, *col, msg, reached));
         }
@@ -244,8 +259,12 @@ fn build_graph(
     }
     for (rel, f) in &tree.nix {
         if let Some(id) = names.id(rel) {
-            g.nix[id as usize] = f.error.is_none();
-            g.broken[id as usize] = f.error.is_some();
+            // A file a lazy tree never parsed is one no host reads as code.
+            if tree.lazy && !f.is_parsed() {
+                continue;
+            }
+            g.nix[id as usize] = f.error().is_none();
+            g.broken[id as usize] = f.error().is_some();
             g.positions[id as usize] = f.sees_positions;
         }
     }
@@ -293,6 +312,68 @@ pub(super) fn expansions(tree: &SourceTree, globs: &GlobCache, r: &Ref) -> Vec<S
     }
 }
 
+/// The module walks of the files the hosts reach, found wave by wave from
+/// their entries' references: a file is parsed and walked only when some
+/// host follows a reference to it (directly, through a link, a glob or a
+/// tree), so files no host reaches are never parsed.
+fn walk_reach(
+    tree: &SourceTree,
+    entry_refs: &[Vec<Ref>],
+    shortcuts: bool,
+    globs: &GlobCache,
+) -> Vec<(String, Vec<Ref>)> {
+    let targets = |refs: &[Ref], out: &mut BTreeSet<String>| {
+        for r in refs {
+            // Files walked bound by an entry are reached too: their own
+            // module walk gives the import edges a full load has.
+            match r.target.file() {
+                Some(f) if Edge::of(&r.target) != Edge::Read => {
+                    out.insert(f.to_string());
+                    out.extend(tree.through_link(f));
+                }
+                Some(_) => {}
+                None => out.extend(expansions(tree, globs, r)),
+            }
+        }
+    };
+    let mut done: BTreeMap<String, Vec<Ref>> = BTreeMap::new();
+    let mut frontier: BTreeSet<String> = BTreeSet::new();
+    for refs in entry_refs {
+        targets(refs, &mut frontier);
+    }
+    loop {
+        let mut work: Vec<(&String, usize)> = frontier
+            .iter()
+            .filter(|f| f.as_str() != "flake.nix" && !done.contains_key(*f))
+            .filter_map(|f| tree.nix.get_key_value(f).map(|(k, nf)| (k, nf.size())))
+            .collect();
+        if work.is_empty() {
+            break;
+        }
+        work.sort_by_key(|w| std::cmp::Reverse(w.1));
+        let walked = per_worker(
+            &work,
+            || new_eval(tree),
+            |ev, (rel, _)| {
+                let f = &tree.nix[*rel];
+                let refs = if f.error().is_none() && !(shortcuts && f.inert()) {
+                    walk_module(ev, rel, shortcuts)
+                } else {
+                    vec![]
+                };
+                ((*rel).clone(), refs)
+            },
+        );
+        let mut next = BTreeSet::new();
+        for (rel, refs) in walked {
+            targets(&refs, &mut next);
+            done.insert(rel, refs);
+        }
+        frontier = next;
+    }
+    done.into_iter().collect()
+}
+
 /// `items` mapped on every worker of the current pool, each worker taking the
 /// next item as it finishes one (big items do not pile up on one thread) and
 /// keeping one state (an evaluator, whose values are not `Send`) for all it takes.
@@ -331,7 +412,7 @@ fn per_worker<T: Sync, S, R: Send>(
 /// shortcuts lose nothing).
 pub fn module_refs(tree: &SourceTree, rel: &str, shortcuts: bool) -> Vec<Ref> {
     match tree.nix.get(rel) {
-        Some(f) if f.error.is_none() && !(shortcuts && f.inert) => {
+        Some(f) if f.error().is_none() && !(shortcuts && f.inert()) => {
             walk_module(&new_eval(tree), rel, shortcuts)
         }
         _ => vec![],
@@ -340,7 +421,7 @@ pub fn module_refs(tree: &SourceTree, rel: &str, shortcuts: bool) -> Vec<Ref> {
 
 /// The walk of one parsed file as a module, on a worker's evaluator.
 fn walk_module(ev: &Eval<'_>, rel: &str, shortcuts: bool) -> Vec<Ref> {
-    ev.refuel_module(shortcuts && ev.tree.nix.get(rel).is_some_and(|f| f.pathless));
+    ev.refuel_module(shortcuts && ev.tree.nix.get(rel).is_some_and(|f| f.pathless()));
     let mut w = Walker::new(ev);
     w.walk_file(rel, shortcuts);
     dedup(w.refs)

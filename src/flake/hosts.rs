@@ -83,7 +83,7 @@ pub fn discover(ev: &Eval, diags: &mut Vec<Diagnostic>) -> Vec<HostEntry> {
     let Some(file) = ev.tree.nix.get("flake.nix").cloned() else {
         return hosts;
     };
-    if file.error.is_some() {
+    if file.error().is_some() {
         return hosts;
     }
     let outputs = ev.outputs.borrow().clone();

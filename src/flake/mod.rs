@@ -144,9 +144,22 @@ pub fn load(root: &Path) -> Result<FlakeModel, FlakeError> {
     load_with(root, true)
 }
 
+/// `load` for a question about hosts (impact): only the files some host
+/// reaches are parsed, so parse errors of files no host reaches are not
+/// reported. Same hosts and dependency sets as `load`.
+///
+/// Errors: as `load`.
+pub fn load_lazy(root: &Path) -> Result<FlakeModel, FlakeError> {
+    load_impl(root, true, true)
+}
+
 /// `load`, optionally without the walk shortcuts (`graph::build`): for tests
 /// that check the shortcuts lose no dependency.
 pub fn load_with(root: &Path, shortcuts: bool) -> Result<FlakeModel, FlakeError> {
+    load_impl(root, shortcuts, false)
+}
+
+fn load_impl(root: &Path, shortcuts: bool, lazy: bool) -> Result<FlakeModel, FlakeError> {
     if !root.join("flake.nix").is_file() {
         return Err(FlakeError::NoFlake(root.to_path_buf()));
     }
@@ -156,7 +169,11 @@ pub fn load_with(root: &Path, shortcuts: bool) -> Result<FlakeModel, FlakeError>
     })?;
     Ok(on_analysis_pool(|| {
         crate::timing::phase("start analysis threads");
-        let tree = source::SourceTree::load(root);
+        let tree = if lazy {
+            source::SourceTree::load_lazy(root)
+        } else {
+            source::SourceTree::load(root)
+        };
         crate::timing::phase("list, read and parse files");
         graph::build(tree, shortcuts)
     }))

@@ -7,57 +7,151 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-/// One parsed .nix file. The green tree is shared between threads; each
-/// thread builds its own `SyntaxNode` view from it.
+/// A .nix file, parsed on first use. The analysis of a change parses only
+/// the files some host reaches (`SourceTree::load_lazy`); the full report
+/// parses every file up front, in parallel (`SourceTree::load`).
 pub struct NixFile {
     /// Its repository path.
     pub rel: String,
+    /// The text names `unsafeGetAttrPos` or `__curPos`: code here can see
+    /// where things are written, so layout edits may change what it computes.
+    pub sees_positions: bool,
+    size: usize,
+    /// The bytes, until the file is parsed.
+    raw: std::sync::Mutex<Option<std::io::Result<Vec<u8>>>>,
+    parsed: std::sync::OnceLock<Parsed>,
+}
+
+impl NixFile {
+    /// A file parsed now.
+    pub(super) fn new(rel: String, bytes: std::io::Result<Vec<u8>>) -> Self {
+        let f = Self::deferred(rel, bytes);
+        f.parsed();
+        f
+    }
+
+    /// A file parsed when something first asks about its syntax.
+    pub(super) fn deferred(rel: String, bytes: std::io::Result<Vec<u8>>) -> Self {
+        let (size, sees_positions) = match &bytes {
+            Ok(b) => (
+                b.len(),
+                contains(b, b"unsafeGetAttrPos") || contains(b, b"__curPos"),
+            ),
+            Err(_) => (0, false),
+        };
+        NixFile {
+            rel,
+            sees_positions,
+            size,
+            raw: std::sync::Mutex::new(Some(bytes)),
+            parsed: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn parsed(&self) -> &Parsed {
+        self.parsed.get_or_init(|| {
+            let bytes = self
+                .raw
+                .lock()
+                .ok()
+                .and_then(|mut r| r.take())
+                .unwrap_or_else(|| Err(std::io::Error::other("read twice")));
+            Parsed::new(bytes)
+        })
+    }
+
+    /// Whether the file was parsed already (nothing is parsed by asking).
+    pub fn is_parsed(&self) -> bool {
+        self.parsed.get().is_some()
+    }
+
+    /// Why the file is unusable, or its first syntax error: (line, column,
+    /// message), 1-based.
+    pub fn error(&self) -> &Option<(u32, u32, String)> {
+        &self.parsed().error
+    }
+
+    /// Walked on its own, the file can name nothing (see `Tokens`).
+    pub fn inert(&self) -> bool {
+        self.parsed().inert
+    }
+
+    /// No path can arise in the file (see `Tokens`).
+    pub fn pathless(&self) -> bool {
+        self.parsed().pathless
+    }
+
+    /// Size of the text in bytes (0 when unreadable).
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// The root of the syntax tree (`None`: unreadable).
+    pub fn root(&self) -> Option<rnix::SyntaxNode> {
+        self.parsed().root()
+    }
+
+    /// The file's top-level expression.
+    pub fn root_expr(&self) -> Option<rnix::ast::Expr> {
+        self.parsed().root_expr()
+    }
+
+    /// 1-based line and column of a byte offset.
+    pub fn line_col(&self, offset: u32) -> (u32, u32) {
+        self.parsed().line_col(offset)
+    }
+
+    /// The 1-based line a node starts on.
+    pub fn line_of(&self, node: &rnix::SyntaxNode) -> u32 {
+        self.parsed().line_of(node)
+    }
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A parsed .nix file. The green tree is shared between threads; each
+/// thread builds its own `SyntaxNode` view from it.
+struct Parsed {
     /// The syntax tree (`None`: unreadable). An inert file's tree is dropped
     /// once checked, which keeps a large flake's memory down (most of its
     /// files are inert leaves), and parsed again only if something asks.
     parse: std::sync::OnceLock<Option<rnix::Parse<rnix::Root>>>,
     /// The text of an inert file, to parse it again.
     text: Option<Box<str>>,
-    size: usize,
     /// Why the file is unusable, or its first syntax error: (line, column, message).
     pub error: Option<(u32, u32, String)>,
     /// Walked on its own, the file can name nothing (see `Tokens`).
     pub inert: bool,
     /// No path can arise in the file (see `Tokens`).
     pub pathless: bool,
-    /// The text names `unsafeGetAttrPos` or `__curPos`: code here can see
-    /// where things are written, so layout edits may change what it computes.
-    pub sees_positions: bool,
     line_starts: Vec<u32>,
 }
 
-impl NixFile {
-    fn new(rel: String, bytes: std::io::Result<Vec<u8>>) -> Self {
+impl Parsed {
+    fn new(bytes: std::io::Result<Vec<u8>>) -> Self {
         let text = match bytes {
-            Err(e) => return Self::broken(rel, format!("cannot read: {e}")),
+            Err(e) => return Self::broken(format!("cannot read: {e}")),
             Ok(b) => match String::from_utf8(b) {
                 Ok(t) => t,
                 Err(e) => {
                     let at = e.utf8_error().valid_up_to();
-                    return Self::broken(
-                        rel,
-                        format!("not valid UTF-8 (byte {at}); Nix files must be UTF-8 text"),
-                    );
+                    return Self::broken(format!(
+                        "not valid UTF-8 (byte {at}); Nix files must be UTF-8 text"
+                    ));
                 }
             },
         };
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i as u32 + 1))
             .collect::<Vec<_>>();
-        let mut file = NixFile {
-            rel,
+        let mut file = Parsed {
             parse: Default::default(),
             text: None,
-            size: text.len(),
             error: None,
             inert: false,
             pathless: false,
-            sees_positions: text.contains("unsafeGetAttrPos") || text.contains("__curPos"),
             line_starts,
         };
         if text.contains('\0') {
@@ -102,23 +196,15 @@ impl NixFile {
         file
     }
 
-    fn broken(rel: String, msg: String) -> Self {
-        NixFile {
-            rel,
+    fn broken(msg: String) -> Self {
+        Parsed {
             parse: std::sync::OnceLock::from(None),
             text: None,
-            size: 0,
             error: Some((1, 1, msg)),
             inert: false,
             pathless: false,
-            sees_positions: false,
             line_starts: vec![0],
         }
-    }
-
-    /// Size of the text in bytes (0 when unreadable).
-    pub fn size(&self) -> usize {
-        self.size
     }
 
     fn tree(&self) -> Option<&rnix::Parse<rnix::Root>> {
@@ -323,6 +409,10 @@ pub struct SourceTree {
     /// Symlinks that resolve inside the tree, and what they resolve to: an
     /// edit there is an edit of every path through the link.
     pub links: BTreeMap<String, String>,
+    /// Files are parsed on first use, and the model is built from what the
+    /// hosts reach (`load_lazy`, revisions): files no host reaches are
+    /// never parsed, so their parse errors are not reported.
+    pub lazy: bool,
 }
 
 impl SourceTree {
@@ -331,6 +421,15 @@ impl SourceTree {
     /// parallel on the current rayon pool. Unreadable files become
     /// `NixFile`s with an error, never a failure of the whole load.
     pub fn load(root: &Path) -> Self {
+        Self::load_impl(root, false)
+    }
+
+    /// `load`, parsing each `.nix` file only when first asked about it.
+    pub fn load_lazy(root: &Path) -> Self {
+        Self::load_impl(root, true)
+    }
+
+    fn load_impl(root: &Path, lazy: bool) -> Self {
         let mut files = BTreeSet::new();
         let mut dirs = BTreeSet::new();
         let mut broken_links = BTreeSet::new();
@@ -415,7 +514,12 @@ impl SourceTree {
             .filter(|f| f.ends_with(".nix") && !broken_links.contains(*f))
             .map(|f| {
                 let bytes = std::fs::read(root.join(f));
-                (f.clone(), Arc::new(NixFile::new(f.clone(), bytes)))
+                let file = if lazy {
+                    NixFile::deferred(f.clone(), bytes)
+                } else {
+                    NixFile::new(f.clone(), bytes)
+                };
+                (f.clone(), Arc::new(file))
             })
             .collect();
         SourceTree {
@@ -425,6 +529,7 @@ impl SourceTree {
             nix,
             broken_links,
             links,
+            lazy,
         }
     }
 
@@ -533,10 +638,9 @@ impl SourceTree {
         let oids: Vec<String> = wanted.iter().map(|(_, o)| o.clone()).collect();
         let blobs = git::read_blobs(dir, &oids)?;
         nix.par_extend(
-            wanted
-                .into_par_iter()
-                .zip(blobs)
-                .map(|((rel, _), bytes)| (rel.clone(), Arc::new(NixFile::new(rel, Ok(bytes))))),
+            wanted.into_par_iter().zip(blobs).map(|((rel, _), bytes)| {
+                (rel.clone(), Arc::new(NixFile::deferred(rel, Ok(bytes))))
+            }),
         );
         Ok(SourceTree {
             root: dir.to_path_buf(),
@@ -545,6 +649,7 @@ impl SourceTree {
             nix,
             broken_links,
             links: resolved_links,
+            lazy: true,
         })
     }
 
@@ -597,7 +702,7 @@ mod tests {
     #[test]
     fn line_col_is_one_based() {
         let f = NixFile::new("a.nix".into(), Ok(b"{\n  a = ;\n}\n".to_vec()));
-        let (line, _, _) = f.error.clone().unwrap();
+        let (line, _, _) = f.error().clone().unwrap();
         assert_eq!(line, 2);
         assert_eq!(f.line_col(0), (1, 1));
         assert_eq!(f.line_col(2), (2, 1));

@@ -26,7 +26,7 @@ pub fn affected_hosts(
         // narrow by, so the caller checks every host.
         return Ok(None);
     }
-    let model = crate::flake::load(flake_dir)?;
+    let model = crate::flake::load_lazy(flake_dir)?;
     let base_model = load_base(flake_dir, &selection, &model)?;
     let report = analyze(
         &model,

@@ -56,7 +56,7 @@ impl<'t> Eval<'t> {
             .tree
             .nix
             .get(rel)
-            .filter(|f| f.error.is_none())
+            .filter(|f| f.error().is_none())
             .and_then(|f| f.root_expr())
             .map(|e| Thunk::lazy(e, self.global_env(), self.file_name(rel)));
         self.roots.borrow_mut().insert(rel.to_string(), t.clone());
