@@ -484,6 +484,7 @@ impl SourceTree {
                     ignore::WalkState::Continue
                 })
             });
+        crate::timing::phase("list files");
         for (rel, kind) in found.into_inner().unwrap_or_default() {
             match kind {
                 Kind::Dir => {
