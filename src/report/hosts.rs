@@ -1,4 +1,4 @@
-//! The `hosts --json` document (ARCHITECTURE.md) and its human form.
+//! The `hosts --json` document (its shape is stable: fields are added, never renamed) and its human form.
 
 use crate::flake::{Diagnostic, FlakeModel, Level};
 

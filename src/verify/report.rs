@@ -1,5 +1,5 @@
 //! The result of a verification run: per host status, paths, times, log and
-//! error tail; saved as JSON (ARCHITECTURE.md, `nixos-check --json`).
+//! error tail; saved as JSON, the `nixos-check --json` document.
 use std::path::Path;
 
 use serde::Serialize;
