@@ -68,11 +68,6 @@ impl RepoPath {
         self.0
     }
 
-    /// Whether this is the root itself.
-    pub fn is_root(&self) -> bool {
-        self.0.is_empty()
-    }
-
     /// `rel` (a path literal's text, or a string appended to a path) read
     /// relative to this directory, `.` and `..` folded.
     ///

@@ -73,21 +73,6 @@ impl Target {
         }
     }
 
-    /// Whether the file a reference names may be data to the host (its
-    /// bytes, not only its code, matter).
-    pub fn as_data(&self) -> bool {
-        matches!(self, Target::Value(_) | Target::Read(_))
-    }
-
-    /// Whether the file a reference names is followed through its own
-    /// references (every file reference but `FileWalked`).
-    pub fn followed(&self) -> bool {
-        matches!(
-            self,
-            Target::File(_) | Target::Machinery(_) | Target::Value(_)
-        )
-    }
-
     /// The directory a `Dir`, `Tree` or `Listing` reference names.
     pub fn directory(&self) -> Option<&RepoPath> {
         match self {
