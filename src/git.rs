@@ -1,7 +1,13 @@
 //! Git as the source of revisions: base/head, changed files, temporary worktrees.
-//! We call the `git` binary rather than a library so that what we see is
-//! exactly what the user's git sees (config, attributes, sparse checkouts).
+//! What involves the working tree or the index (diffs against the working
+//! tree, untracked files, worktrees) is asked of the `git` binary, so that
+//! what we see is exactly what the user's git sees (config, attributes,
+//! sparse checkouts). Committed objects (revisions, trees, blobs) are read
+//! in-process ([`objects`]), falling back to the binary when that cannot
+//! answer.
 use std::path::{Path, PathBuf};
+
+mod objects;
 use std::process::Command;
 
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +81,9 @@ fn is_full_id(rev: &str) -> bool {
 
 /// The full commit id of `rev`.
 pub fn rev_parse(dir: &Path, rev: &str) -> Result<String, GitError> {
+    if let Some(id) = objects::rev_parse(dir, rev) {
+        return Ok(id);
+    }
     let spec = format!("{rev}^{{commit}}");
     Ok(git(dir, &["rev-parse", "--verify", "--quiet", &spec])
         .map_err(|e| match e {
@@ -116,13 +125,24 @@ pub fn merge_base(dir: &Path, base: &str, head: Option<&str>) -> Result<String, 
     };
     let b = resolve(base)?;
     let h = resolve(head.unwrap_or("HEAD"))?;
-    match git(dir, &["merge-base", &b, &h]) {
-        Ok(out) => Ok(out.trim().to_string()),
+    let found = match objects::merge_base(dir, &b, &h) {
+        Some(Some(id)) => Ok(id),
+        Some(None) => Err(GitError::Failed {
+            args: "merge-base".into(),
+            dir: dir.to_path_buf(),
+            stderr: String::new(),
+        }),
+        None => git(dir, &["merge-base", &b, &h]).map(|out| out.trim().to_string()),
+    };
+    match found {
+        Ok(id) => Ok(id),
         Err(GitError::Failed { .. }) => Err(GitError::NoMergeBase {
             base: base.to_string(),
             head: head.unwrap_or("HEAD").to_string(),
-            shallow: git(dir, &["rev-parse", "--is-shallow-repository"])
-                .is_ok_and(|s| s.trim() == "true"),
+            shallow: objects::is_shallow(dir).unwrap_or_else(|| {
+                git(dir, &["rev-parse", "--is-shallow-repository"])
+                    .is_ok_and(|s| s.trim() == "true")
+            }),
         }),
         Err(e) => Err(e),
     }
@@ -144,6 +164,9 @@ pub fn default_base(dir: &Path) -> Result<String, GitError> {
 /// Paths are relative to `dir` (which may be below the top level), `/`-separated;
 /// files outside `dir` are left out.
 pub fn changed_files(dir: &Path, base: &str, head: Option<&str>) -> Result<Vec<String>, GitError> {
+    if let Some(h) = head {
+        return Ok(tree_diff(&ls_tree(dir, base)?, &ls_tree(dir, h)?));
+    }
     let mut args = vec![
         "diff",
         "--name-only",
@@ -164,6 +187,30 @@ pub fn changed_files(dir: &Path, base: &str, head: Option<&str>) -> Result<Vec<S
     files.sort();
     files.dedup();
     Ok(files)
+}
+
+/// The paths whose content, kind or executable bit differ between two
+/// listings, as `git diff --name-only --no-renames` names them: a file
+/// replaced by a directory shows as the file and the directory's files.
+fn tree_diff(base: &[TreeEntry], head: &[TreeEntry]) -> Vec<String> {
+    use std::collections::BTreeMap;
+    let leaves = |entries: &[TreeEntry]| -> BTreeMap<String, (TreeEntryKind, bool, String)> {
+        entries
+            .iter()
+            .filter(|e| e.kind != TreeEntryKind::Dir)
+            .map(|e| (e.path.clone(), (e.kind, e.executable, e.oid.clone())))
+            .collect()
+    };
+    let (old, new) = (leaves(base), leaves(head));
+    let mut changed: Vec<String> = old
+        .iter()
+        .filter(|(p, v)| new.get(*p) != Some(v))
+        .map(|(p, _)| p.clone())
+        .chain(new.keys().filter(|p| !old.contains_key(*p)).cloned())
+        .collect();
+    changed.sort();
+    changed.dedup();
+    changed
 }
 
 /// Tracked files below `dir`, relative to it.
@@ -220,6 +267,17 @@ impl Drop for Worktree {
 
 /// The content of `path` (relative to `dir`) at `rev`; `None` when it does not exist there.
 pub fn show_file(dir: &Path, rev: &str, path: &str) -> Result<Option<String>, GitError> {
+    if let Some(entries) = objects::ls_tree(dir, rev) {
+        let Some(entry) = entries
+            .iter()
+            .find(|e| e.path == path && e.kind != TreeEntryKind::Dir)
+        else {
+            return Ok(None);
+        };
+        if let Some(mut blob) = objects::read_blobs(dir, std::slice::from_ref(&entry.oid)) {
+            return Ok(blob.pop().map(|b| String::from_utf8_lossy(&b).into_owned()));
+        }
+    }
     let spec = format!("{rev}:./{path}");
     match git(dir, &["show", &spec]) {
         Ok(s) => Ok(Some(s)),
@@ -242,6 +300,8 @@ pub struct TreeEntry {
     pub kind: TreeEntryKind,
     /// The object id (hex).
     pub oid: String,
+    /// A file with mode 100755.
+    pub executable: bool,
 }
 
 /// The kind of a tree entry, from its git mode.
@@ -262,6 +322,9 @@ pub enum TreeEntryKind {
 ///
 /// Errors: an unknown revision, or `dir` outside a repository.
 pub fn ls_tree(dir: &Path, rev: &str) -> Result<Vec<TreeEntry>, GitError> {
+    if let Some(entries) = objects::ls_tree(dir, rev) {
+        return Ok(entries.as_ref().clone());
+    }
     let commit = if is_full_id(rev) {
         rev.to_string()
     } else {
@@ -291,6 +354,7 @@ pub fn ls_tree(dir: &Path, rev: &str) -> Result<Vec<TreeEntry>, GitError> {
                 path: path.to_string(),
                 kind,
                 oid,
+                executable: mode == "100755",
             })
         })
         .collect())
@@ -304,6 +368,9 @@ pub fn read_blobs(dir: &Path, oids: &[String]) -> Result<Vec<Vec<u8>>, GitError>
     use std::process::Stdio;
     if oids.is_empty() {
         return Ok(vec![]);
+    }
+    if let Some(blobs) = objects::read_blobs(dir, oids) {
+        return Ok(blobs);
     }
     let failed = |stderr: String| GitError::Failed {
         args: "cat-file --batch".into(),

@@ -169,3 +169,111 @@ fn a_flake_below_the_top_level_and_bad_revisions() {
         .unwrap_or_default();
     assert!(err.contains("no flake.nix at revision"), "{err}");
 }
+
+/// The files `impact --base B --head H` reports as changed are the files
+/// `git diff --name-only --no-renames B H` names (committed objects are read
+/// in-process, not by git): content, executable bit, file turned symlink,
+/// file turned directory, deletions and additions, at the top level and for
+/// a flake below it.
+#[test]
+fn changed_files_between_revisions_are_gits() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let repo = tmp.path();
+    for sub in ["", "infra/"] {
+        repo_support::write(repo, &format!("{sub}flake.nix"), "{ outputs = _: { }; }\n");
+        for f in ["a.nix", "b.sh", "c.nix", "d.nix", "e.nix", "keep.nix"] {
+            repo_support::write(repo, &format!("{sub}m/{f}"), &format!("# {f}\n"));
+        }
+    }
+    repo_support::write(repo, "outside.txt", "x\n");
+    git(repo, &["init", "-q", "-b", "main"]);
+    let c0 = commit_all(repo, "c0");
+    for sub in ["", "infra/"] {
+        let m = repo.join(sub).join("m");
+        repo_support::write(repo, &format!("{sub}m/a.nix"), "# edited\n");
+        let sh = m.join("b.sh");
+        let mut perm = std::fs::metadata(&sh)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o755);
+        std::fs::set_permissions(&sh, perm).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::remove_file(m.join("c.nix")).unwrap_or_else(|e| panic!("{e}"));
+        std::os::unix::fs::symlink("keep.nix", m.join("c.nix")).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::remove_file(m.join("d.nix")).unwrap_or_else(|e| panic!("{e}"));
+        repo_support::write(repo, &format!("{sub}m/d.nix/default.nix"), "{ }\n");
+        std::fs::remove_file(m.join("e.nix")).unwrap_or_else(|e| panic!("{e}"));
+        repo_support::write(repo, &format!("{sub}m/new.nix"), "{ }\n");
+    }
+    repo_support::write(repo, "outside.txt", "y\n");
+    let c1 = commit_all(repo, "c1");
+    for sub in ["", "infra"] {
+        let dir = repo.join(sub);
+        let out = repo_support::openspec(&dir, &["impact", "--base", &c0, "--head", &c1, "--json"]);
+        let ours = repo_support::strings(&repo_support::json(&out)["changed_files"]);
+        let theirs: Vec<String> = git(
+            &dir,
+            &[
+                "diff",
+                "--name-only",
+                "--no-renames",
+                "--relative",
+                &c0,
+                &c1,
+                "--",
+                ".",
+            ],
+        )
+        .lines()
+        .map(str::to_string)
+        .collect();
+        assert_eq!(ours, theirs, "changed files of the flake in {sub:?}");
+        assert!(
+            ours.contains(&"m/b.sh".to_string()),
+            "the executable bit is a change"
+        );
+        assert!(ours.contains(&"m/d.nix/default.nix".to_string()));
+    }
+}
+
+/// The working tree is listed as git lists it: `.gitignore` files at any
+/// depth (patterns, negations, ignored directories, patterns anchored to
+/// their own directory) and `.git/info/exclude`; untracked files count.
+#[test]
+fn the_working_tree_is_listed_as_git_lists_it() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let repo = tmp.path();
+    let w = |rel: &str, text: &str| repo_support::write(repo, rel, text);
+    w("flake.nix", "{ outputs = _: { }; }\n");
+    w(".gitignore", "*.log\nresult\n/build/\n!keep.log\n");
+    w("a.log", "x");
+    w("keep.log", "x");
+    w("result", "x");
+    w("build/out.nix", "{ }");
+    w("sub/build/in.nix", "{ }");
+    w("sub/.gitignore", "secret.nix\n!important.log\n/local/\n");
+    w("sub/secret.nix", "{ }");
+    w("sub/important.log", "x");
+    w("sub/local/x.nix", "{ }");
+    w("sub/deeper/local/y.nix", "{ }");
+    w("sub/deeper/secret.nix", "{ }");
+    w("excluded.nix", "{ }");
+    w("kept.nix", "{ }");
+    git(repo, &["init", "-q", "-b", "main"]);
+    std::fs::write(repo.join(".git/info/exclude"), "excluded.nix\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    commit_all(repo, "c0");
+    w("untracked.nix", "{ }");
+    let tree = openspec::flake::source::SourceTree::load(repo);
+    let ours: Vec<String> = tree.files.iter().cloned().collect();
+    let mut theirs: Vec<String> = git(
+        repo,
+        &["ls-files", "--cached", "--others", "--exclude-standard"],
+    )
+    .lines()
+    .map(str::to_string)
+    .collect();
+    theirs.sort();
+    assert_eq!(ours, theirs);
+    assert!(ours.contains(&"sub/important.log".to_string()));
+    assert!(ours.contains(&"sub/deeper/local/y.nix".to_string()));
+}

@@ -385,6 +385,82 @@ enum Kind {
     BrokenLink,
 }
 
+/// Every entry below `root` that git would consider (a `.gitignore` in any
+/// directory, and `.git/info/exclude` at the root, respected; `.git` skipped;
+/// symbolic links not followed), as (repository path, kind).
+///
+/// The walk is ours and sequential rather than `ignore::WalkBuilder`'s: the
+/// builder probes every directory for several ignore files and starts a
+/// thread pool, three times the cost of listing a few hundred directories;
+/// the matching itself is the `ignore` crate's `Gitignore`, built only for
+/// directories that hold a `.gitignore`.
+fn list_worktree(root: &Path, real_root: Option<&Path>) -> Vec<(String, Kind)> {
+    use ignore::gitignore::{Gitignore, GitignoreBuilder};
+    let rules = |dir: &Path, file: &Path| -> Option<Arc<Gitignore>> {
+        let mut b = GitignoreBuilder::new(dir);
+        b.add(file);
+        b.build().ok().filter(|g| !g.is_empty()).map(Arc::new)
+    };
+    let mut found = vec![];
+    let exclude = root.join(".git/info/exclude");
+    let top: Vec<Arc<Gitignore>> = rules(root, &exclude).into_iter().collect();
+    let mut stack: Vec<(PathBuf, String, Vec<Arc<Gitignore>>)> =
+        vec![(root.to_path_buf(), String::new(), top)];
+    while let Some((dir, rel, mut inherited)) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let entries: Vec<std::fs::DirEntry> = entries.flatten().collect();
+        if entries.iter().any(|e| e.file_name() == ".gitignore") {
+            inherited.extend(rules(&dir, &dir.join(".gitignore")));
+        }
+        for e in entries {
+            let name = e.file_name();
+            if name == ".git" {
+                continue;
+            }
+            let Ok(ft) = e.file_type() else { continue };
+            let path = e.path();
+            // The deepest rule that speaks decides, as in git.
+            let ignored = inherited
+                .iter()
+                .rev()
+                .map(|g| g.matched(&path, ft.is_dir()))
+                .find(|m| !m.is_none())
+                .is_some_and(|m| m.is_ignore());
+            if ignored {
+                continue;
+            }
+            let name = name.to_string_lossy();
+            let child = if rel.is_empty() {
+                name.into_owned()
+            } else {
+                format!("{rel}/{name}")
+            };
+            let kind = if ft.is_dir() {
+                stack.push((path, child.clone(), inherited.clone()));
+                Kind::Dir
+            } else if ft.is_symlink() {
+                match std::fs::metadata(&path) {
+                    Ok(m) => Kind::Link(
+                        m.is_dir(),
+                        std::fs::canonicalize(&path)
+                            .ok()
+                            .zip(real_root)
+                            .and_then(|(t, r)| super::path::RepoPath::from_os(r, &t))
+                            .map(|p| p.into_string()),
+                    ),
+                    Err(_) => Kind::BrokenLink,
+                }
+            } else {
+                Kind::File
+            };
+            found.push((child, kind));
+        }
+    }
+    found
+}
+
 /// Another tree of the same repository whose parses a new tree may share:
 /// every `.nix` file not in `changed` has the same content in both.
 pub struct Reuse<'a> {
@@ -437,55 +513,9 @@ impl SourceTree {
         let real_root = std::fs::canonicalize(root).ok();
         let real_root = &real_root;
         dirs.insert(String::new());
-        // Entries found by a parallel walk: (relative path, kind).
-        let found: std::sync::Mutex<Vec<(String, Kind)>> = std::sync::Mutex::new(vec![]);
-        ignore::WalkBuilder::new(root)
-            .hidden(false)
-            .follow_links(false)
-            .git_ignore(true)
-            .git_global(false)
-            .git_exclude(true)
-            .require_git(false)
-            .parents(false)
-            .filter_entry(|e| e.file_name() != ".git")
-            .build_parallel()
-            .run(|| {
-                let found = &found;
-                Box::new(move |entry| {
-                    let Ok(entry) = entry else {
-                        return ignore::WalkState::Continue;
-                    };
-                    let Ok(rel) = entry.path().strip_prefix(root) else {
-                        return ignore::WalkState::Continue;
-                    };
-                    let rel = super::path::os_relative_text(rel);
-                    let kind = match entry.file_type() {
-                        _ if rel.is_empty() => None,
-                        Some(ft) if ft.is_dir() => Some(Kind::Dir),
-                        Some(ft) if ft.is_symlink() => {
-                            Some(match std::fs::metadata(entry.path()) {
-                                Ok(m) => Kind::Link(
-                                    m.is_dir(),
-                                    std::fs::canonicalize(entry.path())
-                                        .ok()
-                                        .zip(real_root.as_ref())
-                                        .and_then(|(t, r)| super::path::RepoPath::from_os(r, &t))
-                                        .map(|p| p.into_string()),
-                                ),
-                                Err(_) => Kind::BrokenLink,
-                            })
-                        }
-                        Some(_) => Some(Kind::File),
-                        None => None,
-                    };
-                    if let (Some(kind), Ok(mut f)) = (kind, found.lock()) {
-                        f.push((rel, kind));
-                    }
-                    ignore::WalkState::Continue
-                })
-            });
+        let found = list_worktree(root, real_root.as_deref());
         crate::timing::phase("list files");
-        for (rel, kind) in found.into_inner().unwrap_or_default() {
+        for (rel, kind) in found {
             match kind {
                 Kind::Dir => {
                     dirs.insert(rel);
