@@ -83,6 +83,35 @@ fn files_are_read_in_every_spelling() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), "a\n");
 }
 
+/// A deleted file is a change, not a typo: removed from disk only, or with
+/// `git rm` (gone from the index too, still in the last commit); and from a
+/// subdirectory, a deleted path that only the flake's root reading finds in
+/// git is read from the root.
+#[test]
+fn deleted_files_are_changes_in_every_spelling() {
+    let t = tree();
+    let root = t.path();
+    let sub = root.join("modules");
+    git(root, &["init", "-q", "-b", "main"]);
+    repo_support::commit_all(root, "c0");
+    std::fs::remove_file(root.join("modules/shared.nix")).unwrap_or_else(|e| panic!("{e}"));
+    for (cwd, f) in [
+        (root, "modules/shared.nix"),
+        (&*sub, "shared.nix"),
+        (&*sub, "modules/shared.nix"),
+    ] {
+        let out = openspec(cwd, &["impact", "--json", "--files", f]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(affected(&out), ["a"], "--files {f} from {cwd:?}: {err}");
+        assert!(!err.contains("neither in the flake nor in git"), "{err}");
+    }
+    git(root, &["rm", "-q", "--cached", "modules/shared.nix"]);
+    let out = openspec(&sub, &["impact", "--json", "--files", "modules/shared.nix"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(affected(&out), ["a"], "after git rm: {err}");
+    assert!(!err.contains("neither in the flake nor in git"), "{err}");
+}
+
 #[test]
 fn hosts_that_cannot_all_be_named_fail_instead_of_a_green_empty_matrix() {
     let t = tree();

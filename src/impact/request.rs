@@ -100,9 +100,11 @@ impl Request {
 /// `--files` as repository paths of the flake at `flake_dir`: absolute
 /// paths, paths relative to the current directory and `./`-prefixed paths
 /// alike. A relative path is read from the current directory when that is
-/// inside the flake (unless only the flake's root holds it), else from the
-/// flake's root. A path that is neither on disk nor in the last
-/// commit gets a warning (a typo; a deleted file is fine).
+/// inside the flake (unless only the flake's root holds it, on disk or, for
+/// a deleted file, in git), else from the flake's root. A path that is
+/// neither on disk nor in git (the index or the last commit, so a file
+/// removed with `git rm` counts) gets a warning (a typo; a deleted file is
+/// fine).
 ///
 /// Errors: [`ImpactError::OutsideFlake`] for a path outside the flake.
 fn files_in_flake(
@@ -114,7 +116,12 @@ fn files_in_flake(
     let root = fold(flake_dir);
     let canonical_root = flake_dir.canonicalize().ok();
     // Asked of git only when a path is not on disk (a process costs ms).
-    let mut in_git: Option<Option<std::collections::BTreeSet<String>>> = None;
+    let mut in_git: Option<std::collections::BTreeSet<String>> = None;
+    let mut known_to_git = |rel: &RepoPath| {
+        in_git
+            .get_or_insert_with(|| tracked_or_committed(flake_dir))
+            .contains(rel.as_str())
+    };
     let mut out = vec![];
     let mut warnings = vec![];
     for f in files {
@@ -128,8 +135,14 @@ fn files_in_flake(
                 .filter(|d| fold(d).starts_with(&root))
                 .map(|c| c.join(p));
             let from_root = flake_dir.join(p);
+            let mut deleted_from_root = |c: &Path| {
+                !c.exists()
+                    && !from_root.exists()
+                    && RepoPath::from_os(&root, &fold(c)).is_none_or(|r| !known_to_git(&r))
+                    && RepoPath::from_os(&root, &fold(&from_root)).is_some_and(|r| known_to_git(&r))
+            };
             match from_cwd {
-                Some(c) if c.exists() || !from_root.exists() => c,
+                Some(c) if (c.exists() || !from_root.exists()) && !deleted_from_root(&c) => c,
                 _ => from_root,
             }
         };
@@ -149,15 +162,7 @@ fn files_in_flake(
                 flake: flake_dir.to_path_buf(),
             });
         };
-        let known = abs.exists()
-            || in_git
-                .get_or_insert_with(|| {
-                    crate::git::ls_files(flake_dir)
-                        .ok()
-                        .map(|v| v.into_iter().collect())
-                })
-                .as_ref()
-                .is_some_and(|g| g.contains(rel.as_str()));
+        let known = abs.exists() || known_to_git(&rel);
         if !known {
             warnings.push(format!(
                 "--files {f}: `{rel}` is neither in the flake nor in git; check the path"
@@ -166,6 +171,19 @@ fn files_in_flake(
         out.push(rel.into_string());
     }
     Ok((out, warnings))
+}
+
+/// Paths below `flake_dir` that git knows: in the index or in `HEAD`'s
+/// tree (empty when git cannot say, so every missing path is warned about).
+fn tracked_or_committed(flake_dir: &Path) -> std::collections::BTreeSet<String> {
+    let mut known: std::collections::BTreeSet<String> = crate::git::ls_files(flake_dir)
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    if let Ok(entries) = crate::git::ls_tree(flake_dir, "HEAD") {
+        known.extend(entries.into_iter().map(|e| e.path));
+    }
+    known
 }
 
 /// `.` and `..` folded without touching the file system.
