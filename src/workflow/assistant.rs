@@ -211,7 +211,7 @@ fn code_impl() -> (String, String) {
 
 **Gate**: never implement a change that is not approved; never edit the proposal's requirements to fit the implementation without asking (it makes approvals stale). A new `security-model` category found in your edits requires a security review before archive.
 
-**Report back**: the tasks done and left, the files changed, any deviation from the specification, and the next step (`openspec nixos-check <id>`).
+**Report back**: the tasks done and left, the files changed, any deviation from the specification, and that the next stage is the verification (`/nixos-check`).
 "))
 }
 

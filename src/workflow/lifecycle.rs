@@ -748,8 +748,8 @@ pub fn placeholders(change: &Change) -> Vec<String> {
                 .any(|p| line.contains(p))
             {
                 out.push(format!(
-                    "{}/{rel}:{}: still holds the template's placeholder ({}); write the real requirement or scenario",
-                    change.dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+                    "openspec/changes/{}/{rel}:{}: still holds the template's placeholder ({}); write the real requirement or scenario",
+                    change.id,
                     i + 1,
                     line.trim()
                 ));
