@@ -305,8 +305,12 @@ fn stale_approval_and_code_impl_gate_with_force() {
         text(&o)
     );
     let refused = json_exit(&f, &["code-impl", id], 1);
+    assert_eq!(refused["error"]["exit_code"], 1, "{refused}");
     assert!(
-        refused["error"].is_string() || refused.is_object(),
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("librarian review missing"),
         "{refused}"
     );
     ok(
