@@ -685,7 +685,8 @@ pub fn after_check(
 }
 
 /// Why `change` (with tracking file `t`) may not be archived yet; `Ok` when
-/// it may. A normal change must be verified and its gate met; an emergency
+/// it may. A normal change must be verified, with a current security
+/// approval when the security review is required; an emergency
 /// needs its post-incident review and the retrospective sections filled.
 /// Every change needs delta specs without the template's placeholder text.
 pub fn check_archive(change: &Change, t: &Tracking, facts: &Facts) -> Result<(), LifecycleError> {
@@ -702,7 +703,22 @@ pub fn check_archive(change: &Change, t: &Tracking, facts: &Facts) -> Result<(),
             }
             why.extend(g.missing.iter().cloned());
         }
-        State::Verified => why.extend(g.missing.iter().cloned()),
+        // The approvals gated the start of the implementation; what the
+        // implementation itself brought in (a security-model category found
+        // after approval) still needs its security review.
+        State::Verified => {
+            if let Some(i) = g
+                .required
+                .iter()
+                .position(|r| r.role == Role::Security && !r.satisfied)
+            {
+                let reason = &g.required[i].reason;
+                why.push(format!(
+                    "security review missing or not current ({reason}): `openspec review {} --role security --approve`",
+                    change.id
+                ));
+            }
+        }
         s => why.push(format!(
             "change {:?} is {s}, not verified: run `openspec nixos-check {}` after implementing it",
             change.id, change.id
