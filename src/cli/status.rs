@@ -132,8 +132,18 @@ fn print_text(d: &Value) {
     }
     println!();
     if d["tracked"] != true {
-        for n in d["nextSteps"].as_array().into_iter().flatten() {
-            println!("Next: {}", s(n));
+        // OpenSpec 1.13.2's wording: the command alone, not the JSON's sentence.
+        let id = s(&d["changeName"]);
+        match arts.iter().find(|a| a["status"] == "ready") {
+            _ if done == arts.len() => {
+                println!("All planning artifacts complete!");
+                println!("Next: openspec instructions apply --change \"{id}\" --json");
+            }
+            Some(a) => println!(
+                "Next: openspec instructions {} --change \"{id}\" --json",
+                s(&a["id"])
+            ),
+            None => {}
         }
         return;
     }

@@ -349,6 +349,24 @@ mod tests {
         assert_eq!(t.history[0].from, Some(State::Draft));
         let text = String::from_utf8(t.to_bytes()).unwrap();
         assert!(text.contains("\"state\": \"in-review\""), "{text}");
+        let extra = r#"{"kind":"change","state":"approved","created":"x","reviews":[{"role":"architect","verdict":"approve","by":"a","at":"y","signed":"gpg"}],"history":[{"from":null,"to":"draft","at":"z","revision":null,"by":"b","ticket":7}],"emergency":{"kind":"outage","reason":"r","at":"w","revision":null,"pager":"p1"}}"#;
+        std::fs::write(dir.path().join(FILE), extra).unwrap();
+        let t = Tracking::load(dir.path()).unwrap().unwrap();
+        t.save(dir.path()).unwrap();
+        let v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.path().join(FILE)).unwrap()).unwrap();
+        assert_eq!(
+            (
+                &v["reviews"][0]["signed"],
+                &v["history"][0]["ticket"],
+                &v["emergency"]["pager"]
+            ),
+            (
+                &serde_json::json!("gpg"),
+                &serde_json::json!(7),
+                &serde_json::json!("p1")
+            )
+        );
         let bad = r#"{"kind":"change","state":"shipped","created":"2026-01-01"}"#;
         std::fs::write(dir.path().join(FILE), bad).unwrap();
         let e = Tracking::load(dir.path()).unwrap_err().to_string();
