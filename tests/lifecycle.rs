@@ -551,6 +551,12 @@ fn bad_input_is_refused_and_broken_tracking_files_are_never_rewritten() {
     let root = f.path();
     let id = "bad-input";
     ok(&f, &["new", id]);
+    // A change declared as kind security needs the security review from the start.
+    ok(&f, &["new", "declared-security", "--kind", "security"]);
+    assert_eq!(
+        roles(&status(&f, "declared-security")["reviews"]["required"]),
+        ["architect", "librarian", "security"]
+    );
     let o = run(&f, &["review", id, "--role", "janitor", "--approve"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(

@@ -47,6 +47,18 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
         note: args.note,
     };
     let out = lifecycle::review(&change, &input, &actor, categories)?;
+    if out.state == crate::workflow::tracking::State::Emergency {
+        let unfilled: Vec<&str> = crate::spec::templates::POST_INCIDENT_SECTIONS
+            .into_iter()
+            .filter(|s| !lifecycle::section_filled(&change, s))
+            .collect();
+        if !unfilled.is_empty() {
+            ctx.warn(&format!(
+                "the post-incident sections {} are not filled in yet; this review goes stale when they are",
+                unfilled.join(", ")
+            ));
+        }
+    }
     if ctx.json {
         ctx.print_json(&out);
     } else {

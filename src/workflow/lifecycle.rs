@@ -570,6 +570,7 @@ pub fn start_implementation(
             }
         }
     }
+    let base_before = t.base_revision.clone();
     if t.base_revision.is_none() {
         t.base_revision = actor.revision.clone();
     }
@@ -583,7 +584,7 @@ pub fn start_implementation(
             forced,
         );
     }
-    if t.state != previous || t.base_revision != change.tracking()?.and_then(|x| x.base_revision) {
+    if t.state != previous || t.base_revision != base_before {
         change.save_tracking(&t)?;
     }
     Ok(ImplOutcome {
