@@ -364,6 +364,11 @@ fn stale_approval_and_code_impl_gate_with_force() {
     let o = run(&f, &["code-impl", id]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("stale"), "{}", text(&o));
+    assert_eq!(
+        status(&f, id)["state"],
+        "in-review",
+        "a refused code-impl records that the approval no longer holds"
+    );
     let o = run(&f, &["code-impl", id, "--force"]);
     assert_eq!(
         o.status.code(),

@@ -559,11 +559,23 @@ pub fn start_implementation(
         State::Draft | State::InReview | State::Approved => {
             if !g.approved {
                 let Some(_) = force else {
+                    let why = g.missing.join("; ");
+                    // An approval gone stale (or a review the impact now asks
+                    // for) ends the approved state: the record says so.
+                    if t.state == State::Approved {
+                        t.transition(
+                            State::InReview,
+                            &actor.at,
+                            actor.revision.as_deref(),
+                            &actor.by,
+                            Some(&why),
+                            false,
+                        );
+                        change.save_tracking(&t)?;
+                    }
                     return Err(LifecycleError::Refused(format!(
-                        "change {:?} is not approved (state {}): {}; or pass --force --reason TEXT to start anyway (recorded)",
-                        change.id,
-                        t.state,
-                        g.missing.join("; ")
+                        "change {:?} is not approved (state {}): {why}; or pass --force --reason TEXT to start anyway (recorded)",
+                        change.id, t.state,
                     )));
                 };
                 forced = true;
