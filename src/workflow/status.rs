@@ -197,8 +197,11 @@ pub fn lifecycle_status(
         Some(Ok(r)) => r.categories.clone(),
         _ => vec![],
     };
-    let hash = lifecycle::content_hash(change).unwrap_or_default();
-    let gate: Option<Gate> = t.map(|t| lifecycle::gate(t, &Facts { categories, hash }));
+    let gate: Option<Gate> = t.map(|t| {
+        // Unreadable reviewed files make every approval stale, as they should.
+        let hash = lifecycle::content_hash(change).unwrap_or_default();
+        lifecycle::gate(t, &Facts { categories, hash })
+    });
     let impact_json = match impact {
         None => Value::Null,
         Some(Err(why)) => json!({"declared": null, "computed": null, "note": why}),
