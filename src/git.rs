@@ -470,3 +470,49 @@ pub fn untracked(dir: &Path) -> Result<Vec<String>, GitError> {
     ];
     Ok(split_z(&git(dir, &args)?))
 }
+
+/// git's `user.name` as seen from `dir`; `None` when unset or without git.
+pub fn user_name(dir: &Path) -> Option<String> {
+    git(dir, &["config", "user.name"])
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+/// The object id git gives `bytes` as a blob (`git hash-object --stdin`:
+/// SHA-1, or SHA-256 in a repository that uses it); needs no repository.
+pub fn hash_object(dir: &Path, bytes: &[u8]) -> Result<String, GitError> {
+    use std::io::Write;
+    let args = "hash-object --stdin";
+    let io = |source| GitError::Io {
+        args: args.into(),
+        dir: dir.to_path_buf(),
+        source,
+    };
+    let mut child = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["hash-object", "--stdin"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(GitError::Missing)?;
+    // A writer thread: git reads all of stdin before it answers, and a pipe
+    // holds only 64 KiB.
+    let mut stdin = child.stdin.take();
+    let data = bytes.to_vec();
+    let writer = std::thread::spawn(move || stdin.as_mut().map(|s| s.write_all(&data)));
+    let out = child.wait_with_output().map_err(io)?;
+    if let Ok(Some(Err(e))) = writer.join() {
+        return Err(io(e));
+    }
+    if !out.status.success() {
+        return Err(GitError::Failed {
+            args: args.into(),
+            dir: dir.to_path_buf(),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        });
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}

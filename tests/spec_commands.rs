@@ -137,7 +137,7 @@ fn new_writes_kind_templates_tasks_delta_and_tracking() {
         let tracking: serde_json::Value =
             serde_json::from_str(&t.read(&format!("{dir}/tracking.json"))).unwrap();
         assert_eq!(tracking["kind"], kind);
-        assert_eq!(tracking["state"], "proposed");
+        assert_eq!(tracking["state"], "draft");
         assert_eq!(
             tracking
                 .get("phase")

@@ -533,7 +533,12 @@ fn rule_fixtures_and_corpus_match_1_13_2() {
 /// Where we still differ from 1.13.2 on the fixtures, by name. The test
 /// fails when this list is not exactly what is observed, so a fix (or a new
 /// difference) updates it.
-const KNOWN_FIXTURE_DIFFERENCES: &[&str] = &[];
+const KNOWN_FIXTURE_DIFFERENCES: &[&str] = &[
+    // Deliberate: a change with tracking.json is archived only once verified
+    // (the lifecycle's gate); 1.13.2 does not read tracking.json.
+    "corpus: archive tracked-security: ours exit 1 moved false, 1.13.2 exit 0 moved true",
+    "corpus: archive tracked-security: specs differ in [\"secrets-model/spec.md\"]",
+];
 
 #[test]
 fn generated_trees_match_1_13_2() {

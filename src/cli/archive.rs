@@ -89,6 +89,23 @@ fn from_archive_error(e: SpecError) -> Failure {
     f.with_json(json!({"archive": null, "status": st}))
 }
 
+/// `lifecycle::check_archive` for a tracked change, as an archive failure.
+fn lifecycle_gate(
+    ctx: &Ctx,
+    change: &Change,
+    t: &crate::workflow::Tracking,
+) -> Result<(), Failure> {
+    use crate::workflow::lifecycle::{self, Facts};
+    let flake_dir = ctx.flake_dir()?;
+    let (categories, _, why) = crate::workflow::status::gate_categories(&flake_dir, change);
+    if let Some(why) = why {
+        ctx.warn(&format!("computed impact unknown ({why})"));
+    }
+    let hash = lifecycle::content_hash(change).map_err(Failure::from)?;
+    lifecycle::check_archive(change, t, &Facts { categories, hash })
+        .map_err(|e| fail(false, "lifecycle", e.to_string(), None, vec![]))
+}
+
 fn ask(prompt: &str) -> Option<String> {
     eprint!("{prompt}");
     let _ = std::io::stderr().flush();
@@ -145,6 +162,11 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
     let tracking = change
         .tracking()
         .map_err(|e| fail(false, "tracking", e.to_string(), None, vec![]))?;
+    // A change openspec tracks must have gone through its gates; a change
+    // another tool made archives as OpenSpec archives it.
+    if let Some(t) = &tracking {
+        lifecycle_gate(ctx, &change, t)?;
+    }
     let opts = PlanOptions {
         skip_specs: args.skip_specs,
         no_validate: args.no_validate,
@@ -197,7 +219,15 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
         extra.push((path, body.into_bytes()));
     }
     if let Some(mut t) = tracking {
-        t.state = State::Archived;
+        let actor = crate::workflow::lifecycle::Actor::new(&repo.root, None);
+        t.transition(
+            State::Archived,
+            &actor.at,
+            actor.revision.as_deref(),
+            &actor.by,
+            None,
+            false,
+        );
         t.archived = Some(plan.archived_as.clone());
         extra.push((change.tracking_path(), t.to_bytes()));
     }

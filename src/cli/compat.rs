@@ -178,23 +178,41 @@ pub struct UpdateArgs {
     pub force: bool,
 }
 
-/// `update [path]`: OpenSpec refreshes the assistant files it generated;
-/// this openspec generates none, so it checks that `openspec/` is there and
-/// says that nothing needs refreshing.
+/// `update [path]`: refresh our blocks in the assistant command files of
+/// every tool that has one of them (as `init --tools` wrote them); the
+/// user's text around the markers is kept. Nothing else is touched.
 pub fn run_update(a: UpdateArgs, ctx: &Ctx) -> CmdResult {
+    use crate::workflow::assistant;
     let root = match a.path {
         Some(p) => p,
         None => ctx.root()?,
     };
     let repo = crate::spec::Repo::open(&root)?;
+    let tools = assistant::installed(&root);
+    let planned = assistant::plan(&root, &tools)?;
+    assistant::write(&root, &planned)?;
+    let changed: Vec<&assistant::Planned> =
+        planned.iter().filter(|p| p.action != "unchanged").collect();
     if ctx.json {
-        ctx.print_json(&json!({"root": root.display().to_string(), "updated": [],
+        ctx.print_json(&json!({"root": root.display().to_string(),
+            "updated": changed.iter().map(|p| &p.path).collect::<Vec<_>>(),
+            "files": planned,
+            "tools": tools.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
             "openspecDir": repo.dir.display().to_string()}));
-    } else {
+    } else if tools.is_empty() {
         println!(
-            "{}: up to date (this openspec writes no assistant instruction files, so there is nothing to refresh)",
+            "{}: up to date (no assistant command files; `openspec init --tools claude,opencode` writes them)",
             repo.dir.display()
         );
+    } else if changed.is_empty() {
+        println!(
+            "Assistant command files are up to date ({} files)",
+            planned.len()
+        );
+    } else {
+        for p in &changed {
+            println!("{} {}", p.action, p.path);
+        }
     }
     Ok(Exit::Ok)
 }

@@ -8,7 +8,8 @@ use crate::impact::ImpactError;
 use crate::nix::NixError;
 use crate::spec::SpecError;
 use crate::verify::VerifyError;
-use crate::workflow::{ChangeError, CreateError, TrackingError};
+use crate::workflow::assistant::AssistantError;
+use crate::workflow::{ChangeError, CreateError, LifecycleError, TrackingError};
 
 /// Process exit codes: 0 ok, 1 invalid item / refused /
 /// failed host / missed prediction, 2 usage or environment error.
@@ -149,6 +150,30 @@ impl From<CreateError> for Failure {
 impl From<TrackingError> for Failure {
     fn from(e: TrackingError) -> Self {
         Failure::of(Exit::Refused, e)
+    }
+}
+
+/// A gate not met, an archived or untracked change, a broken tracking file:
+/// refused; no lock, no git, an unreadable file: the environment.
+impl From<LifecycleError> for Failure {
+    fn from(e: LifecycleError) -> Self {
+        let exit = if e.is_environment() {
+            Exit::Usage
+        } else {
+            Exit::Refused
+        };
+        Failure::of(exit, e)
+    }
+}
+
+/// Broken markers in a command file refuse the write; an unwritable one is the environment.
+impl From<AssistantError> for Failure {
+    fn from(e: AssistantError) -> Self {
+        let exit = match e {
+            AssistantError::Markers { .. } => Exit::Refused,
+            AssistantError::Io { .. } => Exit::Usage,
+        };
+        Failure::of(exit, e)
     }
 }
 

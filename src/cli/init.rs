@@ -6,9 +6,14 @@ use crate::spec::Repo;
 use crate::spec::templates::{CONFIG_YAML, PROJECT_MD};
 
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+pub struct Args {
+    /// Assistant command files to write: claude, opencode (comma-separated), all, or none
+    #[arg(long, value_name = "TOOLS", default_value = "none")]
+    pub tools: String,
+}
 
-pub fn run(_args: Args, ctx: &Ctx) -> CmdResult {
+pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
+    let tools = crate::workflow::assistant::parse_tools(&args.tools).map_err(Failure::usage)?;
     let root = match &ctx.root_flag {
         Some(_) => ctx.root()?,
         None => {
@@ -25,6 +30,9 @@ pub fn run(_args: Args, ctx: &Ctx) -> CmdResult {
             repo.dir.display()
         )));
     }
+    // Computed before anything is written: broken markers in a command file
+    // stop init with nothing created.
+    let planned = crate::workflow::assistant::plan(&root, &tools)?;
     let mut created = Vec::new();
     let mut existing = Vec::new();
     let fail = |p: &std::path::Path, e: std::io::Error| {
@@ -52,15 +60,33 @@ pub fn run(_args: Args, ctx: &Ctx) -> CmdResult {
             created.push(repo.rel(&path));
         }
     }
+    crate::workflow::assistant::write(&root, &planned)?;
+    for p in &planned {
+        match p.action {
+            "created" => created.push(p.path.clone()),
+            "unchanged" => existing.push(p.path.clone()),
+            _ => {}
+        }
+    }
+    let updated: Vec<&str> = planned
+        .iter()
+        .filter(|p| p.action == "updated")
+        .map(|p| p.path.as_str())
+        .collect();
     if ctx.json {
         ctx.print_json(
-            &json!({"root": root.display().to_string(), "created": created, "existing": existing}),
+            &json!({"root": root.display().to_string(), "created": created,
+            "existing": existing, "updated": updated,
+            "tools": tools.iter().map(|t| t.as_str()).collect::<Vec<_>>()}),
         );
-    } else if created.is_empty() {
+    } else if created.is_empty() && updated.is_empty() {
         println!("openspec/ is already set up in {}", root.display());
     } else {
         for c in &created {
             println!("created {c}");
+        }
+        for u in &updated {
+            println!("updated {u}");
         }
         println!("Next: `openspec new <id> --kind change|hardware|module|security|host|skill`");
     }

@@ -11,8 +11,10 @@ pub mod error;
 pub mod output;
 
 mod archive;
+mod code_impl;
 mod compat;
 mod completions;
+mod emergency;
 mod graph;
 mod hosts;
 mod impact;
@@ -21,7 +23,9 @@ mod list;
 mod man;
 mod new;
 mod nixos_check;
+mod review;
 mod show;
+mod status;
 mod validate;
 mod view;
 
@@ -83,6 +87,15 @@ pub enum Command {
     /// Evaluate and build the affected (or chosen) hosts in parallel
     #[command(name = "nixos-check", alias = "check")]
     NixosCheck(nixos_check::Args),
+    /// State, reviews, tasks, impact and next step of a change (OpenSpec's `status --change` keys included)
+    Status(status::Args),
+    /// Record a review of a change by a role
+    Review(review::Args),
+    /// Start implementing an approved change: record the base revision, list the tasks
+    #[command(name = "code-impl", alias = "apply")]
+    CodeImpl(code_impl::Args),
+    /// A retroactive proposal for a fix already made (security incident or outage)
+    Emergency(emergency::Args),
     /// Every host with its dependency set
     Hosts(hosts::Args),
     /// The host/module graph
@@ -99,7 +112,7 @@ pub enum Command {
     /// OpenSpec's change commands: list [--long], show <id>, validate [id]
     #[command(subcommand)]
     Change(compat::ChangeCmd),
-    /// Check openspec/ (OpenSpec's instruction-file refresh; nothing to refresh here)
+    /// Refresh the assistant command files `init --tools` wrote (only our marked blocks)
     Update(compat::UpdateArgs),
     /// Not supported by this openspec (OpenSpec's store roots)
     #[command(hide = true)]
@@ -169,6 +182,10 @@ fn run(command: Command, ctx: &Ctx) -> CmdResult {
         Command::Validate(a) => validate::run(a, ctx),
         Command::Archive(a) => archive::run(a, ctx),
         Command::NixosCheck(a) => nixos_check::run(a, ctx),
+        Command::Status(a) => status::run(a, ctx),
+        Command::Review(a) => review::run(a, ctx),
+        Command::CodeImpl(a) => code_impl::run(a, ctx),
+        Command::Emergency(a) => emergency::run(a, ctx),
         Command::Hosts(a) => hosts::run(a, ctx),
         Command::Graph(a) => graph::run(a, ctx),
         Command::Impact(a) => impact::run(a, ctx),

@@ -297,6 +297,14 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
         verify::check_owning_children(&nix, &req, sink).map_err(|e| with_empty_hosts(e.into()))?;
     if let Some(c) = change.as_ref() {
         record(ctx, c, &report);
+        let picked = !args.hosts.is_empty();
+        crate::workflow::lifecycle::after_check(
+            c,
+            &flake_dir,
+            args.base.as_deref(),
+            picked,
+            &report,
+        );
     }
     match format {
         Format::Json => ctx.print_json(&report),

@@ -102,10 +102,34 @@ pub fn tasks(kind: Kind, id: &str) -> String {
     )
 }
 
+/// The placeholders of [`delta_skeleton`]: a delta still holding one of them
+/// was never written, and archive refuses to merge it into the specs.
+pub const DELTA_PLACEHOLDERS: [&str; 4] = [
+    "<describe the behaviour>",
+    "<name the situation>",
+    "<a condition>",
+    "<the expected result>",
+];
+
 /// A delta spec skeleton for capability `cap`.
 pub fn delta_skeleton(cap: &str) -> String {
+    let [behaviour, situation, condition, result] = DELTA_PLACEHOLDERS;
     format!(
-        "## ADDED Requirements\n### Requirement: {cap} behaviour\nThe system SHALL <describe the behaviour>.\n\n#### Scenario: <name the situation>\n- **WHEN** <a condition>\n- **THEN** <the expected result>\n"
+        "## ADDED Requirements\n### Requirement: {cap} behaviour\nThe system SHALL {behaviour}.\n\n#### Scenario: {situation}\n- **WHEN** {condition}\n- **THEN** {result}\n"
+    )
+}
+
+/// The retrospective sections of an emergency proposal, which must be
+/// filled before the change is archived (the pantherOS emergency procedure:
+/// document retroactively, schedule a post-incident review).
+pub const POST_INCIDENT_SECTIONS: [&str; 3] = ["What Happened", "What Was Changed", "Follow-ups"];
+
+/// The proposal of `openspec emergency`: the reason as its Why, and the
+/// post-incident sections to fill.
+pub fn emergency_proposal(title: &str, kind: &str, reason: &str) -> String {
+    let [happened, changed, follow] = POST_INCIDENT_SECTIONS;
+    format!(
+        "# Emergency: {title}\n\n## Why\nEmergency fix ({kind} incident): {reason}\n\n## What Changes\n<!-- Bullet list of the changes made during the incident. -->\n\n## {happened}\n<!-- Timeline: what was seen, when, which hosts. -->\n\n## {changed}\n<!-- The fix as made: files, options, hosts, revisions. -->\n\n## {follow}\n<!-- What must still be done: proper fix, monitoring, procedure updates, lessons learned. -->\n\n## Impact\n{IMPACT_HINT}\n"
     )
 }
 

@@ -16,7 +16,9 @@ pub enum TrackingError {
         path: String,
         source: std::io::Error,
     },
-    #[error("{path}: not a valid tracking file ({source}); fix the JSON or delete the file")]
+    #[error(
+        "{path}: not a valid tracking file ({source}); fix it by hand (states: draft, in-review, approved, implementing, verified, archived, emergency); openspec does not rewrite it while it is broken"
+    )]
     Parse {
         path: String,
         source: serde_json::Error,
@@ -28,14 +30,93 @@ pub enum TrackingError {
     },
 }
 
+/// Where a change stands. The normal path is `draft` → `in-review` →
+/// `approved` → `implementing` → `verified` → `archived`; `emergency` is a
+/// fix made first and documented afterwards. `proposed`, written by older
+/// versions of `new`, reads as `draft`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum State {
-    Proposed,
+    #[serde(alias = "proposed")]
+    Draft,
+    InReview,
     Approved,
     Implementing,
     Verified,
     Archived,
+    Emergency,
+}
+
+impl State {
+    /// The state's name in tracking.json.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Draft => "draft",
+            State::InReview => "in-review",
+            State::Approved => "approved",
+            State::Implementing => "implementing",
+            State::Verified => "verified",
+            State::Archived => "archived",
+            State::Emergency => "emergency",
+        }
+    }
+}
+
+impl std::fmt::Display for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One change of state: when, at which git revision (`null` outside git or
+/// before the first commit), by whom, and why when it skipped a gate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transition {
+    /// `null` for the first state of a change.
+    pub from: Option<State>,
+    pub to: State,
+    /// RFC 3339, UTC.
+    pub at: String,
+    pub revision: Option<String>,
+    pub by: String,
+    /// Set when a gate was skipped (`code-impl --force`) or for an emergency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Whether the transition skipped its gate (`--force`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub forced: bool,
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
+}
+
+/// What kind of incident an emergency change answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EmergencyKind {
+    Security,
+    Outage,
+}
+
+impl EmergencyKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EmergencyKind::Security => "security",
+            EmergencyKind::Outage => "outage",
+        }
+    }
+}
+
+/// `emergency` of tracking.json: the incident a retroactive change documents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Emergency {
+    pub kind: EmergencyKind,
+    pub reason: String,
+    /// RFC 3339, UTC.
+    pub at: String,
+    /// The git revision holding the fix when the change was recorded.
+    pub revision: Option<String>,
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,6 +130,8 @@ pub struct Review {
     pub content_hash: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,11 +154,14 @@ pub struct Tracking {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_revision: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub emergency: Option<serde_json::Value>,
+    pub emergency: Option<Emergency>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verification: Option<Verification>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub archived: Option<String>,
+    /// Every change of state, oldest first.
+    #[serde(default)]
+    pub history: Vec<Transition>,
     #[serde(flatten)]
     pub other: serde_json::Map<String, serde_json::Value>,
 }
@@ -85,15 +171,43 @@ impl Tracking {
         Tracking {
             kind,
             phase,
-            state: State::Proposed,
+            state: State::Draft,
             created,
             reviews: Vec::new(),
             base_revision: None,
             emergency: None,
             verification: None,
             archived: None,
+            history: Vec::new(),
             other: serde_json::Map::new(),
         }
+    }
+
+    /// Move to `to`, appending the transition to `history`. `from` is the
+    /// state before; nothing happens when the state is already `to`.
+    pub fn transition(
+        &mut self,
+        to: State,
+        at: &str,
+        revision: Option<&str>,
+        by: &str,
+        reason: Option<&str>,
+        forced: bool,
+    ) {
+        if self.state == to {
+            return;
+        }
+        self.history.push(Transition {
+            from: Some(self.state),
+            to,
+            at: at.to_string(),
+            revision: revision.map(str::to_string),
+            by: by.to_string(),
+            reason: reason.map(str::to_string),
+            forced,
+            other: serde_json::Map::new(),
+        });
+        self.state = to;
     }
 
     pub fn path(change_dir: &Path) -> PathBuf {
@@ -206,5 +320,56 @@ mod tests {
             Err(TrackingError::Parse { .. })
         ));
         assert!(Tracking::load(&dir.path().join("none")).unwrap().is_none());
+    }
+
+    #[test]
+    fn proposed_reads_as_draft_and_unknown_states_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = r#"{"kind":"change","state":"proposed","created":"2026-01-01","reviews":[]}"#;
+        std::fs::write(dir.path().join(FILE), old).unwrap();
+        let mut t = Tracking::load(dir.path()).unwrap().unwrap();
+        assert_eq!(t.state, State::Draft);
+        t.transition(
+            State::InReview,
+            "2026-01-02T00:00:00Z",
+            Some("abc"),
+            "ann",
+            None,
+            false,
+        );
+        t.transition(
+            State::InReview,
+            "2026-01-03T00:00:00Z",
+            None,
+            "bob",
+            None,
+            false,
+        );
+        assert_eq!(t.history.len(), 1);
+        assert_eq!(t.history[0].from, Some(State::Draft));
+        let text = String::from_utf8(t.to_bytes()).unwrap();
+        assert!(text.contains("\"state\": \"in-review\""), "{text}");
+        let extra = r#"{"kind":"change","state":"approved","created":"x","reviews":[{"role":"architect","verdict":"approve","by":"a","at":"y","signed":"gpg"}],"history":[{"from":null,"to":"draft","at":"z","revision":null,"by":"b","ticket":7}],"emergency":{"kind":"outage","reason":"r","at":"w","revision":null,"pager":"p1"}}"#;
+        std::fs::write(dir.path().join(FILE), extra).unwrap();
+        let t = Tracking::load(dir.path()).unwrap().unwrap();
+        t.save(dir.path()).unwrap();
+        let v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.path().join(FILE)).unwrap()).unwrap();
+        assert_eq!(
+            (
+                &v["reviews"][0]["signed"],
+                &v["history"][0]["ticket"],
+                &v["emergency"]["pager"]
+            ),
+            (
+                &serde_json::json!("gpg"),
+                &serde_json::json!(7),
+                &serde_json::json!("p1")
+            )
+        );
+        let bad = r#"{"kind":"change","state":"shipped","created":"2026-01-01"}"#;
+        std::fs::write(dir.path().join(FILE), bad).unwrap();
+        let e = Tracking::load(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("shipped") && e.contains("line 1"), "{e}");
     }
 }
