@@ -238,6 +238,8 @@ fn evaluate_side(
         closure_sizes: false,
         display_base: None,
         chunk_size: None,
+        kinds: Default::default(),
+        facts: false,
     };
     let results =
         run_hosts(nix, flake, &present, &run, &Silent).map_err(|source| VerifyError::Io {
