@@ -47,7 +47,7 @@ pub struct Args {
     #[arg(long)]
     pub no_diff: bool,
     /// Fail (exit 1) when a host's closure grows by more than PCT percent over the base (PCT >= 0)
-    #[arg(long, value_name = "PCT", value_parser = percent)]
+    #[arg(long, value_name = "PCT", value_parser = percent, allow_negative_numbers = true)]
     pub max_closure_growth: Option<f64>,
     /// Parallel evaluations (default: number of cores)
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
@@ -472,10 +472,8 @@ fn diff_request(
         .strip_prefix(&top)
         .map(Path::to_path_buf)
         .unwrap_or_default();
-    let mut base_flake = format!("git+file://{}?rev={rev}", url_path(&top));
-    if !rel.as_os_str().is_empty() {
-        base_flake.push_str(&format!("&dir={}", url_path(&rel)));
-    }
+    let git_ref = crate::git::ref_containing(flake_dir, &rev).ok().flatten();
+    let base_flake = verify::diff::git_flake_url(&top, &rel, &rev, git_ref.as_deref());
     Ok(Some(verify::DiffRequest {
         base_rev: rev,
         base_flake,
@@ -485,22 +483,6 @@ fn diff_request(
             usize::from,
         ),
     }))
-}
-
-/// A path as the path (or a query value) of a URL: every byte but ASCII
-/// letters, digits, `-._~` and `/` percent-encoded, so a directory with
-/// spaces, `#`, `?`, `%` or non-ASCII letters stays one path for Nix.
-fn url_path(p: &Path) -> String {
-    use std::os::unix::ffi::OsStrExt;
-    let mut out = String::new();
-    for &b in p.as_os_str().as_bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// Record the run in the change's tracking file (when it has one): the

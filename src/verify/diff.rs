@@ -31,6 +31,43 @@ pub struct DiffRequest {
     pub jobs: usize,
 }
 
+/// The flake reference of commit `rev` of the git repository at `top`, the
+/// flake in its subdirectory `rel` (empty: at the top):
+/// `git+file:///repo?rev=<rev>&dir=<rel>`. Paths are percent-encoded (every
+/// byte but ASCII letters, digits, `-._~` and `/`), so a directory holding
+/// spaces, `#`, `?`, `&` or `%` stays one path for Nix. Nix 2.8 does not
+/// recognise such an encoded path as a local checkout and fetches it like a
+/// remote, from its default branch only; `git_ref` (a ref whose history
+/// holds `rev`, see `git::ref_containing`) is then added as `ref=`.
+pub fn git_flake_url(
+    top: &std::path::Path,
+    rel: &std::path::Path,
+    rev: &str,
+    git_ref: Option<&str>,
+) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let enc = |p: &std::path::Path| {
+        let mut out = String::new();
+        for &b in p.as_os_str().as_bytes() {
+            if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+                out.push(b as char);
+            } else {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+        out
+    };
+    let (t, r) = (enc(top), enc(rel));
+    let mut url = format!("git+file://{t}?rev={rev}");
+    if !rel.as_os_str().is_empty() {
+        url.push_str(&format!("&dir={r}"));
+    }
+    if let Some(g) = git_ref.filter(|_| t != top.to_string_lossy() || r != rel.to_string_lossy()) {
+        url.push_str(&format!("&ref={}", enc(std::path::Path::new(g))));
+    }
+    url
+}
+
 /// The run-wide part of the comparison.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct DiffSummary {
@@ -705,6 +742,42 @@ fn closure(nix: &Nix, r: &HostResult, base_drv: Option<&str>, added: bool) -> Cl
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn base_urls_are_percent_encoded() {
+        use std::path::Path;
+        assert_eq!(
+            git_flake_url(
+                Path::new("/srv/my repo#1"),
+                Path::new(""),
+                "abc",
+                Some("HEAD")
+            ),
+            "git+file:///srv/my%20repo%231?rev=abc&ref=HEAD"
+        );
+        assert_eq!(
+            git_flake_url(
+                Path::new("/srv/repo"),
+                Path::new("sub"),
+                "abc",
+                Some("HEAD")
+            ),
+            "git+file:///srv/repo?rev=abc&dir=sub"
+        );
+        assert_eq!(
+            git_flake_url(
+                Path::new("/r"),
+                Path::new("sub dir/x&y"),
+                "abc",
+                Some("refs/heads/a b")
+            ),
+            "git+file:///r?rev=abc&dir=sub%20dir/x%26y&ref=refs/heads/a%20b"
+        );
+        assert_eq!(
+            git_flake_url(Path::new("/r/ü%"), Path::new(""), "abc", None),
+            "git+file:///r/%C3%BC%25?rev=abc"
+        );
+    }
 
     #[test]
     fn names_split_at_the_first_dash_before_a_digit() {
