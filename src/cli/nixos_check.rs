@@ -322,7 +322,7 @@ fn check(args: Args, ctx: &Ctx, format: Format) -> CmdResult {
     if let Some(k) = &known
         && !args.hosts.is_empty()
     {
-        check_names(&args.hosts, k, "Nix")?;
+        check_names(&args.hosts, k, "the flake")?;
     }
     let hosts: Vec<String> = chosen
         .or_else(|| {
