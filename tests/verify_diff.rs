@@ -402,6 +402,18 @@ fn each_edit_is_judged_and_closures_match_nix_path_info() {
     assert_eq!(pk["changed"][0]["name"], "openssh");
     assert_eq!(pk["changed"][0]["base"], serde_json::json!(["9.6"]));
     assert_eq!(pk["changed"][0]["head"], serde_json::json!(["9.7"]));
+    // What the build ran, as Nix announced it: the new packages and the toplevel.
+    let built: Vec<&str> = host(&doc, "harmless")["derivations_built"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_str().unwrap())
+        .collect();
+    assert!(
+        built.iter().any(|d| d.ends_with("-nginx-1.25.drv")),
+        "{built:?}"
+    );
+    assert!(built.contains(&host(&doc, "harmless")["drv_path"].as_str().unwrap()));
     // The unchanged closure of `open` only swaps its toplevel.
     let c = &host(&doc, "open")["closure"];
     assert_eq!(c["paths_added"].as_array().unwrap().len(), 1, "{c:#}");

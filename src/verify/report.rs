@@ -89,6 +89,10 @@ pub struct HostResult {
     pub log: Option<String>,
     /// The first useful lines of Nix's error.
     pub error: Option<String>,
+    /// Derivations the build ran (not already in the store), and store
+    /// paths it downloaded from a substituter, as Nix announced them.
+    pub derivations_built: Vec<String>,
+    pub paths_fetched: Vec<String>,
     /// Base versus head security facts (None without a base revision).
     pub security: Option<super::security::SecurityDiff>,
     pub closure: Option<Closure>,
@@ -108,6 +112,8 @@ impl HostResult {
             system: None,
             reason: None,
             head_facts: None,
+            derivations_built: Vec::new(),
+            paths_fetched: Vec::new(),
             drv_path: None,
             out_path: None,
             eval_seconds: None,
