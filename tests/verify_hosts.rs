@@ -425,6 +425,24 @@ fn the_plan_says_why_each_host_was_chosen() {
     let out = r.openspec(&["nixos-check", "--hosts", "db-2", "--dry-run"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("db-2 (nixos; named by --hosts)"), "{text}");
+    // --plan: the darwin host for another platform is planned, and marked
+    // as one a check would skip.
+    let out = r.openspec(&[
+        "nixos-check",
+        "--plan",
+        "--hosts",
+        "mac.local,studio.lan",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc = json_of(&out);
+    let mac = host(&doc, "mac.local");
+    assert_eq!(mac["system"], "aarch64-darwin", "{mac:#}");
+    assert!(
+        mac["reason"].as_str().unwrap().contains("a check skips it"),
+        "{mac:#}"
+    );
+    assert!(host(&doc, "studio.lan")["reason"].is_null());
 }
 
 /// The command line's own errors: a negative growth threshold is a usage

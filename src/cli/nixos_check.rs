@@ -682,6 +682,9 @@ fn print_build_plan(
                 }
                 continue;
             }
+            if let Some(why) = &p.reason {
+                println!("  skipped by a check: {why}");
+            }
             println!(
                 "  {} derivation(s) to build, {} path(s) to fetch{}",
                 p.will_build.len(),

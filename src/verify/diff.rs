@@ -163,6 +163,8 @@ enum Side {
     Present {
         facts: Box<Facts>,
         drv: Option<String>,
+        /// The toplevel's platform (with the drvPath).
+        system: Option<String>,
     },
 }
 
@@ -251,9 +253,10 @@ fn eval_facts(
     let mut m = BTreeMap::new();
     for (host, v) in doc {
         let drv = v.get("drv").and_then(Value::as_str).map(str::to_string);
+        let system = v.get("system").and_then(Value::as_str).map(str::to_string);
         let side = match side_of(v.get("facts")) {
             Side::Present { facts, .. } if !with_drv || drv.is_some() => {
-                Side::Present { facts, drv }
+                Side::Present { facts, drv, system }
             }
             Side::Present { .. } => {
                 Side::Error("its toplevel fails to evaluate (a throw or an assertion)".to_string())
@@ -275,6 +278,7 @@ fn side_of(facts: Option<&Value>) -> Side {
             Ok(facts) => Side::Present {
                 facts: Box::new(facts),
                 drv: None,
+                system: None,
             },
             Err(e) => Side::Error(format!("unexpected security facts: {e}")),
         },
@@ -475,6 +479,10 @@ pub struct HostPlan {
     /// Why the host was chosen (set by the caller): the changed file that
     /// affects it, `--hosts`, `--all-hosts`, or no change recorded.
     pub why: Option<String>,
+    /// The toplevel's platform, e.g. `aarch64-darwin`.
+    pub system: Option<String>,
+    /// Why a check would skip the host (a platform this machine cannot build).
+    pub reason: Option<String>,
     pub drv_path: Option<String>,
     /// Why the host cannot be planned (its evaluation failed).
     pub error: Option<String>,
@@ -525,12 +533,15 @@ pub fn plan(
         ..DiffSummary::default()
     });
     let mut plans = Vec::new();
+    let platforms = std::sync::OnceLock::new();
     for (i, name) in hosts.iter().enumerate() {
         let kind = kind_in(head_list, name);
         let mut p = HostPlan {
             name: name.clone(),
             kind,
             why: None,
+            system: None,
+            reason: None,
             drv_path: None,
             error: None,
             will_build: Vec::new(),
@@ -544,7 +555,10 @@ pub fn plan(
             security: None,
         };
         let (facts, drv) = match &head[i] {
-            Side::Present { facts, drv } => (facts, drv.clone()),
+            Side::Present { facts, drv, system } => {
+                p.system = system.clone();
+                (facts, drv.clone())
+            }
             Side::Absent => {
                 p.error = Some(format!(
                     "unknown host {name:?}: {head_flake} has no such nixosConfigurations or darwinConfigurations entry"
@@ -565,6 +579,19 @@ pub fn plan(
             continue;
         };
         p.drv_path = Some(drv.to_string());
+        if let Some(sys) = p
+            .system
+            .as_deref()
+            .filter(|s| *s != crate::nix::Platforms::native())
+        {
+            let platforms = platforms.get_or_init(|| nix.platforms().ok());
+            if let Some(pl) = platforms.as_ref().filter(|pl| !pl.can_build(sys)) {
+                p.reason = Some(format!(
+                    "its toplevel is built for {sys}, and this machine builds for {} with no remote builder: a check skips it",
+                    pl.systems.join(", ")
+                ));
+            }
+        }
         match nix.run_both(&nix.dry_run_args(&drv)) {
             Ok((_, stderr)) => {
                 let (b, f, size) = crate::nix::parse_dry_run(&stderr);
@@ -576,7 +603,9 @@ pub fn plan(
         }
         if let (Some(base), Some(sum)) = (&base, summary.as_mut()) {
             let sec = match &base[i] {
-                Side::Present { facts: bf, drv: bd } => {
+                Side::Present {
+                    facts: bf, drv: bd, ..
+                } => {
                     p.base_drv = bd.clone();
                     p.changed = Some(bd.as_deref() != Some(drv.as_str()));
                     if let Some(bd) = bd

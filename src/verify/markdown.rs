@@ -334,10 +334,13 @@ pub fn render_plan(
             .packages
             .as_ref()
             .filter(|k| !k.added.is_empty() || !k.removed.is_empty() || !k.changed.is_empty());
-        if sec.is_empty() && pk.is_none() {
+        if sec.is_empty() && pk.is_none() && p.reason.is_none() {
             continue;
         }
         let _ = writeln!(o, "<details><summary>{}</summary>\n", p.name);
+        if let Some(why) = &p.reason {
+            let _ = writeln!(o, "Skipped by a check: {}\n", cell(why));
+        }
         for c in sec {
             let _ = writeln!(
                 o,

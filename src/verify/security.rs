@@ -76,9 +76,9 @@ in
 /// out of the result.
 pub fn facts_apply(kind: crate::nix::HostKind, quoted_hosts: &[String], with_drv: bool) -> String {
     let drv = if with_drv {
+        let top = kind.toplevel_expr("c");
         format!(
-            "drv = let r = builtins.tryEval {}.drvPath; in if r.success then r.value else null;",
-            kind.toplevel_expr("c")
+            "drv = let r = builtins.tryEval {top}.drvPath; in if r.success then r.value else null; system = let r = builtins.tryEval ({top}.system or null); in if r.success then r.value else null;"
         )
     } else {
         String::new()
