@@ -419,6 +419,11 @@ fn the_plan_says_why_each_host_was_chosen() {
             .contains("#darwinConfigurations"),
         "{mac:#}"
     );
+    // With a base, the same evaluator reports the security facts.
+    assert!(
+        mac["commands"][0].as_str().unwrap().contains("openspec-facts"),
+        "{mac:#}"
+    );
     let out = r.openspec(&["nixos-check", "--all-hosts", "--dry-run"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("studio.lan (darwin; --all-hosts)"), "{text}");

@@ -359,6 +359,9 @@ fn check(args: Args, ctx: &Ctx, format: Format) -> CmdResult {
     };
 
     if args.dry_run {
+        // The evaluator also reports the security facts when a base is compared.
+        run.facts =
+            diff_wanted && diff_request(&args, change.as_ref(), &flake_dir, false)?.is_some();
         return print_plan(ctx, &nix, &flake, &hosts, &selected, &run, &dest);
     }
     if args.plan {
