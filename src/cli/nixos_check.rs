@@ -31,10 +31,10 @@ pub struct Args {
     pub format: Option<Format>,
     /// Change id (its affected hosts are checked; the report is saved in its folder)
     pub id: Option<String>,
-    /// Comma-separated host names
+    /// Comma-separated host names (NixOS or darwin; an unknown name stops the check before anything runs)
     #[arg(long, value_delimiter = ',')]
     pub hosts: Vec<String>,
-    /// Every host of the flake
+    /// Every host of the flake: nixosConfigurations and darwinConfigurations (a host this machine cannot build is reported skipped, with the reason)
     #[arg(long, conflicts_with = "hosts")]
     pub all_hosts: bool,
     /// Base revision: the impact of the change is computed from it, and the
