@@ -31,9 +31,13 @@ const LIB: &str = r#"let
   };
 in
 {
+  # `breakFacts`: `security` aborts when read (the toplevel does not read it),
+  # so only an evaluation of the security facts dies.
   nixosSystem = { modules, marker }:
-    let cfg = configOf modules;
-    in { config = cfg // { system.build.toplevel = toplevel "nixos-system-${cfg.networking.hostName}" "x86_64-linux" marker cfg; }; };
+    let
+      cfg = configOf modules;
+      broken = if cfg.breakFacts or false then { security = abort "the facts break here"; } else { };
+    in { config = cfg // broken // { system.build.toplevel = toplevel "nixos-system-${cfg.networking.hostName}" "x86_64-linux" marker cfg; }; };
   darwinSystem = { modules, marker, system ? "aarch64-darwin", exposeToplevel ? false }:
     let
       cfg = configOf modules;
@@ -421,7 +425,10 @@ fn the_plan_says_why_each_host_was_chosen() {
     );
     // With a base, the same evaluator reports the security facts.
     assert!(
-        mac["commands"][0].as_str().unwrap().contains("openspec-facts"),
+        mac["commands"][0]
+            .as_str()
+            .unwrap()
+            .contains("openspec-facts"),
         "{mac:#}"
     );
     let out = r.openspec(&["nixos-check", "--all-hosts", "--dry-run"]);
@@ -543,4 +550,46 @@ fn a_base_in_a_directory_with_special_characters() {
         names,
         serde_json::json!(["mac.local", "mini-builder", "studio.lan"])
     );
+}
+
+/// An evaluator that dies while it evaluates a host's security facts (an
+/// `abort`, which `tryEval` does not catch) costs that host its head facts
+/// only: the host is still built, the diff says why its head side is
+/// missing, and the next host of the same evaluator chunk is compared.
+#[test]
+fn facts_that_abort_cost_only_the_facts() {
+    let r = repo_in(None);
+    write(
+        r.path(),
+        "hosts/db-2.nix",
+        "{\n  config.networking.hostName = \"db-2\";\n  config.breakFacts = true;\n}\n",
+    );
+    let out = r.openspec(&[
+        "nixos-check",
+        "--hosts",
+        "db-2,web.example-1",
+        "--base",
+        &r.base,
+        "--chunk-size",
+        "2",
+        "--jobs",
+        "1",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc = json_of(&out);
+    let db = host(&doc, "db-2");
+    assert_eq!(db["status"], "built", "{db:#}");
+    assert_eq!(db["security"]["head"], "error", "{db:#}");
+    assert!(
+        db["security"]["head_error"]
+            .as_str()
+            .unwrap()
+            .contains("the facts break here"),
+        "{db:#}"
+    );
+    let web = host(&doc, "web.example-1");
+    assert_eq!(web["status"], "built");
+    assert_eq!(web["security"]["base"], "present", "{web:#}");
+    assert_eq!(web["security"]["head"], "present");
 }
