@@ -66,6 +66,23 @@ fn git(dir: &Path, args: &[&str]) -> Result<String, GitError> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// A ref whose history holds commit `rev`: `HEAD` when `rev` is an
+/// ancestor of it, else the first branch (then tag, then any other ref) that
+/// contains it; None when no ref does. Errors: git missing, `dir` not in a
+/// repository.
+pub fn ref_containing(dir: &Path, rev: &str) -> Result<Option<String>, GitError> {
+    if git(dir, &["merge-base", "--is-ancestor", rev, "HEAD"]).is_ok() {
+        return Ok(Some("HEAD".into()));
+    }
+    let refs = git(
+        dir,
+        &["for-each-ref", "--contains", rev, "--format=%(refname)"],
+    )?;
+    let mut refs: Vec<&str> = refs.lines().filter(|l| !l.is_empty()).collect();
+    refs.sort_by_key(|r| (!r.starts_with("refs/heads/"), !r.starts_with("refs/tags/")));
+    Ok(refs.first().map(|r| r.to_string()))
+}
+
 /// The top directory of the work tree holding `dir`.
 pub fn toplevel(dir: &Path) -> Result<PathBuf, GitError> {
     Ok(PathBuf::from(

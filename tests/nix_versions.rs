@@ -116,7 +116,9 @@ fn remote_store_gets_no_out_link_and_settings_pass_through() {
         args.windows(2)
             .any(|w| w == ["--builders", "ssh://b1 x86_64-linux - 4"])
     );
-    let eval = nix.eval_toplevel_args("/repo", "yoga").unwrap();
+    let eval = nix
+        .eval_toplevel_args("/repo", openspec::nix::HostKind::Nixos, "yoga")
+        .unwrap();
     assert_eq!(
         eval[..4],
         [
@@ -126,7 +128,10 @@ fn remote_store_gets_no_out_link_and_settings_pass_through() {
             "/repo#nixosConfigurations.\"yoga\".config.system.build.toplevel.drvPath"
         ]
     );
-    assert!(nix.eval_toplevel_args("/repo", "a\"b").is_err());
+    assert!(
+        nix.eval_toplevel_args("/repo", openspec::nix::HostKind::Nixos, "a\"b")
+            .is_err()
+    );
 }
 
 #[test]

@@ -325,20 +325,54 @@ fn each_edit_is_judged_and_closures_match_nix_path_info() {
             .contains("broken at head"),
         "{broken:#}"
     );
-    assert_eq!(host(&doc, "added")["security"]["base"], "absent");
+    // The added host is judged against its absence: what it opens loosens.
+    let added = &host(&doc, "added")["security"];
+    assert_eq!(added["base"], "absent", "{added:#}");
+    assert_eq!(
+        changes(&doc, "added"),
+        vec![
+            ("loosened".to_string(), "TCP port 22 opened".to_string()),
+            (
+                "loosened".to_string(),
+                "services.openssh.enable enabled".to_string()
+            ),
+            (
+                "loosened".to_string(),
+                "user alice added (groups: users)".to_string()
+            ),
+        ]
+    );
+    let c = &host(&doc, "added")["closure"];
+    assert_eq!(c["added"], true, "{c:#}");
+    assert_eq!(c["base_bytes"], 0);
+    assert_eq!(
+        c["head_bytes"].as_u64(),
+        Some(r.closure_size(host(&doc, "added")["out_path"].as_str().unwrap()))
+    );
+    assert!(
+        c["packages"]["added"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "openssh" && p["head"] == serde_json::json!(["9.6"])),
+        "{c:#}"
+    );
     assert_eq!(doc["diff"]["hosts_added"], serde_json::json!(["added"]));
     assert_eq!(doc["diff"]["hosts_removed"], serde_json::json!(["removed"]));
     assert_eq!(doc["diff"]["base"], r.base.as_str());
     // Loosenings mark the change security-model and are listed.
     assert_eq!(doc["diff"]["security_model"], true);
     assert_eq!(doc["categories"], serde_json::json!(["security-model"]));
-    let loosened: Vec<&str> = doc["diff"]["loosened"]
+    let mut loosened: Vec<&str> = doc["diff"]["loosened"]
         .as_array()
         .unwrap()
         .iter()
         .map(|l| l["host"].as_str().unwrap())
         .collect();
-    assert_eq!(loosened, ["nofw", "open", "pw", "wheel"]);
+    loosened.dedup();
+    assert_eq!(loosened, ["added", "nofw", "open", "pw", "wheel"]);
+    // The head facts came from the drvPath evaluators: no head call of their own.
+    assert_eq!(doc["diff"]["head_eval_seconds"], 0.0);
 
     // Closures: both sides measured, equal to what nix path-info says.
     let c = &host(&doc, "harmless")["closure"];
@@ -368,6 +402,18 @@ fn each_edit_is_judged_and_closures_match_nix_path_info() {
     assert_eq!(pk["changed"][0]["name"], "openssh");
     assert_eq!(pk["changed"][0]["base"], serde_json::json!(["9.6"]));
     assert_eq!(pk["changed"][0]["head"], serde_json::json!(["9.7"]));
+    // What the build ran, as Nix announced it: the new packages and the toplevel.
+    let built: Vec<&str> = host(&doc, "harmless")["derivations_built"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_str().unwrap())
+        .collect();
+    assert!(
+        built.iter().any(|d| d.ends_with("-nginx-1.25.drv")),
+        "{built:?}"
+    );
+    assert!(built.contains(&host(&doc, "harmless")["drv_path"].as_str().unwrap()));
     // The unchanged closure of `open` only swaps its toplevel.
     let c = &host(&doc, "open")["closure"];
     assert_eq!(c["paths_added"].as_array().unwrap().len(), 1, "{c:#}");
@@ -722,4 +768,177 @@ fn a_loosening_marks_the_change_security_model() {
         "{t:#}"
     );
     assert_eq!(t["note"], "kept");
+}
+
+/// One evaluation per host and side: the head's security facts come from
+/// the evaluator that reports its drvPath, the base's from one call per
+/// chunk that also returns the base drvPaths. Counted from the processes
+/// Nix runs (a wrapper on PATH records each call, then runs the real Nix).
+#[test]
+fn security_facts_add_no_evaluation_per_host() {
+    let r = repo();
+    let bin = tempfile::tempdir().unwrap();
+    let calls = bin.path().join("calls");
+    let real = String::from_utf8(
+        Command::new("sh")
+            .args(["-c", "command -v nix"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap()
+    .trim()
+    .to_string();
+    write(
+        bin.path(),
+        "nix",
+        &format!(
+            "#!/bin/sh\n# one line per call: the subcommand and the installable\nprintf '%s %s\\n' \"$1\" \"$4\" >> '{}'\nexec '{real}' \"$@\"\n",
+            calls.display()
+        ),
+    );
+    std::fs::set_permissions(
+        bin.path().join("nix"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap()
+    );
+    let hosts = "open,close,pw,wheel";
+    let out = Command::new(env!("CARGO_BIN_EXE_openspec"))
+        .current_dir(r.path())
+        .env("NIX_CONFIG", nix_config(&r.nix_marker))
+        .env("PATH", &path)
+        .envs(git_env())
+        .args([
+            "nixos-check",
+            "--hosts",
+            hosts,
+            "--base",
+            &r.base,
+            "--eval-only",
+            "--jobs",
+            "2",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc = json_of(&out);
+    assert_eq!(
+        changes(&doc, "open"),
+        pair("loosened", "TCP port 8080 opened")
+    );
+    let log = std::fs::read_to_string(&calls).unwrap();
+    let evals: Vec<&str> = log.lines().filter(|l| l.starts_with("eval ")).collect();
+    let head = format!("{}#nixosConfigurations", r.path().display());
+    let count = |side: &dyn Fn(&str) -> bool| evals.iter().filter(|l| side(l)).count();
+    // Per side: a listing of each host output (nixos, darwin) and one
+    // evaluator per chunk of two hosts; nothing per host on top.
+    assert_eq!(count(&|l| l.ends_with(&head)), 1 + 2, "{log}");
+    assert_eq!(
+        count(&|l| l.contains("git+file://") && l.ends_with("#nixosConfigurations")),
+        1 + 2,
+        "{log}"
+    );
+    assert_eq!(count(&|l| l.ends_with("#darwinConfigurations")), 2, "{log}");
+    assert_eq!(evals.len(), 8, "{log}");
+}
+
+/// `--plan --format markdown` as a snapshot, and `--plan --format jsonl`
+/// read line by line: a `planned` event per host, then the summary.
+#[test]
+fn plan_as_markdown_and_json_lines() {
+    let r = repo();
+    let out = r.openspec(&[
+        "nixos-check",
+        "--plan",
+        "--hosts",
+        "harmless,open,added",
+        "--base",
+        &r.base,
+        "--format",
+        "markdown",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rendered = format!(
+        "exit_code: {:?}\n----- stdout -----\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(&snapshot_support::regex_escape(&r.base), "[BASE]");
+    for (re, with) in snapshot_support::GENERIC_FILTERS {
+        settings.add_filter(re, *with);
+    }
+    settings.set_omit_expression(true);
+    settings.set_description(
+        "nixos-check --plan --hosts harmless,open,added --base [BASE] --format markdown",
+    );
+    settings.bind(|| insta::assert_snapshot!("check_plan_markdown", rendered));
+
+    let out = r.openspec(&[
+        "nixos-check",
+        "--plan",
+        "--hosts",
+        "harmless,open,broken",
+        "--base",
+        &r.base,
+        "--format",
+        "jsonl",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "broken cannot be planned");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let events: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l:?}\n{text}")))
+        .collect();
+    let kinds: Vec<(&str, &str)> = events
+        .iter()
+        .map(|e| {
+            (
+                e["event"].as_str().unwrap(),
+                e["host"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("planned", "harmless"),
+            ("planned", "open"),
+            ("planned", "broken"),
+            ("summary", "")
+        ]
+    );
+    assert_eq!(events[0]["plan"]["why"], "named by --hosts");
+    assert_eq!(events[0]["plan"]["packages"]["added"][0]["name"], "nginx");
+    assert_eq!(
+        events[1]["plan"]["security"]["changes"][0]["judgement"],
+        "loosened"
+    );
+    assert!(
+        events[2]["plan"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("broken at head")
+    );
+    assert_eq!(events[3]["ok"], false);
+    assert_eq!(
+        events[3]["categories"],
+        serde_json::json!(["security-model"])
+    );
 }

@@ -6,7 +6,7 @@ use console::style;
 use serde_json::json;
 
 use super::{CmdResult, Ctx, Exit, Failure};
-use crate::nix::{Nix, NixSettings};
+use crate::nix::{HostKind, HostList, Nix, NixError, NixSettings};
 use crate::verify::{self, CheckReport, CheckRequest, Monitor, RunOptions};
 use crate::workflow::Change;
 use crate::workflow::select::{self, HostChoice, Selected};
@@ -31,10 +31,10 @@ pub struct Args {
     pub format: Option<Format>,
     /// Change id (its affected hosts are checked; the report is saved in its folder)
     pub id: Option<String>,
-    /// Comma-separated host names
+    /// Comma-separated host names (NixOS or darwin; an unknown name stops the check before anything runs)
     #[arg(long, value_delimiter = ',')]
     pub hosts: Vec<String>,
-    /// Every host of the flake
+    /// Every host of the flake: nixosConfigurations and darwinConfigurations (a host this machine cannot build is reported skipped, with the reason)
     #[arg(long, conflicts_with = "hosts")]
     pub all_hosts: bool,
     /// Base revision: the impact of the change is computed from it, and the
@@ -46,8 +46,8 @@ pub struct Args {
     /// Do not compare with the base revision (no security or closure diff)
     #[arg(long)]
     pub no_diff: bool,
-    /// Fail (exit 1) when a host's closure grows by more than PCT percent over the base
-    #[arg(long, value_name = "PCT")]
+    /// Fail (exit 1) when a host's closure grows by more than PCT percent over the base (PCT >= 0)
+    #[arg(long, value_name = "PCT", value_parser = percent, allow_negative_numbers = true)]
     pub max_closure_growth: Option<f64>,
     /// Parallel evaluations (default: number of cores)
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
@@ -89,6 +89,20 @@ pub struct Args {
     /// A Nix setting, passed as --option NAME VALUE (repeatable)
     #[arg(long = "option", num_args = 2, value_names = ["NAME", "VALUE"], action = clap::ArgAction::Append)]
     pub option: Vec<String>,
+}
+
+/// A percentage for `--max-closure-growth`: a finite number, zero or more.
+fn percent(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim_end_matches('%')
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number; give a percentage such as 10"))?;
+    if !v.is_finite() || v < 0.0 {
+        return Err(format!(
+            "{s:?} is not a percentage of growth; give a number from 0 up (10 means 10%)"
+        ));
+    }
+    Ok(v)
 }
 
 fn settings(a: &Args) -> NixSettings {
@@ -179,7 +193,76 @@ fn with_empty_hosts(f: Failure) -> Failure {
     f.with_json(doc)
 }
 
+/// The output format: `--json` means JSON; it and a different `--format` disagree.
+fn format_of(args: &Args, ctx: &Ctx) -> Result<Format, Failure> {
+    match (args.format, ctx.json) {
+        (None | Some(Format::Json), true) => Ok(Format::Json),
+        (Some(f), true) => Err(Failure::usage(format!(
+            "--json and --format {f:?} disagree; give one of them"
+        ))),
+        (f, false) => Ok(f.unwrap_or(Format::Text)),
+    }
+}
+
 pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
+    let format = format_of(&args, ctx)?;
+    check(args, ctx, format).map_err(|f| match format {
+        // A JSON format promises JSON on stdout, also on failure; the message
+        // then also goes to stderr, as in text mode.
+        Format::Json if !ctx.json => {
+            super::output::print_failure_json(&f);
+            Failure { json: None, ..f }
+        }
+        Format::Jsonl => {
+            verify::JsonLines::emit(&json!({
+                "event": "error", "message": f.message, "exit_code": f.exit as u8,
+            }));
+            Failure { json: None, ..f }
+        }
+        _ => f,
+    })
+}
+
+/// The hosts of the flake as the static model names them, with their kinds;
+/// `None` when the model cannot name every host (or cannot be read).
+fn model_hosts(flake_dir: &Path) -> Option<HostList> {
+    let model = crate::flake::load_lazy(flake_dir).ok()?;
+    if model.unnamed_hosts().is_some() {
+        return None;
+    }
+    Some(
+        model
+            .hosts
+            .iter()
+            .map(|h| (h.name.clone(), HostKind::parse(&h.kind).unwrap_or_default()))
+            .collect(),
+    )
+}
+
+/// `--hosts` names the flake does not define: a usage error naming each,
+/// with the closest known name, before anything is evaluated.
+fn check_names(given: &[String], known: &HostList, source: &str) -> Result<(), Failure> {
+    let names: Vec<&str> = known.iter().map(|(n, _)| n.as_str()).collect();
+    let unknown = select::unknown_hosts(given, &names);
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let each: Vec<String> = unknown
+        .iter()
+        .map(|(n, hint)| format!("{n:?}{hint}"))
+        .collect();
+    Err(with_empty_hosts(Failure::usage(format!(
+        "unknown host(s) in --hosts: {} ({source} defines {}); nothing was run; fix --hosts or run `openspec hosts`",
+        each.join(", "),
+        if names.is_empty() {
+            "no host".to_string()
+        } else {
+            super::some_of(names.iter().copied())
+        }
+    ))))
+}
+
+fn check(args: Args, ctx: &Ctx, format: Format) -> CmdResult {
     let flake_dir = ctx.flake_dir()?;
     let (change, root) = match &args.id {
         Some(id) => {
@@ -207,17 +290,26 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
         change: change.as_ref(),
         base: args.base.as_deref(),
     };
-    let selected = match select::hosts_to_check(&flake_dir, &choice) {
-        Selected::Unknown(e) => {
-            ctx.warn(&format!("impact unknown ({e}); checking every host"));
-            None
+    let selected = select::hosts_to_check(&flake_dir, &choice);
+    if let Selected::Unknown(e) = &selected {
+        ctx.warn(&format!("impact unknown ({e}); checking every host"));
+    }
+    let model = model_hosts(&flake_dir);
+    // Names given by hand are checked before anything runs: against the
+    // static model under --dry-run, else against what Nix lists.
+    if args.dry_run && !args.hosts.is_empty() {
+        match &model {
+            Some(m) => check_names(&args.hosts, m, "the flake")?,
+            None => ctx.warn(
+                "cannot check the --hosts names: the static analysis cannot name every host of this flake (run without --dry-run to ask Nix)",
+            ),
         }
-        s => s.hosts(),
-    };
-    let known = if args.dry_run && selected.is_some() {
+    }
+    let chosen = selected.hosts();
+    let known = if args.dry_run && chosen.is_some() {
         None
     } else {
-        match nix.list_hosts(&flake) {
+        match nix.list_all_hosts(&flake) {
             Ok(k) => Some(k),
             Err(e) => {
                 return Err(with_empty_hosts(
@@ -227,13 +319,32 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
             }
         }
     };
-    let hosts = selected.or_else(|| known.clone()).unwrap_or_default();
+    if let Some(k) = &known
+        && !args.hosts.is_empty()
+    {
+        check_names(&args.hosts, k, "the flake")?;
+    }
+    let hosts: Vec<String> = chosen
+        .or_else(|| {
+            known
+                .as_ref()
+                .map(|k| k.iter().map(|(n, _)| n.clone()).collect())
+        })
+        .unwrap_or_default();
+    let kinds: std::collections::BTreeMap<String, HostKind> = known
+        .iter()
+        .chain(model.iter())
+        .flatten()
+        .rev()
+        .cloned()
+        .collect();
 
     let jobs = args.jobs.map_or_else(
         || std::thread::available_parallelism().map_or(1, |n| n.get()),
         usize::from,
     );
-    let run = RunOptions {
+    let diff_wanted = !args.no_diff;
+    let mut run = RunOptions {
         jobs,
         eval_only: args.eval_only,
         keep_going: args.keep_going,
@@ -243,45 +354,53 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
         closure_sizes: !args.eval_only,
         display_base: Some(dest.display_base.clone()),
         chunk_size: args.chunk_size.map(usize::from),
+        kinds,
+        facts: false,
     };
 
     if args.dry_run {
-        return print_plan(ctx, &nix, &flake, &hosts, &run, &dest);
+        // The evaluator also reports the security facts when a base is compared.
+        run.facts =
+            diff_wanted && diff_request(&args, change.as_ref(), &flake_dir, false)?.is_some();
+        return print_plan(ctx, &nix, &flake, &hosts, &selected, &run, &dest);
     }
     if args.plan {
-        let diff = if args.no_diff {
-            None
-        } else {
+        let diff = if diff_wanted {
             diff_request(&args, change.as_ref(), &flake_dir, false)?
+        } else {
+            None
         };
-        return print_build_plan(ctx, &nix, &flake, &hosts, diff.as_ref());
+        let listing = known.clone().ok_or(NixError::Missing);
+        return print_build_plan(
+            ctx,
+            format,
+            &nix,
+            &flake,
+            &listing,
+            &hosts,
+            &selected,
+            diff.as_ref(),
+        );
     }
 
-    let format = match (args.format, ctx.json) {
-        (None | Some(Format::Json), true) => Format::Json,
-        (Some(f), true) => {
-            return Err(Failure::usage(format!(
-                "--json and --format {f:?} disagree; give one of them"
-            )));
-        }
-        (f, false) => f.unwrap_or(Format::Text),
-    };
     let monitor = Monitor::new(ctx.progress && format == Format::Text, ctx.quiet);
     let sink: &dyn verify::Sink = if format == Format::Jsonl {
         &verify::JsonLines
     } else {
         &monitor
     };
-    let diff = if args.no_diff {
-        None
-    } else {
+    let diff = if diff_wanted {
         diff_request(&args, change.as_ref(), &flake_dir, !args.eval_only)?
+    } else {
+        None
     };
     if args.max_closure_growth.is_some() && (diff.is_none() || args.eval_only) {
         return Err(Failure::usage(
             "--max-closure-growth needs a base revision to compare with (--base, or a change id) and builds (not --eval-only)",
         ));
     }
+    // The head's security facts come from the evaluator of the drvPaths.
+    run.facts = diff.is_some();
     let req = CheckRequest {
         diff,
         max_closure_growth: args.max_closure_growth,
@@ -364,10 +483,8 @@ fn diff_request(
         .strip_prefix(&top)
         .map(Path::to_path_buf)
         .unwrap_or_default();
-    let mut base_flake = format!("git+file://{}?rev={rev}", top.display());
-    if !rel.as_os_str().is_empty() {
-        base_flake.push_str(&format!("&dir={}", rel.display()));
-    }
+    let git_ref = crate::git::ref_containing(flake_dir, &rev).ok().flatten();
+    let base_flake = verify::diff::git_flake_url(&top, &rel, &rev, git_ref.as_deref());
     Ok(Some(verify::DiffRequest {
         base_rev: rev,
         base_flake,
@@ -419,7 +536,7 @@ fn unsuccessful(r: &CheckReport) -> Option<String> {
     let bad: Vec<String> = r
         .hosts
         .iter()
-        .filter(|h| !h.status.succeeded())
+        .filter(|h| !h.status.succeeded() && h.status != verify::HostStatus::Skipped)
         .map(|h| format!("{} ({})", h.name, h.status.as_str()))
         .collect();
     let mut why = Vec::new();
@@ -440,10 +557,14 @@ fn print_plan(
     nix: &Nix,
     flake: &str,
     hosts: &[String],
+    selected: &Selected,
     run: &RunOptions,
     dest: &Destination,
 ) -> CmdResult {
-    let planned = verify::plan(nix, flake, hosts, run);
+    let mut planned = verify::plan(nix, flake, hosts, run);
+    for p in &mut planned {
+        p.why = Some(selected.why(&p.name));
+    }
     let nix_config = nix.settings.nix_config(None);
     if ctx.json {
         ctx.print_json(&json!({
@@ -466,7 +587,12 @@ fn print_plan(
     );
     println!("each command runs with NIX_CONFIG += {nix_config:?}");
     for p in &planned {
-        println!("{}", style(&p.name).bold());
+        println!(
+            "{} ({}; {})",
+            style(&p.name).bold(),
+            p.kind.as_str(),
+            p.why.as_deref().unwrap_or("")
+        );
         for c in &p.commands {
             println!("  {c}");
         }
@@ -478,28 +604,57 @@ fn print_plan(
 }
 
 /// `--plan`: what a check would build and fetch per host, and the diffs; builds nothing.
+#[allow(clippy::too_many_arguments)]
 fn print_build_plan(
     ctx: &Ctx,
+    format: Format,
     nix: &Nix,
     flake: &str,
+    listing: &Result<HostList, NixError>,
     hosts: &[String],
+    selected: &Selected,
     diff: Option<&verify::DiffRequest>,
 ) -> CmdResult {
-    let (plans, summary) = verify::diff::plan(nix, flake, diff, hosts);
+    let (mut plans, summary) = verify::diff::plan(nix, flake, listing, diff, hosts);
+    for p in &mut plans {
+        p.why = Some(selected.why(&p.name));
+    }
     let failed: Vec<&str> = plans
         .iter()
         .filter(|p| p.error.is_some())
         .map(|p| p.name.as_str())
         .collect();
-    if ctx.json {
-        ctx.print_json(&json!({
+    let categories = if summary.as_ref().is_some_and(|s| s.security_model) {
+        vec!["security-model"]
+    } else {
+        vec![]
+    };
+    let doc = || {
+        json!({
             "plan": true,
             "flake": flake,
             "nix": verify::report::NixInfo::from(&nix.version),
             "base": summary.as_ref().map(|s| s.base.clone()),
             "hosts": plans,
             "diff": summary,
-            "categories": if summary.as_ref().is_some_and(|s| s.security_model) { vec!["security-model"] } else { vec![] },
+            "categories": categories,
+        })
+    };
+    if format == Format::Json {
+        ctx.print_json(&doc());
+    } else if format == Format::Markdown {
+        print!(
+            "{}",
+            verify::markdown::render_plan(&plans, summary.as_ref())
+        );
+    } else if format == Format::Jsonl {
+        for p in &plans {
+            verify::JsonLines::emit(&json!({"event": "planned", "host": p.name, "plan": p}));
+        }
+        verify::JsonLines::emit(&json!({
+            "event": "summary", "plan": true, "ok": failed.is_empty(),
+            "base": summary.as_ref().map(|s| s.base.clone()), "diff": summary,
+            "categories": categories,
         }));
     } else {
         if let Some(s) = summary.as_ref().filter(|s| s.security_model) {
@@ -526,12 +681,20 @@ fn print_build_plan(
                 .map_or(String::new(), |s| format!(", compared with {}", s.base))
         );
         for p in &plans {
-            println!("{}", style(&p.name).bold());
+            println!(
+                "{} ({}; {})",
+                style(&p.name).bold(),
+                p.kind.as_str(),
+                p.why.as_deref().unwrap_or("")
+            );
             if let Some(e) = &p.error {
                 for line in e.lines() {
                     println!("    {line}");
                 }
                 continue;
+            }
+            if let Some(why) = &p.reason {
+                println!("  skipped by a check: {why}");
             }
             println!(
                 "  {} derivation(s) to build, {} path(s) to fetch{}",

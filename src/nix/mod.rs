@@ -110,6 +110,100 @@ pub enum NixError {
     Io(#[from] std::io::Error),
 }
 
+/// Which flake output a host lives in: `nixosConfigurations` or
+/// `darwinConfigurations`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HostKind {
+    /// `nixosConfigurations.<host>`: the toplevel is `config.system.build.toplevel`.
+    #[default]
+    Nixos,
+    /// `darwinConfigurations.<host>`: the toplevel is
+    /// `config.system.build.toplevel`, else the host's `system` attribute
+    /// (what nix-darwin's `darwinSystem` returns).
+    Darwin,
+}
+
+impl HostKind {
+    /// Both kinds, in the order hosts are listed.
+    pub const ALL: [HostKind; 2] = [HostKind::Nixos, HostKind::Darwin];
+
+    /// The flake output holding hosts of this kind.
+    pub fn output(self) -> &'static str {
+        match self {
+            HostKind::Nixos => "nixosConfigurations",
+            HostKind::Darwin => "darwinConfigurations",
+        }
+    }
+
+    /// `nixos` or `darwin` (the `kind` of `hosts --json`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HostKind::Nixos => "nixos",
+            HostKind::Darwin => "darwin",
+        }
+    }
+
+    /// The kind named `nixos` or `darwin` (None for anything else).
+    pub fn parse(s: &str) -> Option<HostKind> {
+        match s {
+            "nixos" => Some(HostKind::Nixos),
+            "darwin" => Some(HostKind::Darwin),
+            _ => None,
+        }
+    }
+
+    /// The Nix expression of the toplevel derivation of a host `c` of this kind.
+    pub fn toplevel_expr(self, c: &str) -> String {
+        match self {
+            HostKind::Nixos => format!("{c}.config.system.build.toplevel"),
+            HostKind::Darwin => format!("({c}.config.system.build.toplevel or {c}.system)"),
+        }
+    }
+}
+
+/// The attribute path of a host's toplevel below the flake outputs, with the
+/// host name quoted: `nixosConfigurations."web.example".config.system.build.toplevel`.
+/// Errors: [`NixError::HostName`] when the name cannot be quoted.
+pub fn toplevel_attr(kind: HostKind, host: &str) -> Result<String, NixError> {
+    let q = quote_attr(host)?;
+    Ok(match kind {
+        HostKind::Nixos => format!("{}.{q}.config.system.build.toplevel", kind.output()),
+        HostKind::Darwin => format!("{}.{q}.system", kind.output()),
+    })
+}
+
+/// Every host of a flake with its kind: `nixosConfigurations` first, then
+/// `darwinConfigurations`, each sorted as Nix sorts attribute names.
+pub type HostList = Vec<(String, HostKind)>;
+
+/// What this machine's Nix can build: its `system`, `extra-platforms`, and
+/// whether remote builders are configured (`builders`, not an empty
+/// `@file`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Platforms {
+    /// `system` and `extra-platforms`.
+    pub systems: Vec<String>,
+    /// Some remote builder may take other systems.
+    pub remote_builders: bool,
+}
+
+impl Platforms {
+    /// The platform this binary was built for, in Nix's spelling (`x86_64-linux`).
+    pub fn native() -> String {
+        let os = match std::env::consts::OS {
+            "macos" => "darwin",
+            o => o,
+        };
+        format!("{}-{os}", std::env::consts::ARCH)
+    }
+
+    /// True when a derivation for `system` can be built here (or remotely).
+    pub fn can_build(&self, system: &str) -> bool {
+        self.remote_builders || system == "builtin" || self.systems.iter().any(|s| s == system)
+    }
+}
+
 /// One built derivation from `nix build --json`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct BuildResult {
@@ -234,55 +328,80 @@ impl Nix {
     /// `nix eval --json --no-write-lock-file <flake>#nixosConfigurations --apply builtins.attrNames`
     /// followed by the settings' flags: prints the host names as a JSON list.
     pub fn list_hosts_args(&self, flake: &str) -> Vec<String> {
+        self.list_kind_args(flake, HostKind::Nixos)
+    }
+
+    /// [`Nix::list_hosts_args`] for the output of hosts of `kind`.
+    pub fn list_kind_args(&self, flake: &str, kind: HostKind) -> Vec<String> {
         self.with_settings(vec![
             "eval".into(),
             "--json".into(),
             "--no-write-lock-file".into(),
-            format!("{flake}#nixosConfigurations"),
+            format!("{flake}#{}", kind.output()),
             "--apply".into(),
             "builtins.attrNames".into(),
         ])
     }
 
-    /// `nix eval --raw --no-write-lock-file <flake>#nixosConfigurations."<host>".config.system.build.toplevel.drvPath`
-    /// followed by the settings' flags. Errors: [`NixError::HostName`] when
-    /// `host` cannot be quoted ([`quote_attr`]).
-    pub fn eval_toplevel_args(&self, flake: &str, host: &str) -> Result<Vec<String>, NixError> {
+    /// `nix eval --raw --no-write-lock-file <flake>#<toplevel attribute>.drvPath`
+    /// ([`toplevel_attr`]) followed by the settings' flags. Errors:
+    /// [`NixError::HostName`] when `host` cannot be quoted ([`quote_attr`]).
+    pub fn eval_toplevel_args(
+        &self,
+        flake: &str,
+        kind: HostKind,
+        host: &str,
+    ) -> Result<Vec<String>, NixError> {
         Ok(self.with_settings(vec![
             "eval".into(),
             "--raw".into(),
             "--no-write-lock-file".into(),
-            format!(
-                "{flake}#nixosConfigurations.{}.config.system.build.toplevel.drvPath",
-                quote_attr(host)?
-            ),
+            format!("{flake}#{}.drvPath", toplevel_attr(kind, host)?),
         ]))
     }
 
-    /// One evaluator for several hosts that reports each toplevel drvPath as
-    /// soon as it is known, as a `trace: openspec-drv "<host>" <drv>` line on
-    /// stderr (hosts in order), so builds can start while it goes on:
-    /// `nix eval --json <flake>#nixosConfigurations --apply 'cs: foldl' … [hosts]'`.
-    /// [`parse_traced_drv`] reads those lines back. Errors:
+    /// One evaluator for several hosts of one kind that reports each
+    /// toplevel drvPath as soon as it is known, as a
+    /// `trace: openspec-drv "<host>" <drv> <system>` line on stderr (hosts in
+    /// order), so builds can start while it goes on:
+    /// `nix eval --json <flake>#<kind>Configurations --apply 'cs: foldl' … [hosts]'`.
+    /// With `facts` (the Nix function of one host's configuration, see
+    /// `verify::security`), each drvPath line is followed by
+    /// `trace: openspec-facts "<host>" <JSON or null>`: the host's security
+    /// facts from the same evaluator. [`parse_traced_drv`] and
+    /// [`parse_traced_facts`] read those lines back. Errors:
     /// [`NixError::HostName`] for the first host that cannot be quoted.
     pub fn eval_toplevels_traced_args(
         &self,
         flake: &str,
+        kind: HostKind,
         hosts: &[String],
+        facts: Option<&str>,
     ) -> Result<Vec<String>, NixError> {
         let names: Vec<String> = hosts
             .iter()
             .map(|h| quote_attr(h))
             .collect::<Result<_, _>>()?;
+        let top = kind.toplevel_expr("c");
+        let drv_line = format!(
+            "builtins.trace \"{TRACE_TAG} \\\"${{n}}\\\" ${{t.drvPath}} ${{t.system or \"unknown\"}}\" null"
+        );
+        let body = match facts {
+            None => format!("builtins.seq ({drv_line}) (acc + 1)"),
+            Some(_) => format!(
+                "builtins.seq ({drv_line}) (builtins.seq (builtins.trace \"{FACTS_TAG} \\\"${{n}}\\\" ${{builtins.toJSON (let r = builtins.tryEval (builtins.deepSeq (facts c) (facts c)); in if r.success then r.value else null)}}\" null) (acc + 1))"
+            ),
+        };
         let apply = format!(
-            "cs: builtins.foldl' (acc: n: builtins.seq (builtins.trace \"{TRACE_TAG} \\\"${{n}}\\\" ${{cs.${{n}}.config.system.build.toplevel.drvPath}}\" null) (acc + 1)) 0 [ {} ]",
+            "cs: let facts = {}; in builtins.foldl' (acc: n: let c = cs.${{n}}; t = {top}; in {body}) 0 [ {} ]",
+            facts.unwrap_or("null"),
             names.join(" ")
         );
         Ok(self.with_settings(vec![
             "eval".into(),
             "--json".into(),
             "--no-write-lock-file".into(),
-            format!("{flake}#nixosConfigurations"),
+            format!("{flake}#{}", kind.output()),
             "--apply".into(),
             apply,
         ]))
@@ -440,11 +559,107 @@ impl Nix {
         parse_host_list(&out)
     }
 
+    /// Every host of the flake with its kind ([`HostList`]): one
+    /// `attrNames` evaluation per output, both at once. A flake without one
+    /// of the outputs simply has no hosts of that kind. Errors: the
+    /// `nixosConfigurations` call's error when both outputs fail (or when a
+    /// call fails for another reason than the output being missing).
+    pub fn list_all_hosts(&self, flake: &str) -> Result<HostList, NixError> {
+        let results: Vec<Result<Vec<String>, NixError>> = std::thread::scope(|s| {
+            let handles: Vec<_> = HostKind::ALL
+                .iter()
+                .map(|&k| {
+                    s.spawn(move || {
+                        let out = self.run(&self.list_kind_args(flake, k))?;
+                        parse_host_list(&out)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(NixError::Io(std::io::Error::other("host listing panicked")))
+                    })
+                })
+                .collect()
+        });
+        let missing = |e: &NixError| matches!(e, NixError::Failed { tail, .. } if tail.contains("does not provide attribute"));
+        let mut list = HostList::new();
+        let mut first_err = None;
+        let mut failed = 0;
+        for (kind, r) in HostKind::ALL.iter().zip(results) {
+            match r {
+                Ok(names) => list.extend(names.into_iter().map(|n| (n, *kind))),
+                Err(e) => {
+                    failed += 1;
+                    if !missing(&e) || first_err.is_none() {
+                        let real = !missing(&e);
+                        first_err = Some((e, real));
+                    }
+                }
+            }
+        }
+        match first_err {
+            Some((e, true)) => Err(e),
+            Some((e, false)) if failed == HostKind::ALL.len() => Err(e),
+            _ => Ok(list),
+        }
+    }
+
+    /// The platforms this Nix builds for (`nix show-config --json`, or `nix
+    /// config show --json` from 2.20): `system`, `extra-platforms`, and
+    /// whether `builders` names any remote builder. Errors: those of
+    /// [`Nix::run`] and [`NixError::Json`].
+    pub fn platforms(&self) -> Result<Platforms, NixError> {
+        let mut args: Vec<String> = if self.features.config_show {
+            vec!["config".into(), "show".into(), "--json".into()]
+        } else {
+            vec!["show-config".into(), "--json".into()]
+        };
+        args = self.with_settings(std::mem::take(&mut args));
+        let out = self.run(&args)?;
+        let doc: serde_json::Value =
+            serde_json::from_str(out.trim()).map_err(|source| NixError::Json {
+                what: "nix show-config --json",
+                source,
+            })?;
+        let value = |k: &str| doc.get(k).and_then(|v| v.get("value")).cloned();
+        let mut systems = Vec::new();
+        if let Some(serde_json::Value::String(s)) = value("system") {
+            systems.push(s);
+        }
+        match value("extra-platforms") {
+            Some(serde_json::Value::Array(a)) => {
+                systems.extend(a.into_iter().filter_map(|v| v.as_str().map(str::to_string)));
+            }
+            Some(serde_json::Value::String(s)) => {
+                systems.extend(s.split_whitespace().map(str::to_string));
+            }
+            _ => {}
+        }
+        let builders = value("builders")
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let given = self.settings.builders.as_deref().unwrap_or("");
+        Ok(Platforms {
+            systems,
+            remote_builders: names_builders(given)
+                || names_builders(&builders)
+                || !self.settings.local_store(),
+        })
+    }
+
     /// Evaluate one host's toplevel derivation path (no build). Errors: those
     /// of [`Nix::eval_toplevel_args`] and [`Nix::run`], and
     /// [`NixError::StorePath`] when the output is not a store path.
-    pub fn eval_toplevel(&self, flake: &str, host: &str) -> Result<StorePath, NixError> {
-        let out = self.run(&self.eval_toplevel_args(flake, host)?)?;
+    pub fn eval_toplevel(
+        &self,
+        flake: &str,
+        kind: HostKind,
+        host: &str,
+    ) -> Result<StorePath, NixError> {
+        let out = self.run(&self.eval_toplevel_args(flake, kind, host)?)?;
         StorePath::parse(&out, &self.store_dir)
     }
 
@@ -490,15 +705,58 @@ fn read_all(f: &mut std::fs::File) -> std::io::Result<String> {
 }
 
 const TRACE_TAG: &str = "openspec-drv";
+const FACTS_TAG: &str = "openspec-facts";
 
-/// `(host, drvPath)` from a line of `eval_toplevels_traced_args`' stderr:
-/// `trace: openspec-drv "<host>" <drv path>`. `None` for any other line,
-/// including one whose path is not a store path under `store_dir`.
-pub fn parse_traced_drv(line: &str, store_dir: &str) -> Option<(String, StorePath)> {
-    let rest = line.strip_prefix("trace: ")?.strip_prefix(TRACE_TAG)?;
+/// True when a `builders` value names a remote builder: not empty, and not
+/// an `@file` that is missing or holds no machine line.
+fn names_builders(spec: &str) -> bool {
+    let spec = spec.trim();
+    if spec.is_empty() {
+        return false;
+    }
+    match spec.strip_prefix('@') {
+        Some(file) => std::fs::read_to_string(file).is_ok_and(|t| {
+            t.lines()
+                .any(|l| !l.trim().is_empty() && !l.trim().starts_with('#'))
+        }),
+        None => true,
+    }
+}
+
+/// `<host>` and the rest of a traced line `trace: <tag> "<host>" <rest>`.
+fn traced<'a>(line: &'a str, tag: &str) -> Option<(&'a str, &'a str)> {
+    let rest = line.strip_prefix("trace: ")?.strip_prefix(tag)?;
     let rest = rest.strip_prefix(" \"")?;
-    let (host, drv) = rest.rsplit_once("\" ")?;
-    Some((host.to_string(), StorePath::parse(drv, store_dir).ok()?))
+    // Host names never hold `"` (quote_attr refuses them), so the first
+    // `" ` ends the name.
+    rest.split_once("\" ")
+}
+
+/// `(host, drvPath, system)` from a line of `eval_toplevels_traced_args`'
+/// stderr: `trace: openspec-drv "<host>" <drv path> <system>` (the system
+/// may be missing: then None). `None` for any other line, including one
+/// whose path is not a store path under `store_dir`.
+pub fn parse_traced_drv(
+    line: &str,
+    store_dir: &str,
+) -> Option<(String, StorePath, Option<String>)> {
+    let (host, rest) = traced(line, TRACE_TAG)?;
+    let (drv, system) = match rest.split_once(' ') {
+        Some((d, s)) => (d, Some(s.trim().to_string()).filter(|s| !s.is_empty())),
+        None => (rest, None),
+    };
+    Some((
+        host.to_string(),
+        StorePath::parse(drv, store_dir).ok()?,
+        system,
+    ))
+}
+
+/// `(host, facts)` from `trace: openspec-facts "<host>" <JSON>` (the JSON is
+/// `null` when the facts threw). `None` for any other line or bad JSON.
+pub fn parse_traced_facts(line: &str) -> Option<(String, serde_json::Value)> {
+    let (host, json) = traced(line, FACTS_TAG)?;
+    Some((host.to_string(), serde_json::from_str(json).ok()?))
 }
 
 /// What a dry run would do, from its stderr: `these N derivations will be
@@ -649,15 +907,26 @@ mod tests {
     #[test]
     fn traced_lines_name_the_host_and_its_drv() {
         let line = "trace: openspec-drv \"yoga\" /nix/store/5f5bx2xkvmwvndad53cg2kh5yjqly16i-nixos-system-yoga.drv";
-        let (h, d) = parse_traced_drv(line, "/nix/store").unwrap();
+        let (h, d, sys) = parse_traced_drv(line, "/nix/store").unwrap();
         assert_eq!(h, "yoga");
         assert_eq!(d.name(), "nixos-system-yoga.drv");
+        assert_eq!(sys, None);
+        let line = "trace: openspec-drv \"mac mini.local\" /nix/store/5f5bx2xkvmwvndad53cg2kh5yjqly16i-darwin-system.drv aarch64-darwin";
+        let (h, _, sys) = parse_traced_drv(line, "/nix/store").unwrap();
+        assert_eq!(h, "mac mini.local");
+        assert_eq!(sys.as_deref(), Some("aarch64-darwin"));
+        let (h, v) =
+            parse_traced_facts("trace: openspec-facts \"web.example-1\" {\"polkit\":true}")
+                .unwrap();
+        assert_eq!(h, "web.example-1");
+        assert_eq!(v["polkit"], true);
+        assert!(parse_traced_facts("trace: openspec-facts \"a\" {broken").is_none());
         assert!(parse_traced_drv("trace: something else", "/nix/store").is_none());
         assert!(parse_traced_drv("error: openspec-drv", "/nix/store").is_none());
         let v = NixVersion::parse("nix (Nix) 2.8.0").unwrap();
         let nix = Nix::new(PathBuf::from("nix"), v, NixSettings::default());
         let args = nix
-            .eval_toplevels_traced_args("/f", &["a".into(), "b".into()])
+            .eval_toplevels_traced_args("/f", HostKind::Nixos, &["a".into(), "b.c-d".into()], None)
             .unwrap();
         assert_eq!(
             args[..4],
@@ -668,6 +937,58 @@ mod tests {
                 "/f#nixosConfigurations"
             ]
         );
-        assert!(args[5].ends_with("[ \"a\" \"b\" ]"), "{}", args[5]);
+        assert!(args[5].ends_with("[ \"a\" \"b.c-d\" ]"), "{}", args[5]);
+        let args = nix
+            .eval_toplevels_traced_args("/f", HostKind::Darwin, &["m.local".into()], Some("c: 1"))
+            .unwrap();
+        assert_eq!(args[3], "/f#darwinConfigurations");
+        assert!(
+            args[5].contains("c.config.system.build.toplevel or c.system"),
+            "{}",
+            args[5]
+        );
+        assert!(args[5].contains("openspec-facts"), "{}", args[5]);
+    }
+
+    #[test]
+    fn toplevel_attributes_quote_dotted_names() {
+        assert_eq!(
+            toplevel_attr(HostKind::Nixos, "web.example-1").unwrap(),
+            "nixosConfigurations.\"web.example-1\".config.system.build.toplevel"
+        );
+        assert_eq!(
+            toplevel_attr(HostKind::Darwin, "mac.local").unwrap(),
+            "darwinConfigurations.\"mac.local\".system"
+        );
+        let v = NixVersion::parse("nix (Nix) 2.8.0").unwrap();
+        let nix = Nix::new(PathBuf::from("nix"), v, NixSettings::default());
+        let a = nix
+            .eval_toplevel_args("/f", HostKind::Nixos, "a.b")
+            .unwrap();
+        assert_eq!(
+            a[3],
+            "/f#nixosConfigurations.\"a.b\".config.system.build.toplevel.drvPath"
+        );
+        assert!(toplevel_attr(HostKind::Nixos, "a\"b").is_err());
+    }
+
+    #[test]
+    fn platforms_decide_what_builds_here() {
+        let p = Platforms {
+            systems: vec!["x86_64-linux".into(), "i686-linux".into()],
+            remote_builders: false,
+        };
+        assert!(p.can_build("i686-linux"));
+        assert!(!p.can_build("aarch64-darwin"));
+        assert!(
+            Platforms {
+                remote_builders: true,
+                ..p
+            }
+            .can_build("aarch64-darwin")
+        );
+        assert!(!names_builders(""));
+        assert!(!names_builders("@/nonexistent/machines"));
+        assert!(names_builders("ssh://mac aarch64-darwin"));
     }
 }

@@ -40,7 +40,7 @@ pub fn diffs(r: &CheckReport) -> String {
     let _ = writeln!(out, "security (base {}):", d.base);
     for h in &r.hosts {
         let Some(s) = &h.security else { continue };
-        if s.base != "present" || s.head != "present" {
+        if !s.compared() {
             let why = s
                 .base_error
                 .as_deref()
@@ -54,8 +54,13 @@ pub fn diffs(r: &CheckReport) -> String {
             );
             continue;
         }
+        let new = if s.base == "absent" {
+            " (new host)"
+        } else {
+            ""
+        };
         if s.changes.is_empty() {
-            let _ = writeln!(out, "  {}: no change", h.name);
+            let _ = writeln!(out, "  {}{new}: no change", h.name);
         }
         for c in &s.changes {
             let j = match c.judgement {
@@ -63,7 +68,11 @@ pub fn diffs(r: &CheckReport) -> String {
                 verify::security::Judgement::Tightened => style(c.judgement.as_str()).green(),
                 verify::security::Judgement::Changed => style(c.judgement.as_str()).yellow(),
             };
-            let _ = writeln!(out, "  {}: {j} {} ({})", h.name, c.message, c.attribute);
+            let _ = writeln!(
+                out,
+                "  {}{new}: {j} {} ({})",
+                h.name, c.message, c.attribute
+            );
         }
     }
     if !d.hosts_added.is_empty() {
@@ -91,6 +100,16 @@ pub fn diffs(r: &CheckReport) -> String {
     }
     let _ = writeln!(out, "closure:");
     for (h, c) in measured {
+        if let (true, Some(hd)) = (c.added, c.head_bytes) {
+            let _ = writeln!(
+                out,
+                "  {}: new host, {} in {} path(s)",
+                h.name,
+                human_bytes(hd as f64),
+                c.paths_added.len()
+            );
+            continue;
+        }
         match (c.base_bytes, c.head_bytes) {
             (Some(b), Some(hd)) => {
                 let pct = c
@@ -160,6 +179,14 @@ pub fn summary(r: &CheckReport, quiet: bool) -> String {
     }
     if r.interrupted {
         let _ = writeln!(out, "interrupted: the report is partial");
+    }
+    for h in r.hosts.iter().filter(|h| h.reason.is_some()) {
+        let _ = writeln!(
+            out,
+            "{} skipped: {}",
+            style(&h.name).bold(),
+            h.reason.as_deref().unwrap_or("")
+        );
     }
     for h in r.hosts.iter().filter(|h| h.status.failed()) {
         let _ = writeln!(out, "{} {}", style(&h.name).bold(), h.status.as_str());

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::VerifyError;
 use super::monitor::Sink;
 use super::report::{CheckReport, HostResult, HostStatus, NixInfo, Summary};
-use super::runner::{RunOptions, chunk_size, run_hosts};
+use super::runner::{RunOptions, chunk_size, chunks_by_kind, run_hosts};
 use crate::nix::Nix;
 
 pub struct CheckRequest {
@@ -16,8 +16,9 @@ pub struct CheckRequest {
     /// The flake reference Nix evaluates (the flake directory).
     pub flake: String,
     pub hosts: Vec<String>,
-    /// Every host of the flake, when listed; hosts outside it are unknown.
-    pub known: Option<Vec<String>>,
+    /// Every host of the flake with its kind, when listed; hosts outside it
+    /// are unknown.
+    pub known: Option<crate::nix::HostList>,
     pub run: RunOptions,
     pub report_path: PathBuf,
     pub junit: Option<PathBuf>,
@@ -31,7 +32,11 @@ pub fn check(nix: &Nix, req: &CheckRequest, sink: &dyn Sink) -> Result<CheckRepo
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let start = Instant::now();
     let unknown: Vec<&String> = match &req.known {
-        Some(k) => req.hosts.iter().filter(|h| !k.contains(h)).collect(),
+        Some(k) => req
+            .hosts
+            .iter()
+            .filter(|h| !k.iter().any(|(n, _)| n == *h))
+            .collect(),
         None => Vec::new(),
     };
     let runnable: Vec<String> = req
@@ -48,10 +53,21 @@ pub fn check(nix: &Nix, req: &CheckRequest, sink: &dyn Sink) -> Result<CheckRepo
     } else {
         runnable
             .iter()
-            .map(|h| HostResult::new(h, HostStatus::Skipped))
+            .map(|h| {
+                let mut r = HostResult::new(h, HostStatus::Skipped);
+                r.reason =
+                    Some("not started: --hosts names an unknown host (no --keep-going)".into());
+                r
+            })
             .collect()
     };
-    let known_list = req.known.as_deref().unwrap_or_default().join(", ");
+    let known_list = req
+        .known
+        .iter()
+        .flatten()
+        .map(|(n, _)| n.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
     let hosts: Vec<HostResult> = req
         .hosts
         .iter()
@@ -59,7 +75,7 @@ pub fn check(nix: &Nix, req: &CheckRequest, sink: &dyn Sink) -> Result<CheckRepo
             if unknown.contains(&h) {
                 let mut r = HostResult::new(h, HostStatus::EvalFailed);
                 r.error = Some(format!(
-                    "unknown host {h:?}: {} has no nixosConfigurations.{h:?}; known hosts: {known_list}; fix --hosts",
+                    "unknown host {h:?}: {} has no nixosConfigurations.{h:?} or darwinConfigurations.{h:?}; known hosts: {known_list}; fix --hosts",
                     req.flake
                 ));
                 r
@@ -76,7 +92,13 @@ pub fn check(nix: &Nix, req: &CheckRequest, sink: &dyn Sink) -> Result<CheckRepo
                 .interrupt_flag()
                 .load(std::sync::atomic::Ordering::SeqCst) =>
         {
-            Some(super::diff::compare(nix, &req.flake, d, &mut hosts))
+            Some(super::diff::compare(
+                nix,
+                &req.flake,
+                req.known.as_ref(),
+                d,
+                &mut hosts,
+            ))
         }
         _ => None,
     };
@@ -153,6 +175,10 @@ fn growth_violations(hosts: &[HostResult], max: f64) -> Vec<String> {
 #[derive(Debug, Clone, Serialize)]
 pub struct PlannedHost {
     pub name: String,
+    /// `nixos` or `darwin`.
+    pub kind: crate::nix::HostKind,
+    /// Why the host was chosen (set by the caller).
+    pub why: Option<String>,
     pub evaluator: usize,
     pub commands: Vec<String>,
 }
@@ -161,12 +187,15 @@ pub struct PlannedHost {
 pub fn plan(nix: &Nix, flake: &str, hosts: &[String], run: &RunOptions) -> Vec<PlannedHost> {
     let size = chunk_size(hosts.len(), run.jobs, run.chunk_size);
     let mut planned = Vec::new();
-    for (evaluator, chunk) in hosts.chunks(size).enumerate() {
-        let eval = match nix.eval_toplevels_traced_args(flake, chunk) {
+    for (evaluator, chunk) in chunks_by_kind(hosts, run, size).into_iter().enumerate() {
+        let chunk: Vec<String> = chunk.into_iter().map(|i| hosts[i].clone()).collect();
+        let kind = run.kind(&chunk[0]);
+        let facts = run.facts.then_some(super::security::FACTS_FN);
+        let eval = match nix.eval_toplevels_traced_args(flake, kind, &chunk, facts) {
             Ok(a) => nix.display(&a),
             Err(e) => format!("# {e}"),
         };
-        for h in chunk {
+        for h in &chunk {
             let mut commands = vec![eval.clone()];
             if !run.eval_only {
                 let placeholder = format!("<drvPath of {h}>");
@@ -181,6 +210,8 @@ pub fn plan(nix: &Nix, flake: &str, hosts: &[String], run: &RunOptions) -> Vec<P
             }
             planned.push(PlannedHost {
                 name: h.clone(),
+                kind,
+                why: None,
                 evaluator,
                 commands,
             });

@@ -1,7 +1,10 @@
 //! Base versus head per host: the security facts of both sides (one
-//! evaluator call per side for all hosts, the base call also returning the
-//! base drvPaths), the closure of both sides (the base built when it is not
-//! in the store yet), the store paths and packages added and removed.
+//! evaluation per host and side: the head's facts come from the evaluator
+//! that reported the head drvPath, the base's from one call per chunk that
+//! also returns the base drvPaths), the closure of both sides (the base
+//! built when it is not in the store yet), the store paths and packages
+//! added and removed. A host new at the head is judged against its absence
+//! and its whole closure is new.
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
@@ -10,7 +13,9 @@ use serde_json::Value;
 
 use super::report::{Closure, HostResult, HostStatus};
 use super::security::{self, Facts, Finding, Judgement, SecurityDiff};
-use crate::nix::{Nix, NixError, StorePath, error_tail, parse_path_info, quote_attr};
+use crate::nix::{
+    HostKind, HostList, Nix, NixError, StorePath, error_tail, parse_path_info, quote_attr,
+};
 
 /// What to compare the checked hosts against.
 #[derive(Debug, Clone)]
@@ -26,12 +31,50 @@ pub struct DiffRequest {
     pub jobs: usize,
 }
 
+/// The flake reference of commit `rev` of the git repository at `top`, the
+/// flake in its subdirectory `rel` (empty: at the top):
+/// `git+file:///repo?rev=<rev>&dir=<rel>`. Paths are percent-encoded (every
+/// byte but ASCII letters, digits, `-._~` and `/`), so a directory holding
+/// spaces, `#`, `?`, `&` or `%` stays one path for Nix. Nix 2.8 does not
+/// recognise such an encoded path as a local checkout and fetches it like a
+/// remote, from its default branch only; `git_ref` (a ref whose history
+/// holds `rev`, see `git::ref_containing`) is then added as `ref=`.
+pub fn git_flake_url(
+    top: &std::path::Path,
+    rel: &std::path::Path,
+    rev: &str,
+    git_ref: Option<&str>,
+) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let enc = |p: &std::path::Path| {
+        let mut out = String::new();
+        for &b in p.as_os_str().as_bytes() {
+            if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+                out.push(b as char);
+            } else {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+        out
+    };
+    let (t, r) = (enc(top), enc(rel));
+    let mut url = format!("git+file://{t}?rev={rev}");
+    if !rel.as_os_str().is_empty() {
+        url.push_str(&format!("&dir={r}"));
+    }
+    if let Some(g) = git_ref.filter(|_| t != top.to_string_lossy() || r != rel.to_string_lossy()) {
+        url.push_str(&format!("&ref={}", enc(std::path::Path::new(g))));
+    }
+    url
+}
+
 /// The run-wide part of the comparison.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct DiffSummary {
     pub base: String,
     pub base_flake: String,
-    /// Seconds of the one base and the one head evaluator call.
+    /// Seconds of the base evaluator calls, and of head evaluator calls made
+    /// for facts the drvPath evaluation did not report (0 when it reported all).
     pub base_eval_seconds: f64,
     pub head_eval_seconds: f64,
     /// Checked hosts that do not exist at the base revision.
@@ -120,15 +163,18 @@ enum Side {
     Present {
         facts: Box<Facts>,
         drv: Option<String>,
+        /// The toplevel's platform (with the drvPath).
+        system: Option<String>,
     },
 }
 
-/// Evaluate facts (and drvPaths) of `hosts` in `flake`, one call; a host
-/// whose evaluation breaks the call gets a call of its own.
+/// Evaluate facts (and drvPaths) of `hosts` in `flake`, one call per chunk
+/// of hosts of one kind; a host whose evaluation breaks the call gets a call
+/// of its own. A host the listing does not name is absent.
 fn evaluate(
     nix: &Nix,
     flake: &str,
-    listing: &Result<Vec<String>, NixError>,
+    listing: &Result<HostList, NixError>,
     hosts: &[String],
     with_drv: bool,
     jobs: usize,
@@ -140,20 +186,26 @@ fn evaluate(
         Ok(l) => l,
         Err(e) => return hosts.iter().map(|_| Side::Error(e.to_string())).collect(),
     };
-    let present: Vec<String> = hosts
-        .iter()
-        .filter(|h| listed.contains(h) && quote_attr(h).is_ok())
-        .cloned()
-        .collect();
-    // One evaluator per chunk, `jobs` chunks at once: still one evaluation
-    // per host and side.
-    let size = present.len().div_ceil(jobs.max(1)).max(1);
-    let chunk = |part: &[String]| match eval_facts(nix, flake, part, with_drv) {
+    let kind_of = |h: &String| listed.iter().find(|(n, _)| n == h).map(|(_, k)| *k);
+    let mut parts: Vec<(HostKind, Vec<String>)> = Vec::new();
+    for kind in HostKind::ALL {
+        let present: Vec<String> = hosts
+            .iter()
+            .filter(|h| kind_of(h) == Some(kind) && quote_attr(h).is_ok())
+            .cloned()
+            .collect();
+        // One evaluator per chunk, `jobs` chunks at once: still one
+        // evaluation per host and side.
+        let size = present.len().div_ceil(jobs.max(1)).max(1);
+        parts.extend(present.chunks(size).map(|c| (kind, c.to_vec())));
+    }
+    let chunk = |kind: HostKind, part: &[String]| match eval_facts(nix, flake, kind, part, with_drv)
+    {
         Ok(m) => m,
         Err(_) => part
             .iter()
             .map(|h| {
-                let side = match eval_facts(nix, flake, std::slice::from_ref(h), with_drv) {
+                let side = match eval_facts(nix, flake, kind, std::slice::from_ref(h), with_drv) {
                     Ok(mut m) => m.remove(h).unwrap_or(Side::Absent),
                     Err(e) => Side::Error(e.to_string()),
                 };
@@ -162,9 +214,9 @@ fn evaluate(
             .collect(),
     };
     let mut found: BTreeMap<String, Side> = std::thread::scope(|s| {
-        let handles: Vec<_> = present
-            .chunks(size)
-            .map(|part| s.spawn(move || chunk(part)))
+        let handles: Vec<_> = parts
+            .iter()
+            .map(|(kind, part)| s.spawn(move || chunk(*kind, part)))
             .collect();
         handles
             .into_iter()
@@ -180,6 +232,7 @@ fn evaluate(
 fn eval_facts(
     nix: &Nix,
     flake: &str,
+    kind: HostKind,
     hosts: &[String],
     with_drv: bool,
 ) -> Result<BTreeMap<String, Side>, NixError> {
@@ -188,8 +241,8 @@ fn eval_facts(
         .map(|h| quote_attr(h))
         .collect::<Result<_, _>>()?;
     let args = nix.eval_apply_args(
-        &format!("{flake}#nixosConfigurations"),
-        &security::facts_apply(&quoted, with_drv),
+        &format!("{flake}#{}", kind.output()),
+        &security::facts_apply(kind, &quoted, with_drv),
     );
     let out = nix.run(&args)?;
     let doc: BTreeMap<String, Value> =
@@ -200,55 +253,103 @@ fn eval_facts(
     let mut m = BTreeMap::new();
     for (host, v) in doc {
         let drv = v.get("drv").and_then(Value::as_str).map(str::to_string);
-        let side = match v.get("facts") {
-            Some(Value::Null) | None => Side::Error(
-                "its configuration fails to evaluate (a throw or an assertion)".to_string(),
-            ),
-            Some(f) => match serde_json::from_value::<Facts>(f.clone()) {
-                Ok(facts) if !with_drv || drv.is_some() => Side::Present {
-                    facts: Box::new(facts),
-                    drv,
-                },
-                Ok(_) => Side::Error(
-                    "its toplevel fails to evaluate (a throw or an assertion)".to_string(),
-                ),
-                Err(e) => Side::Error(format!("unexpected security facts: {e}")),
-            },
+        let system = v.get("system").and_then(Value::as_str).map(str::to_string);
+        let side = match side_of(v.get("facts")) {
+            Side::Present { facts, .. } if !with_drv || drv.is_some() => {
+                Side::Present { facts, drv, system }
+            }
+            Side::Present { .. } => {
+                Side::Error("its toplevel fails to evaluate (a throw or an assertion)".to_string())
+            }
+            other => other,
         };
         m.insert(host, side);
     }
     Ok(m)
 }
 
+/// One side from the facts JSON of a host (`null`: they threw).
+fn side_of(facts: Option<&Value>) -> Side {
+    match facts {
+        Some(Value::Null) | None => {
+            Side::Error("its configuration fails to evaluate (a throw or an assertion)".to_string())
+        }
+        Some(f) => match serde_json::from_value::<Facts>(f.clone()) {
+            Ok(facts) => Side::Present {
+                facts: Box::new(facts),
+                drv: None,
+                system: None,
+            },
+            Err(e) => Side::Error(format!("unexpected security facts: {e}")),
+        },
+    }
+}
+
 /// The error of a failed side, with Nix's own message when one more call gets it.
-fn side_error(nix: &Nix, flake: &str, host: &str, fallback: String) -> String {
-    match nix.eval_toplevel(flake, host) {
+fn side_error(nix: &Nix, flake: &str, kind: HostKind, host: &str, fallback: String) -> String {
+    match nix.eval_toplevel(flake, kind, host) {
         Err(NixError::Failed { tail, .. }) => error_tail(&tail, 12),
         _ => fallback,
     }
 }
 
-/// Compare each of `hosts` (the head results, changed in place) with the base.
+/// The kind of `host` in a listing (NixOS when it is not listed).
+fn kind_in(listing: &Result<HostList, NixError>, host: &str) -> HostKind {
+    listing
+        .as_ref()
+        .ok()
+        .and_then(|l| l.iter().find(|(n, _)| n == host).map(|(_, k)| *k))
+        .unwrap_or_default()
+}
+
+/// Compare each of `hosts` (the head results, changed in place) with the
+/// base. `head_list` is the head's listing of hosts (for the hosts removed
+/// since the base). Head facts come from each result's `head_facts` (the
+/// drvPath evaluator reported them); only hosts without them are evaluated
+/// again at the head.
 pub fn compare(
     nix: &Nix,
     head_flake: &str,
+    head_list: Option<&HostList>,
     req: &DiffRequest,
     hosts: &mut [HostResult],
 ) -> DiffSummary {
-    // Only hosts that evaluated at head are compared: a host that failed or
-    // ran out of time there is not evaluated again on either side.
+    // Hosts that evaluated at head (built, evaluated, or skipped for their
+    // platform) are compared: a host that failed or ran out of time there
+    // is not evaluated again on either side.
+    let compared = |h: &HostResult| {
+        h.status.succeeded() || (h.status == HostStatus::Skipped && h.drv_path.is_some())
+    };
     let names: Vec<String> = hosts
         .iter()
-        .filter(|h| h.status.succeeded())
+        .filter(|h| compared(h))
         .map(|h| h.name.clone())
         .collect();
-    let (base_list, head_list) = (nix.list_hosts(&req.base_flake), nix.list_hosts(head_flake));
+    let base_list = nix.list_all_hosts(&req.base_flake);
     let start = Instant::now();
     let base = evaluate(nix, &req.base_flake, &base_list, &names, true, req.jobs);
     let base_eval_seconds = start.elapsed().as_secs_f64();
+    // Head facts the drvPath evaluation did not report: one more call.
+    let missing: Vec<String> = hosts
+        .iter()
+        .filter(|h| compared(h) && h.head_facts.is_none())
+        .map(|h| h.name.clone())
+        .collect();
     let start = Instant::now();
-    let head = evaluate(nix, head_flake, &head_list, &names, false, req.jobs);
-    let head_eval_seconds = start.elapsed().as_secs_f64();
+    let listing: Result<HostList, NixError> =
+        Ok(hosts.iter().map(|h| (h.name.clone(), h.kind)).collect());
+    let mut head_extra: BTreeMap<String, Side> = missing
+        .iter()
+        .cloned()
+        .zip(evaluate(
+            nix, head_flake, &listing, &missing, false, req.jobs,
+        ))
+        .collect();
+    let head_eval_seconds = if missing.is_empty() {
+        0.0
+    } else {
+        start.elapsed().as_secs_f64()
+    };
     let mut summary = DiffSummary {
         base: req.base_rev.clone(),
         base_flake: req.base_flake.clone(),
@@ -256,11 +357,15 @@ pub fn compare(
         head_eval_seconds,
         ..DiffSummary::default()
     };
-    if let (Ok(b), Ok(h)) = (&base_list, &head_list) {
-        summary.hosts_removed = b.iter().filter(|x| !h.contains(x)).cloned().collect();
+    if let (Ok(b), Some(h)) = (&base_list, head_list) {
+        summary.hosts_removed = b
+            .iter()
+            .filter(|(x, _)| !h.iter().any(|(y, _)| y == x))
+            .map(|(x, _)| x.clone())
+            .collect();
     }
-    let mut sides = names.iter().zip(base.into_iter().zip(head));
-    let mut wanted: Vec<(String, Option<String>)> = Vec::new();
+    let mut base_sides: BTreeMap<&String, Side> = names.iter().zip(base).collect();
+    let mut wanted: Vec<(String, Option<String>, bool)> = Vec::new();
     for r in hosts.iter_mut() {
         if nix
             .interrupt_flag()
@@ -268,7 +373,7 @@ pub fn compare(
         {
             break;
         }
-        if !r.status.succeeded() {
+        if !compared(r) {
             let why = r
                 .error
                 .clone()
@@ -278,15 +383,27 @@ pub fn compare(
             r.security = Some(sec);
             continue;
         }
-        let Some((_, (b, h))) = sides.find(|(n, _)| *n == &r.name) else {
+        let Some(b) = base_sides.remove(&r.name) else {
             continue;
         };
+        let h = match r.head_facts.take() {
+            Some(Ok(v)) => side_of(Some(&v)),
+            Some(Err(e)) => Side::Error(e),
+            None => head_extra.remove(&r.name).unwrap_or(Side::Absent),
+        };
+        let added = matches!(b, Side::Absent);
+        if added {
+            summary.hosts_added.push(r.name.clone());
+        }
         let b_res: Result<&Facts, Option<String>> = match &b {
-            Side::Absent => {
-                summary.hosts_added.push(r.name.clone());
-                Err(None)
-            }
-            Side::Error(e) => Err(Some(side_error(nix, &req.base_flake, &r.name, e.clone()))),
+            Side::Absent => Err(None),
+            Side::Error(e) => Err(Some(side_error(
+                nix,
+                &req.base_flake,
+                kind_in(&base_list, &r.name),
+                &r.name,
+                e.clone(),
+            ))),
             Side::Present { facts, .. } => Ok(facts),
         };
         let h_res: Result<&Facts, Option<String>> = match &h {
@@ -296,6 +413,7 @@ pub fn compare(
         };
         let sec = match (&b_res, &h_res) {
             (Ok(x), Ok(y)) => SecurityDiff::of(security::diff(x, y)),
+            (Err(None), Ok(y)) => SecurityDiff::added(security::diff_added(y)),
             _ => SecurityDiff::incomplete(
                 b_res.as_ref().map(|_| ()).map_err(Clone::clone),
                 h_res.as_ref().map(|_| ()).map_err(Clone::clone),
@@ -317,7 +435,7 @@ pub fn compare(
                 Side::Present { drv, .. } => drv.clone(),
                 _ => None,
             };
-            wanted.push((r.name.clone(), base_drv));
+            wanted.push((r.name.clone(), base_drv, added));
         }
     }
     // Closures: base builds and measurements, `jobs` hosts at once.
@@ -329,9 +447,9 @@ pub fn compare(
             .map(|part| {
                 s.spawn(move || {
                     part.iter()
-                        .filter_map(|(name, drv)| {
+                        .filter_map(|(name, drv, added)| {
                             let r = hosts.iter().find(|h| &h.name == name)?;
-                            Some((name.clone(), closure(nix, r, drv.as_deref())))
+                            Some((name.clone(), closure(nix, r, drv.as_deref(), *added)))
                         })
                         .collect::<Vec<_>>()
                 })
@@ -356,6 +474,15 @@ pub fn compare(
 #[derive(Debug, Clone, Serialize)]
 pub struct HostPlan {
     pub name: String,
+    /// `nixos` or `darwin`.
+    pub kind: HostKind,
+    /// Why the host was chosen (set by the caller): the changed file that
+    /// affects it, `--hosts`, `--all-hosts`, or no change recorded.
+    pub why: Option<String>,
+    /// The toplevel's platform, e.g. `aarch64-darwin`.
+    pub system: Option<String>,
+    /// Why a check would skip the host (a platform this machine cannot build).
+    pub reason: Option<String>,
     pub drv_path: Option<String>,
     /// Why the host cannot be planned (its evaluation failed).
     pub error: Option<String>,
@@ -390,37 +517,31 @@ fn drv_closure(nix: &Nix, drv: &StorePath) -> Result<BTreeSet<StorePath>, NixErr
 pub fn plan(
     nix: &Nix,
     head_flake: &str,
+    head_list: &Result<HostList, NixError>,
     req: Option<&DiffRequest>,
     hosts: &[String],
 ) -> (Vec<HostPlan>, Option<DiffSummary>) {
     let jobs = req.map_or(1, |r| r.jobs);
-    let head = evaluate(
-        nix,
-        head_flake,
-        &nix.list_hosts(head_flake),
-        hosts,
-        true,
-        jobs,
-    );
-    let base = req.map(|r| {
-        evaluate(
-            nix,
-            &r.base_flake,
-            &nix.list_hosts(&r.base_flake),
-            hosts,
-            true,
-            jobs,
-        )
-    });
+    let head = evaluate(nix, head_flake, head_list, hosts, true, jobs);
+    let base_list = req.map(|r| nix.list_all_hosts(&r.base_flake));
+    let base = req
+        .zip(base_list.as_ref())
+        .map(|(r, list)| evaluate(nix, &r.base_flake, list, hosts, true, jobs));
     let mut summary = req.map(|r| DiffSummary {
         base: r.base_rev.clone(),
         base_flake: r.base_flake.clone(),
         ..DiffSummary::default()
     });
     let mut plans = Vec::new();
+    let platforms = std::sync::OnceLock::new();
     for (i, name) in hosts.iter().enumerate() {
+        let kind = kind_in(head_list, name);
         let mut p = HostPlan {
             name: name.clone(),
+            kind,
+            why: None,
+            system: None,
+            reason: None,
             drv_path: None,
             error: None,
             will_build: Vec::new(),
@@ -434,16 +555,19 @@ pub fn plan(
             security: None,
         };
         let (facts, drv) = match &head[i] {
-            Side::Present { facts, drv } => (facts, drv.clone()),
+            Side::Present { facts, drv, system } => {
+                p.system = system.clone();
+                (facts, drv.clone())
+            }
             Side::Absent => {
                 p.error = Some(format!(
-                    "unknown host {name:?}: {head_flake} has no such nixosConfigurations entry"
+                    "unknown host {name:?}: {head_flake} has no such nixosConfigurations or darwinConfigurations entry"
                 ));
                 plans.push(p);
                 continue;
             }
             Side::Error(e) => {
-                p.error = Some(side_error(nix, head_flake, name, e.clone()));
+                p.error = Some(side_error(nix, head_flake, kind, name, e.clone()));
                 plans.push(p);
                 continue;
             }
@@ -455,6 +579,19 @@ pub fn plan(
             continue;
         };
         p.drv_path = Some(drv.to_string());
+        if let Some(sys) = p
+            .system
+            .as_deref()
+            .filter(|s| *s != crate::nix::Platforms::native())
+        {
+            let platforms = platforms.get_or_init(|| nix.platforms().ok());
+            if let Some(pl) = platforms.as_ref().filter(|pl| !pl.can_build(sys)) {
+                p.reason = Some(format!(
+                    "its toplevel is built for {sys}, and this machine builds for {} with no remote builder: a check skips it",
+                    pl.systems.join(", ")
+                ));
+            }
+        }
         match nix.run_both(&nix.dry_run_args(&drv)) {
             Ok((_, stderr)) => {
                 let (b, f, size) = crate::nix::parse_dry_run(&stderr);
@@ -466,7 +603,9 @@ pub fn plan(
         }
         if let (Some(base), Some(sum)) = (&base, summary.as_mut()) {
             let sec = match &base[i] {
-                Side::Present { facts: bf, drv: bd } => {
+                Side::Present {
+                    facts: bf, drv: bd, ..
+                } => {
                     p.base_drv = bd.clone();
                     p.changed = Some(bd.as_deref() != Some(drv.as_str()));
                     if let Some(bd) = bd
@@ -492,10 +631,26 @@ pub fn plan(
                 }
                 Side::Absent => {
                     sum.hosts_added.push(name.clone());
-                    SecurityDiff::incomplete(Err(None), Ok(()))
+                    // Every derivation of a new host is new.
+                    if let Ok(y) = drv_closure(nix, &drv) {
+                        p.derivations_added = y.iter().map(ToString::to_string).collect();
+                        let names: Vec<String> = y
+                            .iter()
+                            .map(|d| d.name().trim_end_matches(".drv").to_string())
+                            .collect();
+                        p.packages = Some(package_diff([], names.iter().map(String::as_str)));
+                    }
+                    p.changed = Some(true);
+                    SecurityDiff::added(security::diff_added(facts))
                 }
                 Side::Error(e) => SecurityDiff::incomplete(
-                    Err(Some(side_error(nix, &sum.base_flake, name, e.clone()))),
+                    Err(Some(side_error(
+                        nix,
+                        &sum.base_flake,
+                        base_list.as_ref().map_or(kind, |l| kind_in(l, name)),
+                        name,
+                        e.clone(),
+                    ))),
                     Ok(()),
                 ),
             };
@@ -534,7 +689,9 @@ fn closure_of(nix: &Nix, out: &StorePath) -> Result<(u64, BTreeSet<StorePath>), 
     Ok((size, infos.into_iter().map(|i| i.path).collect()))
 }
 
-fn closure(nix: &Nix, r: &HostResult, base_drv: Option<&str>) -> Closure {
+/// The closure figures of a built host; `added`: the host is new at the
+/// head, so its whole closure is new (base 0 bytes, every path added).
+fn closure(nix: &Nix, r: &HostResult, base_drv: Option<&str>, added: bool) -> Closure {
     let mut c = r.closure.clone().unwrap_or_default();
     let head = r
         .out_path
@@ -550,6 +707,14 @@ fn closure(nix: &Nix, r: &HostResult, base_drv: Option<&str>) -> Closure {
         None => return c,
     };
     c.head_bytes = Some(head.0);
+    if added {
+        c.added = true;
+        c.base_bytes = Some(0);
+        c.change_bytes = Some(head.0 as i64);
+        c.paths_added = head.1.iter().map(ToString::to_string).collect();
+        c.packages = Some(package_diff([], head.1.iter().map(StorePath::name)));
+        return c;
+    }
     let Some(drv) = base_drv.and_then(|d| StorePath::parse(d, nix.store_dir()).ok()) else {
         c.base_error = Some("no base toplevel to compare with".into());
         return c;
@@ -606,6 +771,42 @@ fn closure(nix: &Nix, r: &HostResult, base_drv: Option<&str>) -> Closure {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn base_urls_are_percent_encoded() {
+        use std::path::Path;
+        assert_eq!(
+            git_flake_url(
+                Path::new("/srv/my repo#1"),
+                Path::new(""),
+                "abc",
+                Some("HEAD")
+            ),
+            "git+file:///srv/my%20repo%231?rev=abc&ref=HEAD"
+        );
+        assert_eq!(
+            git_flake_url(
+                Path::new("/srv/repo"),
+                Path::new("sub"),
+                "abc",
+                Some("HEAD")
+            ),
+            "git+file:///srv/repo?rev=abc&dir=sub"
+        );
+        assert_eq!(
+            git_flake_url(
+                Path::new("/r"),
+                Path::new("sub dir/x&y"),
+                "abc",
+                Some("refs/heads/a b")
+            ),
+            "git+file:///r?rev=abc&dir=sub%20dir/x%26y&ref=refs/heads/a%20b"
+        );
+        assert_eq!(
+            git_flake_url(Path::new("/r/ü%"), Path::new(""), "abc", None),
+            "git+file:///r/%C3%BC%25?rev=abc"
+        );
+    }
 
     #[test]
     fn names_split_at_the_first_dash_before_a_digit() {

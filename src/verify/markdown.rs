@@ -41,11 +41,12 @@ fn security_cell(h: &HostResult) -> String {
     let Some(s) = &h.security else {
         return "–".into();
     };
-    if s.base != "present" || s.head != "present" {
+    if !s.compared() {
         return format!("not compared (base {}, head {})", s.base, s.head);
     }
+    let new = if s.base == "absent" { "new host: " } else { "" };
     if s.changes.is_empty() {
-        return "no change".into();
+        return format!("{new}no change");
     }
     let count = |j: Judgement| s.changes.iter().filter(|c| c.judgement == j).count();
     let mut parts = Vec::new();
@@ -60,9 +61,9 @@ fn security_cell(h: &HostResult) -> String {
         }
     }
     if count(Judgement::Loosened) > 0 {
-        format!("⚠️ {}", parts.join(", "))
+        format!("⚠️ {new}{}", parts.join(", "))
     } else {
-        parts.join(", ")
+        format!("{new}{}", parts.join(", "))
     }
 }
 
@@ -70,6 +71,16 @@ fn closure_cells(h: &HostResult) -> (String, String) {
     let Some(c) = &h.closure else {
         return ("–".into(), "–".into());
     };
+    if let (true, Some(hd)) = (c.added, c.head_bytes) {
+        return (
+            format!("new: {}", human_bytes(hd as f64)),
+            format!(
+                "+{} (new host), +{} paths",
+                human_bytes(hd as f64),
+                c.paths_added.len()
+            ),
+        );
+    }
     match (c.base_bytes, c.head_bytes) {
         (Some(b), Some(hd)) => (
             format!("{} → {}", human_bytes(b as f64), human_bytes(hd as f64)),
@@ -175,10 +186,13 @@ pub fn render(r: &CheckReport) -> String {
         let pk = h.closure.as_ref().and_then(|c| c.packages.as_ref());
         let has_pk = pk
             .is_some_and(|p| !p.added.is_empty() || !p.removed.is_empty() || !p.changed.is_empty());
-        if sec.is_empty() && !has_pk && !h.status.failed() {
+        if sec.is_empty() && !has_pk && !h.status.failed() && h.reason.is_none() {
             continue;
         }
         let _ = writeln!(o, "<details><summary>{}</summary>\n", h.name);
+        if let Some(why) = &h.reason {
+            let _ = writeln!(o, "Skipped: {}\n", cell(why));
+        }
         for c in sec {
             let _ = writeln!(
                 o,
@@ -210,6 +224,147 @@ pub fn render(r: &CheckReport) -> String {
                 "```\n{}\n```\n",
                 h.error.as_deref().unwrap_or(h.status.as_str())
             );
+        }
+        let _ = writeln!(o, "</details>\n");
+    }
+    o
+}
+
+/// `nixos-check --plan` as Markdown: loosenings first, then a row per host
+/// (kind, why chosen, what a build would build and fetch, the derivation and
+/// security diff), and the package changes per host.
+pub fn render_plan(
+    plans: &[super::diff::HostPlan],
+    summary: Option<&super::diff::DiffSummary>,
+) -> String {
+    let mut o = String::new();
+    let failed = plans.iter().filter(|p| p.error.is_some()).count();
+    let _ = writeln!(
+        o,
+        "## nixos-check plan{}\n",
+        if failed == 0 { "" } else { " (incomplete)" }
+    );
+    let _ = writeln!(
+        o,
+        "{} host(s){}; nothing was built.\n",
+        plans.len(),
+        summary.map_or(String::new(), |s| format!(", compared with `{}`", s.base))
+    );
+    if let Some(d) = summary.filter(|d| d.security_model) {
+        let _ = writeln!(
+            o,
+            "### ⚠️ Security loosened: {} finding(s)\n\nThis change is **security-model**: it needs a security review.\n",
+            d.loosened.len()
+        );
+        let _ = writeln!(o, "| host | what | option |\n|---|---|---|");
+        for l in &d.loosened {
+            let _ = writeln!(
+                o,
+                "| {} | {} | `{}` |",
+                cell(&l.host),
+                cell(&l.finding.message),
+                l.finding.attribute
+            );
+        }
+        o.push('\n');
+    }
+    let _ = writeln!(
+        o,
+        "| host | kind | why | to build | to fetch | toplevel | security |\n|---|---|---|---|---|---|---|"
+    );
+    for p in plans {
+        if let Some(e) = &p.error {
+            let first = e.lines().next().unwrap_or("");
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | ❌ {} | | | |",
+                cell(&p.name),
+                p.kind.as_str(),
+                cell(p.why.as_deref().unwrap_or("")),
+                cell(first)
+            );
+            continue;
+        }
+        let toplevel = match p.changed {
+            Some(true) if p.base_drv.is_none() => "new".to_string(),
+            Some(true) => format!(
+                "changed (+{}/−{} derivations)",
+                p.derivations_added.len(),
+                p.derivations_removed.len()
+            ),
+            Some(false) => "unchanged".into(),
+            None => "–".into(),
+        };
+        let security = p.security.as_ref().map_or("–".to_string(), |s| {
+            let loose = s
+                .changes
+                .iter()
+                .filter(|c| c.judgement == Judgement::Loosened)
+                .count();
+            match (s.compared(), s.changes.len()) {
+                (false, _) => format!("not compared (base {}, head {})", s.base, s.head),
+                (true, 0) => "no change".into(),
+                (true, n) if loose > 0 => format!("⚠️ {n} change(s), {loose} loosened"),
+                (true, n) => format!("{n} change(s)"),
+            }
+        });
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} | {}{} | {} | {} |",
+            cell(&p.name),
+            p.kind.as_str(),
+            cell(p.why.as_deref().unwrap_or("")),
+            p.will_build.len(),
+            p.will_fetch.len(),
+            p.fetch_size
+                .as_deref()
+                .map_or(String::new(), |f| format!(" ({f})")),
+            toplevel,
+            security
+        );
+    }
+    o.push('\n');
+    for p in plans {
+        let sec = p
+            .security
+            .as_ref()
+            .map(|s| s.changes.as_slice())
+            .unwrap_or(&[]);
+        let pk = p
+            .packages
+            .as_ref()
+            .filter(|k| !k.added.is_empty() || !k.removed.is_empty() || !k.changed.is_empty());
+        if sec.is_empty() && pk.is_none() && p.reason.is_none() {
+            continue;
+        }
+        let _ = writeln!(o, "<details><summary>{}</summary>\n", p.name);
+        if let Some(why) = &p.reason {
+            let _ = writeln!(o, "Skipped by a check: {}\n", cell(why));
+        }
+        for c in sec {
+            let _ = writeln!(
+                o,
+                "- **{}** {} (`{}`)",
+                c.judgement.as_str(),
+                cell(&c.message),
+                c.attribute
+            );
+        }
+        if !sec.is_empty() {
+            o.push('\n');
+        }
+        if let Some(k) = pk {
+            let _ = writeln!(o, "| package | base | head |\n|---|---|---|");
+            for x in k.added.iter().chain(&k.removed).chain(&k.changed) {
+                let _ = writeln!(
+                    o,
+                    "| {} | {} | {} |",
+                    cell(&x.name),
+                    x.base.join(", "),
+                    x.head.join(", ")
+                );
+            }
+            o.push('\n');
         }
         let _ = writeln!(o, "</details>\n");
     }

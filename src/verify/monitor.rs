@@ -121,6 +121,8 @@ impl Monitor {
                 r.name,
                 style(status).red().bold()
             ));
+        } else if let Some(why) = &r.reason {
+            self.line(format!("[{}] {}: {why}", r.name, style(status).yellow()));
         } else if !self.quiet {
             self.line(format!("[{}] {}", r.name, style(status).yellow()));
         }

@@ -100,16 +100,19 @@ pub fn verify_prediction(
         None => canon(flake_dir).display().to_string(),
     };
 
-    let base_hosts = nix.list_hosts(&base_flake);
-    let head_hosts = nix.list_hosts(&head_flake);
+    let base_hosts = nix.list_all_hosts(&base_flake);
+    let head_hosts = nix.list_all_hosts(&head_flake);
     let mut names: Vec<String> = if hosts.is_empty() {
-        let listed =
-            |r: &Result<Vec<String>, NixError>| r.as_ref().ok().cloned().unwrap_or_default();
+        let listed = |r: &Result<crate::nix::HostList, NixError>| -> Vec<String> {
+            r.as_ref()
+                .map(|l| l.iter().map(|(n, _)| n.clone()).collect())
+                .unwrap_or_default()
+        };
         if let (Err(e), Err(_)) = (&base_hosts, &head_hosts) {
             return Err(VerifyError::HostList {
                 flake: head_flake,
                 source: NixError::Failed {
-                    command: "nix eval …#nixosConfigurations".into(),
+                    command: "nix eval …#nixosConfigurations and …#darwinConfigurations".into(),
                     tail: e.to_string(),
                 },
             });
@@ -213,12 +216,13 @@ pub fn verify_prediction(
     Ok(report)
 }
 
-/// The toplevel drvPath of each of `names` in one revision's flake, with the
-/// parallel chunked evaluators of `nixos-check` (evaluation only).
+/// The toplevel drvPath of each of `names` in one revision's flake (NixOS
+/// and darwin hosts), with the parallel chunked evaluators of `nixos-check`
+/// (evaluation only).
 fn evaluate_side(
     nix: &Nix,
     flake: &str,
-    listing: &Result<Vec<String>, NixError>,
+    listing: &Result<crate::nix::HostList, NixError>,
     names: &[String],
     jobs: usize,
     log_dir: &Path,
@@ -227,7 +231,13 @@ fn evaluate_side(
         Ok(l) => l,
         Err(e) => return Ok(names.iter().map(|_| Side::Error(e.to_string())).collect()),
     };
-    let present: Vec<String> = names.iter().filter(|n| list.contains(n)).cloned().collect();
+    let kinds: std::collections::BTreeMap<String, crate::nix::HostKind> =
+        list.iter().cloned().collect();
+    let present: Vec<String> = names
+        .iter()
+        .filter(|n| kinds.contains_key(*n))
+        .cloned()
+        .collect();
     let run = RunOptions {
         jobs,
         eval_only: true,
@@ -238,6 +248,8 @@ fn evaluate_side(
         closure_sizes: false,
         display_base: None,
         chunk_size: None,
+        kinds,
+        facts: false,
     };
     let results =
         run_hosts(nix, flake, &present, &run, &Silent).map_err(|source| VerifyError::Io {

@@ -66,12 +66,22 @@ pub struct Closure {
     pub base_build_seconds: Option<f64>,
     /// Why the base figures are missing.
     pub base_error: Option<String>,
+    /// The host is new at the head: its whole closure is new (base 0 bytes,
+    /// every path added, no percentage).
+    pub added: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HostResult {
     pub name: String,
+    /// `nixos` or `darwin`: the flake output the host lives in.
+    pub kind: crate::nix::HostKind,
     pub status: HostStatus,
+    /// The platform its toplevel is built for (e.g. `x86_64-linux`), once evaluated.
+    pub system: Option<String>,
+    /// Why the host was skipped (`status: skipped`): another platform, or an
+    /// earlier failure without `--keep-going`.
+    pub reason: Option<String>,
     pub drv_path: Option<String>,
     pub out_path: Option<String>,
     pub eval_seconds: Option<f64>,
@@ -79,16 +89,31 @@ pub struct HostResult {
     pub log: Option<String>,
     /// The first useful lines of Nix's error.
     pub error: Option<String>,
+    /// Derivations the build ran (not already in the store), and store
+    /// paths it downloaded from a substituter, as Nix announced them.
+    pub derivations_built: Vec<String>,
+    pub paths_fetched: Vec<String>,
     /// Base versus head security facts (None without a base revision).
     pub security: Option<super::security::SecurityDiff>,
     pub closure: Option<Closure>,
+    /// The head side's security facts, from the evaluator that reported the
+    /// drvPath (JSON of `verify::security::Facts`, `null` when they threw),
+    /// or why they are missing. Not part of the report.
+    #[serde(skip)]
+    pub head_facts: Option<Result<serde_json::Value, String>>,
 }
 
 impl HostResult {
     pub fn new(name: &str, status: HostStatus) -> HostResult {
         HostResult {
             name: name.to_string(),
+            kind: crate::nix::HostKind::Nixos,
             status,
+            system: None,
+            reason: None,
+            head_facts: None,
+            derivations_built: Vec::new(),
+            paths_fetched: Vec::new(),
             drv_path: None,
             out_path: None,
             eval_seconds: None,
@@ -163,11 +188,15 @@ pub struct CheckReport {
 }
 
 impl CheckReport {
-    /// True only when every selected host succeeded and nothing was interrupted.
+    /// True only when every selected host succeeded (or was skipped: it
+    /// cannot be built on this platform) and nothing was interrupted.
     pub fn ok(&self) -> bool {
         !self.interrupted
             && self.closure_violations.is_empty()
-            && self.hosts.iter().all(|h| h.status.succeeded())
+            && self
+                .hosts
+                .iter()
+                .all(|h| h.status.succeeded() || h.status == HostStatus::Skipped)
     }
 
     /// Save as pretty JSON, atomically.

@@ -74,11 +74,14 @@ in
 /// `with_drv`) its toplevel drvPath, in one evaluator. A host whose facts or
 /// drvPath throw gets `null` there; a host missing from the flake is left
 /// out of the result.
-pub fn facts_apply(quoted_hosts: &[String], with_drv: bool) -> String {
+pub fn facts_apply(kind: crate::nix::HostKind, quoted_hosts: &[String], with_drv: bool) -> String {
     let drv = if with_drv {
-        "drv = let r = builtins.tryEval c.config.system.build.toplevel.drvPath; in if r.success then r.value else null;"
+        let top = kind.toplevel_expr("c");
+        format!(
+            "drv = let r = builtins.tryEval {top}.drvPath; in if r.success then r.value else null; system = let r = builtins.tryEval ({top}.system or null); in if r.success then r.value else null;"
+        )
     } else {
-        ""
+        String::new()
     };
     format!(
         "cs: let facts = {FACTS_FN}; wanted = builtins.filter (n: cs ? ${{n}}) [ {} ]; in builtins.listToAttrs (map (n: let c = cs.${{n}}; in {{ name = n; value = {{ {drv} facts = let r = builtins.tryEval (builtins.deepSeq (facts c) (facts c)); in if r.success then r.value else null; }}; }}) wanted)",
@@ -698,6 +701,91 @@ pub fn diff(base: &Facts, head: &Facts) -> Vec<Finding> {
     found
 }
 
+/// The judgement of a host that did not exist at the base: its facts against
+/// a host that is not there, which exposes nothing. Every port or service it
+/// opens, an enabled OpenSSH server and its password or root login, a user
+/// in a privileged group or with authorized keys, sudo without a password
+/// and a loosening kernel parameter are loosenings; protections it lacks
+/// (AppArmor, locked kernel modules) and system users are not findings,
+/// since nothing was taken away.
+pub fn diff_added(head: &Facts) -> Vec<Finding> {
+    let closed = |p: &Option<Ports>| {
+        p.as_ref().map(|_| Ports {
+            tcp: Some(Vec::new()),
+            udp: Some(Vec::new()),
+            tcp_ranges: Some(Vec::new()),
+            udp_ranges: Some(Vec::new()),
+        })
+    };
+    let base = Facts {
+        firewall: head.firewall.as_ref().map(|f| Firewall {
+            enable: f.enable.map(|_| true),
+            global: closed(&f.global),
+            interfaces: f.interfaces.as_ref().map(|_| BTreeMap::new()),
+            trusted_interfaces: f.trusted_interfaces.as_ref().map(|_| Vec::new()),
+        }),
+        open_firewall: head.open_firewall.as_ref().map(|_| Vec::new()),
+        openssh: head.openssh.as_ref().map(|o| {
+            if o.enable != Some(true) {
+                // A server that does not run exposes none of its settings.
+                return o.clone();
+            }
+            let safe_root = o.permit_root_login.as_ref().map(|v| {
+                if root_login_rank(v) <= 2 {
+                    v.clone()
+                } else {
+                    "prohibit-password".into()
+                }
+            });
+            Openssh {
+                enable: Some(false),
+                ports: o.ports.clone(),
+                permit_root_login: safe_root,
+                password_authentication: o.password_authentication.map(|_| false),
+                kbd_interactive_authentication: o.kbd_interactive_authentication.map(|_| false),
+            }
+        }),
+        users: head.users.as_ref().map(|us| {
+            us.iter()
+                .filter_map(|(n, u)| {
+                    let x = u.clone().unwrap_or_default();
+                    let groups = x.groups.clone().unwrap_or_default();
+                    let exposed = x.keys.unwrap_or(0) > 0
+                        || x.normal == Some(true)
+                        || groups
+                            .iter()
+                            .any(|g| privileged(g) && !(n == "root" && g == "root"));
+                    if n == "root" {
+                        // root always exists; its keys and groups are what count.
+                        let mut r = x.clone();
+                        r.keys = x.keys.map(|_| 0);
+                        r.groups = x
+                            .groups
+                            .as_ref()
+                            .map(|g| g.iter().filter(|g| *g == "root").cloned().collect());
+                        return Some((n.clone(), Some(r)));
+                    }
+                    (!exposed).then(|| (n.clone(), u.clone()))
+                })
+                .collect()
+        }),
+        sudo: head.sudo.as_ref().map(|s| Sudo {
+            enable: s.enable,
+            wheel_needs_password: s.wheel_needs_password.map(|_| true),
+        }),
+        polkit: head.polkit,
+        apparmor: head.apparmor,
+        lock_kernel_modules: head.lock_kernel_modules,
+        kernel_params: head.kernel_params.as_ref().map(|ps| {
+            ps.iter()
+                .filter(|p| !LOOSE_KERNEL_PARAMS.contains(&p.as_str()))
+                .cloned()
+                .collect()
+        }),
+    };
+    diff(&base, head)
+}
+
 /// The per-host `security` object of a report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SecurityDiff {
@@ -725,6 +813,19 @@ impl SecurityDiff {
             changes,
             loosened,
         }
+    }
+
+    /// A host that is new at the head, judged against its absence ([`diff_added`]).
+    pub fn added(changes: Vec<Finding>) -> SecurityDiff {
+        SecurityDiff {
+            base: "absent",
+            ..SecurityDiff::of(changes)
+        }
+    }
+
+    /// True when both sides were judged: both present, or a host added at the head.
+    pub fn compared(&self) -> bool {
+        self.head == "present" && (self.base == "present" || self.base == "absent")
     }
 
     /// One side could not be compared: no changes, the reason kept.
@@ -887,9 +988,75 @@ mod tests {
 
     #[test]
     fn the_apply_function_names_every_host() {
-        let a = facts_apply(&["\"a\"".into(), "\"b\"".into()], true);
+        use crate::nix::HostKind;
+        let a = facts_apply(HostKind::Nixos, &["\"a\"".into(), "\"b\"".into()], true);
         assert!(a.contains("[ \"a\" \"b\" ]"), "{a}");
         assert!(a.contains("drvPath"));
-        assert!(!facts_apply(&["\"a\"".into()], false).contains("drvPath"));
+        assert!(!facts_apply(HostKind::Nixos, &["\"a\"".into()], false).contains("drvPath"));
+        let d = facts_apply(HostKind::Darwin, &["\"mac.local\"".into()], true);
+        assert!(
+            d.contains("c.config.system.build.toplevel or c.system"),
+            "{d}"
+        );
+    }
+
+    #[test]
+    fn an_added_host_is_judged_against_nothing() {
+        let mut h = base();
+        // What a new host exposes loosens; the same settings without exposure do not.
+        let found = diff_added(&h);
+        let msgs: Vec<(&str, &str)> = found
+            .iter()
+            .map(|f| (f.judgement.as_str(), f.message.as_str()))
+            .collect();
+        assert_eq!(
+            msgs,
+            [
+                ("loosened", "TCP port 22 opened"),
+                ("loosened", "services.openssh.enable enabled"),
+                ("loosened", "user alice added (groups: users)"),
+            ],
+            "{found:#?}"
+        );
+        h.openssh.as_mut().unwrap().password_authentication = Some(true);
+        h.openssh.as_mut().unwrap().permit_root_login = Some("yes".into());
+        h.firewall.as_mut().unwrap().enable = Some(false);
+        h.sudo.as_mut().unwrap().wheel_needs_password = Some(false);
+        h.kernel_params = Some(vec!["quiet".into(), "mitigations=off".into()]);
+        h.users.as_mut().unwrap().insert(
+            "nobody".into(),
+            Some(User {
+                uid: Some(65534),
+                groups: Some(vec!["nogroup".into()]),
+                ..User::default()
+            }),
+        );
+        let found = diff_added(&h);
+        assert!(
+            found.iter().all(|f| f.judgement == Judgement::Loosened),
+            "{found:#?}"
+        );
+        let msgs: Vec<&str> = found.iter().map(|f| f.message.as_str()).collect();
+        for m in [
+            "networking.firewall.enable disabled",
+            "PermitRootLogin prohibit-password -> yes",
+            "services.openssh.settings.PasswordAuthentication enabled",
+            "security.sudo.wheelNeedsPassword disabled",
+            "kernel parameter mitigations=off added",
+        ] {
+            assert!(msgs.contains(&m), "{m}: {msgs:#?}");
+        }
+        assert!(!msgs.iter().any(|m| m.contains("nobody")), "{msgs:#?}");
+        // A host exposing nothing has no finding.
+        let quiet = Facts {
+            openssh: Some(Openssh {
+                enable: Some(false),
+                password_authentication: Some(true),
+                ..Openssh::default()
+            }),
+            apparmor: Some(false),
+            ..Facts::default()
+        };
+        assert!(diff_added(&quiet).is_empty(), "{:#?}", diff_added(&quiet));
     }
 }

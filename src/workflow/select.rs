@@ -1,6 +1,8 @@
 //! Which hosts and which revisions a command looks at for a change: host
 //! names given by hand, every host, or the hosts the change's files affect
-//! since its recorded base revision.
+//! since its recorded base revision; each with why it was chosen. Names
+//! given by hand are checked against the flake's hosts before anything runs.
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::Change;
@@ -22,22 +24,128 @@ pub struct HostChoice<'a> {
 /// The hosts to check.
 #[derive(Debug)]
 pub enum Selected {
-    /// These hosts, in this order.
+    /// These hosts, in this order (named by `--hosts`).
     Hosts(Vec<String>),
-    /// Every host of the flake: asked for, or nothing changed to narrow by.
+    /// The hosts the change affects, in order, each with why: the changed
+    /// file that reaches it (`affected by modules/ssh.nix`), or `added since
+    /// the base`.
+    Affected(Vec<(String, String)>),
+    /// Every host of the flake: asked for (`--all-hosts`).
     Every,
+    /// Every host of the flake: no change since the base to narrow by.
+    NoChange,
     /// Every host of the flake, because the impact could not be computed.
     Unknown(ImpactError),
 }
 
 impl Selected {
     /// The host names, or `None` for every host.
-    pub fn hosts(self) -> Option<Vec<String>> {
+    pub fn hosts(&self) -> Option<Vec<String>> {
         match self {
-            Selected::Hosts(h) => Some(h),
-            Selected::Every | Selected::Unknown(_) => None,
+            Selected::Hosts(h) => Some(h.clone()),
+            Selected::Affected(h) => Some(h.iter().map(|(n, _)| n.clone()).collect()),
+            Selected::Every | Selected::NoChange | Selected::Unknown(_) => None,
         }
     }
+
+    /// Why `host` was chosen, one short phrase.
+    pub fn why(&self, host: &str) -> String {
+        match self {
+            Selected::Hosts(_) => "named by --hosts".into(),
+            Selected::Affected(h) => h
+                .iter()
+                .find(|(n, _)| n == host)
+                .map_or_else(|| "affected by the change".into(), |(_, w)| w.clone()),
+            Selected::Every => "--all-hosts".into(),
+            Selected::NoChange => "no change recorded since the base: every host".into(),
+            Selected::Unknown(e) => format!("impact unknown ({e}): every host"),
+        }
+    }
+}
+
+/// Names of `given` that are not among `known`, each with a `; did you mean
+/// "x"?` suffix naming the closest known name (edit distance at most a
+/// third of the name, at least 1), or an empty suffix.
+pub fn unknown_hosts<'a>(given: &'a [String], known: &[&str]) -> Vec<(&'a str, String)> {
+    given
+        .iter()
+        .filter(|g| !g.is_empty() && !known.contains(&g.as_str()))
+        .map(|g| {
+            let limit = (g.chars().count() / 3).max(1);
+            let hint = known
+                .iter()
+                .map(|k| (crate::spec::repo::edit_distance(g, k), *k))
+                .filter(|(d, _)| *d <= limit)
+                .min()
+                .map(|(_, k)| format!("; did you mean \"{k}\"?"))
+                .unwrap_or_default();
+            (g.as_str(), hint)
+        })
+        .collect()
+}
+
+/// Why a host is affected, from its impact reasons: the first changed file
+/// (and how many more), or that it is new since the base.
+fn why_affected(h: &impact::HostImpact) -> String {
+    if h.change == Some(impact::HostChange::Added) && h.reasons.is_empty() {
+        return "added since the base".into();
+    }
+    let mut files: Vec<String> = Vec::new();
+    for r in &h.reasons {
+        let f = if r.file.is_empty() {
+            r.kind.to_string()
+        } else {
+            r.file.clone()
+        };
+        if !files.contains(&f) {
+            files.push(f);
+        }
+    }
+    let added = if h.change == Some(impact::HostChange::Added) {
+        " (added since the base)"
+    } else {
+        ""
+    };
+    match files.as_slice() {
+        [] => format!("affected by the change{added}"),
+        [one] => format!("affected by {one}{added}"),
+        [first, rest @ ..] => format!("affected by {first} and {} more file(s){added}", rest.len()),
+    }
+}
+
+/// The hosts affected since `base` (None: nothing changed), each with why.
+fn affected(
+    flake_dir: &Path,
+    base: Option<&str>,
+) -> Result<Option<Vec<(String, String)>>, ImpactError> {
+    let selection = impact::Request {
+        base: base.map(str::to_string),
+        ..Default::default()
+    }
+    .resolve(flake_dir)?;
+    if selection.changed.is_empty() {
+        return Ok(None);
+    }
+    let model = crate::flake::load_lazy(flake_dir)?;
+    let base_model = impact::load_base(flake_dir, &selection, &model)?;
+    let report = impact::analyze(
+        &model,
+        base_model.as_ref(),
+        &selection.changed,
+        &selection.options,
+    );
+    let why: BTreeMap<&str, String> = report
+        .hosts
+        .iter()
+        .map(|h| (h.name.as_str(), why_affected(h)))
+        .collect();
+    Ok(Some(
+        report
+            .affected_hosts
+            .iter()
+            .map(|n| (n.clone(), why.get(n.as_str()).cloned().unwrap_or_default()))
+            .collect(),
+    ))
 }
 
 /// The hosts to check in the flake at `flake_dir`: the hosts given by hand,
@@ -60,9 +168,9 @@ pub fn hosts_to_check(flake_dir: &Path, choice: &HostChoice) -> Selected {
     }
     // The change's recorded base revision when it has one (set by code-impl).
     let recorded = choice.change.and_then(Change::base_revision);
-    match impact::affected_hosts(flake_dir, choice.base.or(recorded.as_deref())) {
-        Ok(Some(hosts)) => Selected::Hosts(hosts),
-        Ok(None) => Selected::Every,
+    match affected(flake_dir, choice.base.or(recorded.as_deref())) {
+        Ok(Some(hosts)) => Selected::Affected(hosts),
+        Ok(None) => Selected::NoChange,
         Err(e) => Selected::Unknown(e),
     }
 }
@@ -88,6 +196,26 @@ pub fn impact_request(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unknown_names_get_the_closest_known_one() {
+        let given: Vec<String> = ["web.example", "mac-mini", "yogaa", "zzz"]
+            .map(String::from)
+            .to_vec();
+        let known = ["web.example", "mac-mini.local", "yoga"];
+        let u = unknown_hosts(&given, &known);
+        assert_eq!(
+            u,
+            [
+                ("mac-mini", String::new()),
+                ("yogaa", "; did you mean \"yoga\"?".to_string()),
+                ("zzz", String::new())
+            ]
+        );
+        let typo = ["mac-mini.locl".to_string()];
+        let u = unknown_hosts(&typo, &known);
+        assert_eq!(u[0].1, "; did you mean \"mac-mini.local\"?");
+    }
 
     #[test]
     fn hosts_by_hand_keep_their_order_without_repeats_or_empty_names() {

@@ -8,12 +8,18 @@
 # Targets: nixos-check <= 0.6 x (a), <= 1.1 x (b); orchestrator peak RSS < 30 MB.
 # Each measurement gets fresh derivations (a salt file), so all three really
 # evaluate and build. Usage: tests/bench/nixos_check.sh  (COST=fold steps per host,
-# HOSTS, REPEAT=rounds; the best round of each is reported, KEEP=1 keeps the fixture)
+# HOSTS, REPEAT=rounds; the best round of each is reported, KEEP=1 keeps the fixture,
+# OPENSPEC_BENCH_BIN=path measures that binary instead of building this tree)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 command -v nix >/dev/null || { echo "nix is required (tests/run.sh installs it)" >&2; exit 2; }
-cargo build --release --quiet
-BIN="$PWD/target/release/openspec"
+# OPENSPEC_BENCH_BIN measures another build (e.g. main's) under the same load.
+if [ -n "${OPENSPEC_BENCH_BIN:-}" ]; then
+  BIN="$OPENSPEC_BENCH_BIN"
+else
+  cargo build --release --quiet
+  BIN="$PWD/target/release/openspec"
+fi
 HOSTS=${HOSTS:-8}
 COST=${COST:-2400000}
 REPEAT=${REPEAT:-3}

@@ -25,7 +25,13 @@ impl Engine<'_> {
         let deadline = job.budget.map(|b| start + b);
         let result = self.step(&host, &args, deadline, false);
         let secs = start.elapsed().as_secs_f64();
-        self.with(i, |r| r.build_seconds = Some(secs));
+        let (built, fetched) =
+            built_and_fetched(&std::fs::read_to_string(self.log_path(&host)).unwrap_or_default());
+        self.with(i, |r| {
+            r.build_seconds = Some(secs);
+            r.derivations_built = built;
+            r.paths_fetched = fetched;
+        });
         let (outcome, stdout) = match result {
             Ok(x) => x,
             Err(e) => {
@@ -67,5 +73,37 @@ impl Engine<'_> {
                 });
             }
         }
+    }
+}
+
+/// The derivations a build ran (`building '<drv>'...`) and the paths it
+/// downloaded (`copying path '<path>' from '<substituter>'...`), from the
+/// last `$ nix build` step of a host's log.
+fn built_and_fetched(log: &str) -> (Vec<String>, Vec<String>) {
+    let step = log.rfind("\n$ nix build").map_or(log, |i| &log[i..]);
+    let quoted = |rest: &str| rest.split('\'').next().map(str::to_string);
+    let (mut built, mut fetched) = (Vec::new(), Vec::new());
+    for line in step.lines() {
+        if let Some(d) = line.strip_prefix("building '").and_then(quoted) {
+            if d.ends_with(".drv") && !built.contains(&d) {
+                built.push(d);
+            }
+        } else if let Some(p) = line.strip_prefix("copying path '").and_then(quoted)
+            && !fetched.contains(&p)
+        {
+            fetched.push(p);
+        }
+    }
+    (built, fetched)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_build_step_names_what_it_built_and_fetched() {
+        let log = "$ nix eval …\nbuilding 'not-this.drv'...\n$ nix build --json -L /nix/store/t.drv\nbuilding '/nix/store/a-x.drv'...\ncopying path '/nix/store/b-y' from 'https://cache.nixos.org'...\nx> building '/nix/store/zz.drv'\nbuilding '/nix/store/t.drv'...\n";
+        let (b, f) = super::built_and_fetched(log);
+        assert_eq!(b, ["/nix/store/a-x.drv", "/nix/store/t.drv"]);
+        assert_eq!(f, ["/nix/store/b-y"]);
     }
 }

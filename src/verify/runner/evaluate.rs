@@ -1,5 +1,7 @@
-//! Evaluator processes: one per chunk of hosts, each drvPath reported on a
-//! trace line as soon as it is known and queued for its build at once.
+//! Evaluator processes: one per chunk of hosts (of one kind), each drvPath
+//! reported on a trace line as soon as it is known and queued for its build
+//! at once; with `facts`, the host's security facts follow on the next trace
+//! line of the same evaluator (one evaluation per host for both).
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
@@ -10,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use super::{Engine, Evaluated};
 use crate::nix::process::{spawn_group, terminate_group};
-use crate::nix::{StorePath, parse_traced_drv};
+use crate::nix::{StorePath, parse_traced_drv, parse_traced_facts};
 use crate::verify::monitor::Event;
 use crate::verify::report::HostStatus;
 
@@ -27,7 +29,12 @@ impl Engine<'_> {
                 return;
             }
             let names: Vec<String> = pending.iter().map(|&i| self.name(i)).collect();
-            let args = match self.nix.eval_toplevels_traced_args(self.flake, &names) {
+            let kind = self.opts.kind(&names[0]);
+            let facts = self.opts.facts.then_some(crate::verify::security::FACTS_FN);
+            let args = match self
+                .nix
+                .eval_toplevels_traced_args(self.flake, kind, &names, facts)
+            {
                 Ok(a) => a,
                 Err(e) => {
                     // One unquotable name: report it and evaluate the others alone.
@@ -97,18 +104,41 @@ impl Engine<'_> {
         };
         let mut log = self.start_eval(first, &command)?;
         let mut started = Instant::now();
+        // The front host's drvPath is known and its facts line is awaited.
+        let mut awaiting_facts = false;
         loop {
             let mut exited = None;
             match lines.recv_timeout(Duration::from_millis(20)) {
                 Ok(line) => {
-                    if let Some((host, drv)) = parse_traced_drv(&line, self.nix.store_dir()) {
+                    if let Some((host, drv, system)) = parse_traced_drv(&line, self.nix.store_dir())
+                    {
+                        let Some(&i) = pending.front() else {
+                            continue;
+                        };
+                        if host != self.name(i) {
+                            writeln!(log, "unexpected evaluation order: {host}")?;
+                        }
+                        self.evaluated(i, drv, system, started, queue);
+                        if self.opts.facts {
+                            awaiting_facts = true;
+                            continue;
+                        }
+                        pending.pop_front();
+                        if let Some(&next) = pending.front() {
+                            log = self.start_eval(next, &command)?;
+                            started = Instant::now();
+                        }
+                    } else if let Some((host, facts)) =
+                        parse_traced_facts(&line).filter(|_| awaiting_facts)
+                    {
                         let Some(i) = pending.pop_front() else {
                             continue;
                         };
                         if host != self.name(i) {
                             writeln!(log, "unexpected evaluation order: {host}")?;
                         }
-                        self.evaluated(i, drv, started, queue);
+                        awaiting_facts = false;
+                        self.with(i, |r| r.head_facts = Some(Ok(facts)));
                         if let Some(&next) = pending.front() {
                             log = self.start_eval(next, &command)?;
                             started = Instant::now();
@@ -125,6 +155,24 @@ impl Engine<'_> {
             }
             let stop = self.interrupted() || self.abort.load(Ordering::SeqCst);
             let timed_out = self.opts.timeout.is_some_and(|t| started.elapsed() >= t);
+            if awaiting_facts && (exited.is_some() || stop || timed_out) {
+                // The host evaluated (and builds); only its facts are missing.
+                if exited.is_none() {
+                    terminate_group(&mut child);
+                }
+                if let Some(i) = pending.pop_front() {
+                    let why = if exited.is_some() {
+                        let tail = self.log_tail(&self.name(i));
+                        format!("its security facts fail to evaluate:\n{tail}")
+                    } else if timed_out && !stop {
+                        "its security facts ran out of time (--timeout)".to_string()
+                    } else {
+                        "its security facts were not evaluated (stopped)".to_string()
+                    };
+                    self.with(i, |r| r.head_facts = Some(Err(why)));
+                }
+                return Ok(());
+            }
             if exited.is_none() && (stop || timed_out) {
                 terminate_group(&mut child);
                 let secs = started.elapsed().as_secs_f64();
@@ -172,6 +220,7 @@ impl Engine<'_> {
         &self,
         i: usize,
         drv: StorePath,
+        system: Option<String>,
         started: Instant,
         queue: &mpsc::Sender<Evaluated>,
     ) {
@@ -180,6 +229,7 @@ impl Engine<'_> {
         self.with(i, |r| {
             r.drv_path = Some(drv.to_string());
             r.eval_seconds = Some(secs);
+            r.system = system.clone();
         });
         self.sink.event(Event::Evaluated {
             host: &host,
@@ -188,6 +238,13 @@ impl Engine<'_> {
         });
         if self.opts.eval_only {
             self.finish(i, |r| r.status = HostStatus::Evaluated);
+            return;
+        }
+        if let Some(why) = system.as_deref().and_then(|s| self.cannot_build(s)) {
+            self.finish(i, |r| {
+                r.status = HostStatus::Skipped;
+                r.reason = Some(why);
+            });
             return;
         }
         let budget = self

@@ -37,6 +37,32 @@ pub struct RunOptions {
     /// Hosts per evaluator process; None: spread the hosts evenly over the
     /// workers, at most `MAX_CHUNK` per process.
     pub chunk_size: Option<usize>,
+    /// The kind of each host (`darwinConfigurations` or
+    /// `nixosConfigurations`); a host not named here is a NixOS host.
+    pub kinds: std::collections::BTreeMap<String, crate::nix::HostKind>,
+    /// Also report each host's security facts from the evaluator that
+    /// reports its drvPath (`HostResult::head_facts`).
+    pub facts: bool,
+}
+
+impl RunOptions {
+    /// The kind of `host` (NixOS unless named otherwise in `kinds`).
+    pub fn kind(&self, host: &str) -> crate::nix::HostKind {
+        self.kinds.get(host).copied().unwrap_or_default()
+    }
+}
+
+/// Indices of `hosts` in chunks of at most `size`, every chunk of one kind
+/// (one evaluator reads one flake output), kinds in `HostKind::ALL` order.
+pub fn chunks_by_kind(hosts: &[String], opts: &RunOptions, size: usize) -> Vec<Vec<usize>> {
+    let mut out = Vec::new();
+    for kind in crate::nix::HostKind::ALL {
+        let of_kind: Vec<usize> = (0..hosts.len())
+            .filter(|&i| opts.kind(&hosts[i]) == kind)
+            .collect();
+        out.extend(of_kind.chunks(size.max(1)).map(<[usize]>::to_vec));
+    }
+    out
 }
 
 /// Several hosts share one evaluator (and its heap, and one copy of the
@@ -83,6 +109,9 @@ struct Engine<'a> {
     /// Set on the first failure without --keep-going.
     abort: AtomicBool,
     results: Vec<Mutex<HostResult>>,
+    /// What this machine builds, asked once when a toplevel is for another
+    /// platform than this binary's (None: Nix could not say; build anyway).
+    platforms: std::sync::OnceLock<Option<crate::nix::Platforms>>,
 }
 
 /// A host whose evaluation succeeded, queued for its build.
@@ -119,8 +148,13 @@ pub fn run_hosts(
         abort: AtomicBool::new(false),
         results: hosts
             .iter()
-            .map(|h| Mutex::new(HostResult::new(h, HostStatus::Pending)))
+            .map(|h| {
+                let mut r = HostResult::new(h, HostStatus::Pending);
+                r.kind = opts.kind(h);
+                Mutex::new(r)
+            })
             .collect(),
+        platforms: std::sync::OnceLock::new(),
     };
     let (tx, rx) = mpsc::channel::<Evaluated>();
     let rx = Mutex::new(rx);
@@ -143,11 +177,7 @@ pub fn run_hosts(
         }
         let tx = tx;
         let size = chunk_size(hosts.len(), jobs, opts.chunk_size);
-        let chunks: Vec<Vec<usize>> = (0..hosts.len())
-            .collect::<Vec<_>>()
-            .chunks(size)
-            .map(<[usize]>::to_vec)
-            .collect();
+        let chunks = chunks_by_kind(hosts, opts, size);
         pool.install(|| {
             chunks
                 .par_iter()
@@ -203,6 +233,25 @@ impl Engine<'_> {
         self.with(i, |r| r.name.clone())
     }
 
+    /// Why a toplevel for `system` is not built here, or None to build it:
+    /// the system is this binary's platform, one Nix builds for
+    /// (`extra-platforms`), or remote builders (or another store) may take it.
+    fn cannot_build(&self, system: &str) -> Option<String> {
+        if system == crate::nix::Platforms::native() {
+            return None;
+        }
+        let platforms = self
+            .platforms
+            .get_or_init(|| self.nix.platforms().ok())
+            .as_ref()?;
+        (!platforms.can_build(system)).then(|| {
+            format!(
+                "its toplevel is built for {system}, and this machine builds for {} with no remote builder; pass --builders (or --store) for a machine that builds {system}",
+                platforms.systems.join(", ")
+            )
+        })
+    }
+
     fn with<T>(&self, i: usize, f: impl FnOnce(&mut HostResult) -> T) -> T {
         let mut guard = self.results[i].lock().unwrap_or_else(|p| p.into_inner());
         f(&mut guard)
@@ -217,7 +266,12 @@ impl Engine<'_> {
         } else {
             return false;
         };
-        self.finish(i, |r| r.status = status);
+        self.finish(i, |r| {
+            r.status = status;
+            if status == HostStatus::Skipped {
+                r.reason = Some("not started: another host failed first (no --keep-going)".into());
+            }
+        });
         true
     }
 
