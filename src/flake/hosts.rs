@@ -7,6 +7,7 @@ use rowan::ast::AstNode;
 
 use super::eval::Eval;
 use super::known::{HOST_FRAMEWORKS, HOST_OUTPUTS};
+use super::path::RepoPath;
 use super::value::*;
 use super::{Diagnostic, DiagnosticKind, Level};
 
@@ -18,8 +19,16 @@ pub struct HostEntry {
     pub kind: &'static str,
     /// Its definition, to be walked.
     pub thunk: Thunk,
-    /// The line of flake.nix its definition starts on.
+    /// The repository file its definition is written in.
+    pub file: String,
+    /// The line its definition starts on.
     pub line: u32,
+    /// How it was found: `literal`, `helper`, `flake-parts`, a framework's
+    /// name, or `nix` (named by Nix only).
+    pub rule: &'static str,
+    /// What the rule that placed it makes it depend on besides its
+    /// definition (the module files that import it, folders scanned).
+    pub extra: Vec<super::walk::Target>,
 }
 
 /// Bind `self` and the inputs, and remember the outputs for `self.<attr>`.
@@ -106,25 +115,49 @@ pub fn discover(ev: &Eval, diags: &mut Vec<Diagnostic>) -> Vec<HostEntry> {
         match v {
             Value::Attrs(a) => {
                 any_attr = true;
+                let parts = ev.parts.borrow();
                 for (name, t) in a.map.iter() {
-                    let l = thunk_line(ev, t).unwrap_or(line);
+                    let (file, l) = thunk_site(ev, t).unwrap_or(("flake.nix".into(), line));
+                    let mut extra = vec![];
+                    let rule = if parts.used {
+                        for f in parts.chain(&file) {
+                            extra
+                                .push(super::walk::Target::FileWalked(RepoPath::new_unchecked(&f)));
+                        }
+                        for l in &parts.listings {
+                            extra.push(super::walk::Target::Listing(l.clone()));
+                        }
+                        parts.rule_of(&file)
+                    } else if literal_attr(t, name) {
+                        "literal"
+                    } else {
+                        "helper"
+                    };
                     hosts.push(HostEntry {
                         name: name.clone(),
                         kind,
                         thunk: t.clone(),
+                        file,
                         line: l,
+                        rule,
+                        extra,
                     });
                 }
                 if a.dynamic {
+                    let why = parts
+                        .unresolved
+                        .clone()
+                        .map(|w| format!(" ({w})"))
+                        .unwrap_or_default();
                     diags.push(diag(Level::Error, DiagnosticKind::Unresolved, line, &format!(
-                        "some names in `{attr}` are computed and could not be resolved statically, so hosts may be missing from every answer; name the hosts in a literal attrset (or with genAttrs over a literal list), or pass the hosts by hand (`nixos-check --hosts`)"
+                        "some names in `{attr}` are computed and could not be resolved statically{why}, so hosts may be missing from every answer; ask Nix for the names with `--eval` (`hosts --eval`, `impact --eval-hosts`), or name the hosts in a literal attrset (or with genAttrs over a literal list)"
                     )));
                 }
             }
             Value::Unknown => {
                 any_attr = true;
                 diags.push(diag(Level::Error, DiagnosticKind::Unresolved, line, &format!(
-                    "`{attr}` is computed in a way openspec cannot follow, so its hosts are missing from every answer; name the hosts in a literal attrset (or with genAttrs over a literal list), or pass the hosts by hand (`nixos-check --hosts`)"
+                    "`{attr}` is computed in a way openspec cannot follow, so its hosts are missing from every answer; ask Nix for the names with `--eval` (`hosts --eval`, `impact --eval-hosts`), or name the hosts in a literal attrset (or with genAttrs over a literal list)"
                 )));
             }
             _ => {}
@@ -138,7 +171,7 @@ pub fn discover(ev: &Eval, diags: &mut Vec<Diagnostic>) -> Vec<HostEntry> {
             .collect();
         if !used.is_empty() {
             diags.push(diag(Level::Error, DiagnosticKind::UnknownFramework, 1, &format!(
-                "hosts are placed by convention by {} (no rule for it yet), so no host could be named; pass the hosts by hand (`nixos-check --hosts`)",
+                "hosts are placed by convention by {} (no rule for it yet), so no host could be named; ask Nix for the names with `--eval` (`hosts --eval`, `impact --eval-hosts`)",
                 used.join(", ")
             )));
         } else if !any_attr && matches!(out, Value::Unknown | Value::Attrs(_)) {
@@ -148,7 +181,7 @@ pub fn discover(ev: &Eval, diags: &mut Vec<Diagnostic>) -> Vec<HostEntry> {
                 .unwrap_or(false);
             if text_mentions || matches!(out, Value::Unknown) {
                 diags.push(diag(Level::Error, DiagnosticKind::UnknownFramework, 1,
-                    "the outputs are built in a way openspec does not recognise, so no host could be named; pass the hosts by hand (`nixos-check --hosts`)"));
+                    "the outputs are built in a way openspec does not recognise, so no host could be named; ask Nix for the names with `--eval` (`hosts --eval`, `impact --eval-hosts`)"));
             }
         }
     }
@@ -169,12 +202,35 @@ fn attr_line(ev: &Eval, v: &Value, attr: &str) -> Option<u32> {
 
 /// The 1-based line a thunk's syntax starts on, if it has syntax.
 pub fn thunk_line(ev: &Eval, t: &Thunk) -> Option<u32> {
+    thunk_site(ev, t).map(|(_, l)| l)
+}
+
+/// The file and 1-based line a thunk's syntax starts on, if it has syntax.
+pub fn thunk_site(ev: &Eval, t: &Thunk) -> Option<(String, u32)> {
     match &t.0.origin {
-        Origin::Expr { expr, file, .. } => {
-            ev.tree.nix.get(&**file).map(|f| f.line_of(expr.syntax()))
-        }
-        Origin::Apply { args, .. } => args.iter().find_map(|a| thunk_line(ev, a)),
-        Origin::Select { base, .. } => thunk_line(ev, base),
+        Origin::Expr { expr, file, .. } => ev
+            .tree
+            .nix
+            .get(&**file)
+            .map(|f| (file.to_string(), f.line_of(expr.syntax()))),
+        Origin::Apply { args, .. } => args.iter().find_map(|a| thunk_site(ev, a)),
+        Origin::Select { base, .. } => thunk_site(ev, base),
         Origin::Value => None,
     }
+}
+
+/// Whether a host's definition is written as an attribute named after the
+/// host (`yoga = nixosSystem { … };`, `nixosConfigurations.yoga = …`),
+/// rather than made by a function from a name.
+fn literal_attr(t: &Thunk, name: &str) -> bool {
+    let Origin::Expr { expr, .. } = &t.0.origin else {
+        return false;
+    };
+    expr.syntax()
+        .parent()
+        .and_then(ast::AttrpathValue::cast)
+        .and_then(|apv| apv.attrpath())
+        .and_then(|p| p.attrs().last())
+        .and_then(|a| super::slice::literal_attr(&a))
+        .is_some_and(|n| n == name)
 }

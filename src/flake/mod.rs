@@ -15,6 +15,7 @@ pub mod hosts;
 pub mod intern;
 pub mod known;
 pub mod lock;
+pub mod parts;
 pub mod path;
 pub mod slice;
 pub mod source;
@@ -79,6 +80,12 @@ pub struct Host {
     pub kind: String,
     /// Where its definition starts.
     pub entry: Location,
+    /// How it was found: `literal` (an attribute of the outputs), `helper`
+    /// (a name made by a function: genAttrs, mapAttrs, readDir…),
+    /// `flake-parts` (a module's `flake` definition), `import-tree`, a
+    /// framework's name, or `nix` (named by `--eval` only: it depends on
+    /// the whole source).
+    pub rule: String,
     /// What it depends on.
     #[serde(flatten)]
     pub deps: Deps,

@@ -28,6 +28,8 @@ pub struct Eval<'t> {
     pub outputs: std::cell::RefCell<Option<Thunk>>,
     /// Input names declared by flake.nix.
     pub input_names: Vec<String>,
+    /// The flake-parts module system `mkFlake` collected, if the outputs use it.
+    pub parts: std::cell::RefCell<super::parts::Parts>,
     roots: std::cell::RefCell<std::collections::HashMap<String, Option<Thunk>>>,
     names: std::cell::RefCell<std::collections::HashMap<String, Rc<str>>>,
 }
@@ -41,6 +43,7 @@ impl<'t> Eval<'t> {
             fuel: Cell::new(FUEL),
             outputs: Default::default(),
             input_names: vec![],
+            parts: Default::default(),
             roots: Default::default(),
             names: Default::default(),
         }
@@ -356,6 +359,13 @@ impl<'t> Eval<'t> {
                 Some(b) => Value::Known(b, Rc::new(vec![])),
                 None => v.clone(),
             },
+            // `config.flake` of a flake-parts module is the flake's outputs.
+            Value::PartsConfig if name == "flake" => Value::SelfFlake,
+            Value::PartsConfig => Value::PartsConfig,
+            Value::ModuleArgs(a) => match a.map.get(name) {
+                Some(t) => self.force(t),
+                None => Value::PartsConfig,
+            },
             _ => match KnownFunction::by_name(name) {
                 // `lib.genAttrs` on an unknown `lib`: the name is the best evidence.
                 Some(b) => Value::Known(b, Rc::new(vec![])),
@@ -389,7 +399,11 @@ impl<'t> Eval<'t> {
                 }
                 b.value(self, &args)
             }
+            Value::Input(i) if super::parts::is_import_tree(&i) => {
+                super::parts::import_tree(self, &self.force(&arg))
+            }
             Value::Input(i) => Value::Input(i),
+            Value::PartsConfig => Value::PartsConfig,
             _ => Value::Unknown,
         }
     }
