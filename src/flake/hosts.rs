@@ -189,6 +189,19 @@ pub fn discover(ev: &Eval, diags: &mut Vec<Diagnostic>) -> Vec<HostEntry> {
     hosts
 }
 
+/// Whether a finding says some hosts cannot be named statically (every
+/// such finding points to `--eval`).
+pub fn is_naming_finding(d: &Diagnostic) -> bool {
+    d.level == Level::Error
+        && matches!(
+            d.kind,
+            DiagnosticKind::Unresolved | DiagnosticKind::UnknownFramework
+        )
+        && d.message.contains(EVAL_HINT)
+}
+
+const EVAL_HINT: &str = "ask Nix for the names with `--eval`";
+
 fn diag(level: Level, kind: DiagnosticKind, line: u32, message: &str) -> Diagnostic {
     Diagnostic::new(kind, "flake.nix", line, message.to_string()).at(level)
 }
