@@ -117,9 +117,28 @@ pub fn discover(ev: &Eval, diags: &mut Vec<Diagnostic>) -> Vec<HostEntry> {
                 any_attr = true;
                 let parts = ev.parts.borrow();
                 for (name, t) in a.map.iter() {
-                    let (file, l) = thunk_site(ev, t).unwrap_or(("flake.nix".into(), line));
+                    let (mut file, mut l) = thunk_site(ev, t).unwrap_or(("flake.nix".into(), line));
                     let mut extra = vec![];
-                    let rule = if parts.used {
+                    let haumea = parts
+                        .haumea
+                        .iter()
+                        .any(|d| super::path::parent(&file) == d.as_str());
+                    let rule = if let Some(p) = parts.placed.get(&(attr.to_string(), name.clone()))
+                    {
+                        file = p.file.clone();
+                        l = p.line;
+                        extra = p.extra.clone();
+                        p.rule
+                    } else if haumea {
+                        extra.push(super::walk::Target::FileWalked(RepoPath::new_unchecked(
+                            &file,
+                        )));
+                        for d in &parts.haumea {
+                            extra.push(super::walk::Target::Listing(d.clone()));
+                        }
+                        extra.push(super::walk::Target::Input("*".into()));
+                        "haumea"
+                    } else if parts.used {
                         for f in parts.chain(&file) {
                             extra
                                 .push(super::walk::Target::FileWalked(RepoPath::new_unchecked(&f)));
@@ -228,7 +247,16 @@ pub fn thunk_site(ev: &Eval, t: &Thunk) -> Option<(String, u32)> {
             .map(|f| (file.to_string(), f.line_of(expr.syntax()))),
         Origin::Apply { args, .. } => args.iter().find_map(|a| thunk_site(ev, a)),
         Origin::Select { base, .. } => thunk_site(ev, base),
-        Origin::Value => None,
+        // `hosts.a.modules = …` makes `a` a set with no syntax of its own:
+        // it starts where its first attribute does.
+        Origin::Value => match &*t.0.slot.borrow() {
+            Slot::Done(Value::Attrs(a)) => a
+                .map
+                .values()
+                .filter_map(|t| thunk_site(ev, t))
+                .min_by_key(|(_, l)| *l),
+            _ => None,
+        },
     }
 }
 

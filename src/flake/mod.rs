@@ -10,6 +10,7 @@ use serde::Serialize;
 pub mod deps;
 pub mod diagnostic;
 pub mod eval;
+pub mod frameworks;
 pub mod graph;
 pub mod hosts;
 pub mod intern;

@@ -36,6 +36,10 @@ pub struct Parts {
     pub listings: BTreeSet<RepoPath>,
     /// Inputs whose flake modules are imported (`inputs.x.flakeModules.y`).
     pub external: BTreeSet<String>,
+    /// Hosts placed by a framework's convention, by (output, name).
+    pub placed: BTreeMap<(String, String), super::frameworks::Placed>,
+    /// Folders loaded as haumea trees.
+    pub haumea: Vec<RepoPath>,
     /// Some module could not be read, so hosts may be missing: the reason.
     pub unresolved: Option<String>,
 }
@@ -158,6 +162,7 @@ pub fn mk_flake(ev: &Eval, args: &[Thunk]) -> Value {
         args: module_args,
         seen: BTreeSet::new(),
         outputs: BTreeMap::new(),
+        easy_hosts: vec![],
         dynamic: false,
         depth: 0,
     };
@@ -175,6 +180,8 @@ struct Collect<'e, 't> {
     seen: BTreeSet<String>,
     /// Per output name: every module's definition of it.
     outputs: BTreeMap<String, Vec<Thunk>>,
+    /// Every module's `easy-hosts` definition.
+    easy_hosts: Vec<Thunk>,
     dynamic: bool,
     depth: u32,
 }
@@ -273,6 +280,9 @@ impl Collect<'_, '_> {
                         )),
                     }
                 }
+                if let Some(e) = defs.map.get("easy-hosts") {
+                    self.easy_hosts.push(e.clone());
+                }
                 if let Some(flake) = defs.map.get("flake") {
                     match self.ev.force(flake) {
                         Value::Attrs(f) => {
@@ -298,7 +308,19 @@ impl Collect<'_, '_> {
         }
     }
 
-    fn finish(self) -> Value {
+    fn finish(mut self) -> Value {
+        // Flake modules of host frameworks place hosts by convention.
+        let external = self.ev.parts.borrow().external.clone();
+        let mut placed = super::frameworks::Hosts::default();
+        if external.contains("easy-hosts") {
+            super::frameworks::easy_hosts(self.ev, &self.easy_hosts, &mut placed);
+        }
+        if external.contains("nixos-unified") {
+            super::frameworks::unified(self.ev, &RepoPath::root(), &mut placed);
+        }
+        for (name, hosts) in placed.into_attrs(None).map {
+            self.outputs.entry(name).or_default().push(hosts);
+        }
         let mut out = Attrs {
             map: BTreeMap::new(),
             dynamic: self.dynamic,

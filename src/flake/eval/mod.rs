@@ -394,6 +394,14 @@ impl<'t> Eval<'t> {
             Value::Known(b, args) => {
                 let mut args = (*args).clone();
                 args.push(arg);
+                // A one-argument `mkFlake` is a host framework's (snowfall-lib,
+                // nixos-unified, flake-utils-plus), not flake-parts'.
+                if b == KnownFunction::MkFlake
+                    && args.len() == 1
+                    && let Some(v) = super::frameworks::one_arg_mk_flake(self, &args[0])
+                {
+                    return v;
+                }
                 if args.len() < b.arity() {
                     return Value::Known(b, Rc::new(args));
                 }
@@ -402,6 +410,12 @@ impl<'t> Eval<'t> {
             Value::Input(i) if super::parts::is_import_tree(&i) => {
                 super::parts::import_tree(self, &self.force(&arg))
             }
+            Value::Input(i) if i == "haumea" => match self.force(&arg) {
+                v @ Value::Attrs(_) if self.select(&v, "src").is_some() => {
+                    super::frameworks::haumea_load(self, &v)
+                }
+                _ => Value::Input(i),
+            },
             Value::Input(i) => Value::Input(i),
             Value::PartsConfig => Value::PartsConfig,
             _ => Value::Unknown,

@@ -218,6 +218,22 @@ impl Walker<'_, '_> {
                         _ => break,
                     }
                 }
+                // An output a flake-parts module defines: that module's file
+                // is where the value is written, so it is a dependency.
+                if self.ev.parts.borrow().used {
+                    let mut defs: Vec<Thunk> = vec![cur.clone()];
+                    if let Value::Attrs(a) = self.ev.force(&cur) {
+                        defs.extend(a.map.values().cloned());
+                    }
+                    for d in defs {
+                        if let Some((def, _)) = crate::flake::hosts::thunk_site(self.ev, &d)
+                            && def != "flake.nix"
+                        {
+                            let p = crate::flake::path::RepoPath::new_unchecked(def);
+                            self.push(Target::FileWalked(p), file, line);
+                        }
+                    }
+                }
                 self.walk_thunk(&cur, usage, file, line);
             }
             None => {
