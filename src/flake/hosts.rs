@@ -152,6 +152,11 @@ pub fn discover(ev: &Eval, diags: &mut Vec<Diagnostic>) -> Vec<HostEntry> {
                     } else {
                         "helper"
                     };
+                    if !matches!(rule, "literal" | "helper") {
+                        for m in &parts.machinery {
+                            extra.push(super::walk::Target::Machinery(m.clone()));
+                        }
+                    }
                     hosts.push(HostEntry {
                         name: name.clone(),
                         kind,

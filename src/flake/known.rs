@@ -272,8 +272,43 @@ impl KnownFunction {
                 }
                 _ => Value::Unknown,
             },
-            FilterAttrs => arg(1),
-            Filter => arg(1),
+            // Entries the predicate is known to reject are dropped; the
+            // rest (kept or unknown) stay: a superset.
+            FilterAttrs => match arg(1) {
+                Value::Attrs(a) => {
+                    let pred = arg(0);
+                    let map = a
+                        .map
+                        .iter()
+                        .filter(|(k, v)| {
+                            let name = Thunk::value(Value::Str((*k).clone()));
+                            let r = ev.apply(ev.apply(pred.clone(), name), (*v).clone());
+                            !matches!(r, Value::Bool(false))
+                        })
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect();
+                    Value::Attrs(Rc::new(Attrs {
+                        map,
+                        dynamic: a.dynamic,
+                    }))
+                }
+                v => v,
+            },
+            Filter => match arg(1) {
+                Value::List(items) => {
+                    let pred = arg(0);
+                    Value::List(Rc::new(
+                        items
+                            .iter()
+                            .filter(|t| {
+                                !matches!(ev.apply(pred.clone(), (*t).clone()), Value::Bool(false))
+                            })
+                            .cloned()
+                            .collect(),
+                    ))
+                }
+                v => v,
+            },
             ListToAttrs => match arg(0) {
                 Value::List(items) => {
                     let mut attrs = Attrs::default();

@@ -34,6 +34,8 @@ pub struct Parts {
     pub importer: HashMap<String, (String, &'static str)>,
     /// Folders whose listing decides the module list (import-tree scans).
     pub listings: BTreeSet<RepoPath>,
+    /// Local files that implement `mkFlake` (a stand-in or a wrapper).
+    pub machinery: BTreeSet<RepoPath>,
     /// Inputs whose flake modules are imported (`inputs.x.flakeModules.y`).
     pub external: BTreeSet<String>,
     /// Hosts placed by a framework's convention, by (output, name).
@@ -95,10 +97,13 @@ pub fn import_tree(ev: &Eval, arg: &Value) -> Value {
                         .take_while(|d| d.starts_with(&prefix))
                         .cloned(),
                 ) {
-                    ev.parts
-                        .borrow_mut()
-                        .listings
-                        .insert(RepoPath::new_unchecked(&d));
+                    let rel = d.strip_prefix(&prefix).unwrap_or("");
+                    if !format!("/{rel}").contains("/_") {
+                        ev.parts
+                            .borrow_mut()
+                            .listings
+                            .insert(RepoPath::new_unchecked(&d));
+                    }
                 }
                 for f in ev
                     .tree
@@ -240,6 +245,12 @@ impl Collect<'_, '_> {
                 self.ev.parts.borrow_mut().external.insert(i);
             }
             Value::Inputs => {}
+            // `imports = [ [ ./a.nix ] ]`: a list of modules is their import.
+            Value::List(items) => {
+                for item in items.iter() {
+                    self.module(item, from, rule);
+                }
+            }
             v => {
                 self.depth += 1;
                 self.value(v, from, rule);

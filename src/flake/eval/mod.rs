@@ -163,6 +163,18 @@ impl<'t> Eval<'t> {
             Select(s) => self.eval_select(s, env, file),
             Apply(a) => {
                 let f = self.eval_opt(a.lambda(), env, file);
+                // A local `import-tree` (a stand-in or a wrapper) is read as
+                // import-tree's own; its file is machinery.
+                if let Value::Closure(c) = &f
+                    && a.lambda().and_then(|l| last_name(&l)).as_deref() == Some("import-tree")
+                    && let Some(arg) = a.argument()
+                {
+                    self.parts
+                        .borrow_mut()
+                        .machinery
+                        .insert(RepoPath::new_unchecked(&*c.file));
+                    return super::parts::import_tree(self, &self.eval(&arg, env, file));
+                }
                 match a.argument() {
                     Some(arg) => self.apply(f, Thunk::lazy(arg, env.clone(), file.clone())),
                     None => Value::Unknown,
@@ -318,10 +330,12 @@ impl<'t> Eval<'t> {
         let Some(path) = s.attrpath() else {
             return Value::Unknown;
         };
+        let mut last = String::new();
         for attr in path.attrs() {
             let Some(name) = self.attr_name(&attr, env, file) else {
                 return Value::Unknown;
             };
+            last.clone_from(&name);
             match self.select(&v, &name) {
                 Some(next) => v = next,
                 None => {
@@ -331,6 +345,18 @@ impl<'t> Eval<'t> {
                     };
                 }
             }
+        }
+        // A local `….lib.mkFlake` (a wrapper or a stand-in) is read as
+        // flake-parts' own, as a local `nixosSystem` is read as nixpkgs'; its
+        // file is machinery every host depends on.
+        if let Value::Closure(c) = &v
+            && last == "mkFlake"
+        {
+            self.parts
+                .borrow_mut()
+                .machinery
+                .insert(RepoPath::new_unchecked(&*c.file));
+            return Value::Known(KnownFunction::MkFlake, Rc::new(vec![]));
         }
         v
     }
@@ -476,6 +502,19 @@ pub fn add(lhs: Value, rhs: Value) -> Value {
         (Value::Str(a), Value::Str(b)) => Value::Str(a + &b),
         (Value::Int(a), Value::Int(b)) => Value::Int(a.wrapping_add(b)),
         _ => Value::Unknown,
+    }
+}
+
+/// The name a function is called by: `f` in `f x`, `g` in `a.b.g x`.
+fn last_name(e: &ast::Expr) -> Option<String> {
+    match e {
+        ast::Expr::Ident(i) => Some(ident_name(i)),
+        ast::Expr::Select(s) => match s.attrpath()?.attrs().last()? {
+            ast::Attr::Ident(i) => Some(ident_name(&i)),
+            _ => None,
+        },
+        ast::Expr::Paren(p) => last_name(&p.expr()?),
+        _ => None,
     }
 }
 
