@@ -316,7 +316,7 @@ fn haumea_tree_names_a_host_per_file() {
         ])
     );
     assert_eq!(affected(&root, "hosts/_shared/base.nix"), ["alpha", "beta"]);
-    assert_eq!(affected(&root, "hosts/alpha-hardware.nix"), ["alpha"]);
+    assert_eq!(affected(&root, "hosts/_alpha/hardware.nix"), ["alpha"]);
 }
 
 #[test]

@@ -20,9 +20,11 @@
 //! - haumea (`load { src = ./dir; }`): an attribute per `.nix` file and
 //!   folder below `src` (names starting with `_` are private).
 //!
-//! Each host depends on what the framework loads on its behalf, and on the
-//! listing of every folder the framework scans to find hosts: adding or
-//! removing an entry there changes the hosts.
+//! Each host depends on what the framework loads on its behalf, including
+//! every file of the folders it imports whole (a file added there is
+//! imported too). A folder scanned for hosts only names hosts: an entry
+//! added or removed there is a host added or removed, which the two sides
+//! of a change show.
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -238,12 +240,9 @@ fn snowfall(ev: &Eval, root: &RepoPath, settings: &Thunk, hosts: &mut Hosts) {
                 continue;
             }
             let class = if darwin { "darwin" } else { "nixos" };
-            let mut extra = vec![
-                Target::File(file.clone()),
-                Target::Listing(systems.clone()),
-                Target::Listing(target_dir.clone()),
-                Target::Input("*".into()),
-            ];
+            // The folders scanned for systems only name hosts: a new entry
+            // is a new host, not a change of the others.
+            let mut extra = vec![Target::File(file.clone()), Target::Input("*".into())];
             let modules = format!("modules/{class}");
             extra.extend(trees(
                 ev,
@@ -296,11 +295,7 @@ pub fn unified(ev: &Eval, root: &RepoPath, hosts: &mut Hosts) {
             } else {
                 continue;
             };
-            let mut extra = vec![
-                Target::File(file.clone()),
-                Target::Listing(dir.clone()),
-                Target::Input("*".into()),
-            ];
+            let mut extra = vec![Target::File(file.clone()), Target::Input("*".into())];
             extra.extend(trees(
                 ev,
                 root,

@@ -133,9 +133,6 @@ pub fn discover(ev: &Eval, diags: &mut Vec<Diagnostic>) -> Vec<HostEntry> {
                         extra.push(super::walk::Target::FileWalked(RepoPath::new_unchecked(
                             &file,
                         )));
-                        for d in &parts.haumea {
-                            extra.push(super::walk::Target::Listing(d.clone()));
-                        }
                         extra.push(super::walk::Target::Input("*".into()));
                         "haumea"
                     } else if parts.used {
@@ -178,13 +175,14 @@ pub fn discover(ev: &Eval, diags: &mut Vec<Diagnostic>) -> Vec<HostEntry> {
                     )));
                 }
             }
-            Value::Unknown => {
+            // Anything but an attribute set (unknown, another flake's value,
+            // a function the analysis does not model) may hold hosts.
+            _ => {
                 any_attr = true;
                 diags.push(diag(Level::Error, DiagnosticKind::Unresolved, line, &format!(
                     "`{attr}` is computed in a way openspec cannot follow, so its hosts are missing from every answer; ask Nix for the names with `--eval` (`hosts --eval`, `impact --eval-hosts`), or name the hosts in a literal attrset (or with genAttrs over a literal list)"
                 )));
             }
-            _ => {}
         }
     }
     if hosts.is_empty() {
