@@ -8,6 +8,7 @@
 //! added to a folder, `impact --files` must name every host whose toplevel
 //! drvPath changed.
 //! Run with `cargo test --test layouts_soundness -- --nocapture` for the tables.
+#[allow(dead_code, unused_imports)]
 mod soundness_support;
 
 use std::collections::BTreeSet;
@@ -57,6 +58,12 @@ fn impact(repo: &Repo, file: &str) -> BTreeSet<String> {
 fn check(name: &str) -> Vec<(String, BTreeSet<String>, BTreeSet<String>)> {
     let o = Oracle::compute(&fixture(name));
     let repo = Repo::copy_of(&fixture(name));
+    // The hosts are real: they build.
+    let outs = repo
+        .build_all(&o.hosts)
+        .unwrap_or_else(|e| panic!("building the {name} hosts failed:\n{e}"));
+    assert_eq!(outs.len(), o.hosts.len(), "{outs:?}");
+    assert!(outs.iter().all(|o| std::path::Path::new(o).exists()));
     let mut rows = vec![];
     let mut misses = vec![];
     for truth in &o.probes {

@@ -6,7 +6,7 @@ use rnix::ast::{self, HasEntry};
 use rowan::ast::AstNode;
 
 use super::eval::Eval;
-use super::known::{HOST_FRAMEWORKS, HOST_OUTPUTS};
+use super::known::{FRAMEWORK_RULES, HOST_FRAMEWORKS, HOST_OUTPUTS};
 use super::path::RepoPath;
 use super::value::*;
 use super::{Diagnostic, DiagnosticKind, Level};
@@ -191,10 +191,28 @@ pub fn discover(ev: &Eval, diags: &mut Vec<Diagnostic>) -> Vec<HostEntry> {
             .copied()
             .filter(|f| ev.input_names.iter().any(|i| i == f))
             .collect();
+        let external: Vec<String> = ev.parts.borrow().external.iter().cloned().collect();
         if !used.is_empty() {
+            let (ruled, unruled): (Vec<&str>, Vec<&str>) =
+                used.iter().partition(|f| FRAMEWORK_RULES.contains(f));
+            let why = match (ruled.is_empty(), unruled.is_empty()) {
+                (_, false) => format!(
+                    "hosts are placed by convention by {} (no rule for it)",
+                    unruled.join(", ")
+                ),
+                _ => format!(
+                    "{} is an input, but its rule found no host here (the layout may differ from its convention)",
+                    ruled.join(", ")
+                ),
+            };
             diags.push(diag(Level::Error, DiagnosticKind::UnknownFramework, 1, &format!(
-                "hosts are placed by convention by {} (no rule for it yet), so no host could be named; ask Nix for the names with `--eval` (`hosts --eval`, `impact --eval-hosts`)",
-                used.join(", ")
+                "{why}, so no host could be named; ask Nix for the names with `--eval` (`hosts --eval`, `impact --eval-hosts`)"
+            )));
+        } else if !external.is_empty() {
+            // A flake module of an input may define the hosts.
+            diags.push(diag(Level::Error, DiagnosticKind::UnknownFramework, 1, &format!(
+                "no host is defined by the flake's own modules, and the flake modules of {} are not read, so no host could be named; ask Nix for the names with `--eval` (`hosts --eval`, `impact --eval-hosts`)",
+                external.join(", ")
             )));
         } else if !any_attr && matches!(out, Value::Unknown | Value::Attrs(_)) {
             let text_mentions = file

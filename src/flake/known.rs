@@ -82,6 +82,18 @@ pub const HOST_FRAMEWORKS: &[&str] = &[
     "digga",
     "std",
     "hive",
+    "den",
+];
+
+/// The frameworks of [`HOST_FRAMEWORKS`] with a rule (`flake::frameworks`,
+/// `flake::parts`).
+pub const FRAMEWORK_RULES: &[&str] = &[
+    "snowfall-lib",
+    "nixos-unified",
+    "easy-hosts",
+    "haumea",
+    "import-tree",
+    "flake-utils-plus",
 ];
 
 /// What `withSystem system f` passes to `f`: the system, the inputs per

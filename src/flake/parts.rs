@@ -124,6 +124,11 @@ pub fn import_tree(ev: &Eval, arg: &Value) -> Value {
                 }
             }
             Value::Path(p) => imports.push(Thunk::value(Value::Path(p))),
+            // `import-tree.filterNot f`, `.addPath`…: still import-tree, whose
+            // filters only narrow what a folder gives.
+            _ if imports.is_empty() => {
+                return Value::Input("import-tree".into());
+            }
             _ => return Value::Unknown,
         }
     }
@@ -295,7 +300,12 @@ impl Collect<'_, '_> {
                     self.easy_hosts.push(e.clone());
                 }
                 if let Some(flake) = defs.map.get("flake") {
-                    match self.ev.force(flake) {
+                    // `flake` is a submodule: its definition may be a module function.
+                    let value = match self.ev.force(flake) {
+                        v @ Value::Closure(_) => self.ev.apply(v, Thunk::value(self.args.clone())),
+                        v => v,
+                    };
+                    match value {
                         Value::Attrs(f) => {
                             if f.dynamic {
                                 self.dynamic = true;

@@ -238,6 +238,12 @@ impl<'t> Eval<'t> {
                         return Value::Unknown;
                     }
                 }
+                // `with builtins;` (or another input): its functions by name.
+                Value::Input(_) => match KnownFunction::by_name(name) {
+                    Some(b) => return Value::Known(b, Rc::new(vec![])),
+                    None if matches!(name, "true" | "false" | "null") => {}
+                    None => return Value::Unknown,
+                },
                 _ => return Value::Unknown,
             }
         }
