@@ -149,6 +149,25 @@ pub fn discover(ev: &Eval, diags: &mut Vec<Diagnostic>) -> Vec<HostEntry> {
                     } else {
                         "helper"
                     };
+                    // The file its definition is written in (flake.nix always counts).
+                    if file != "flake.nix" {
+                        let t = super::walk::Target::FileWalked(RepoPath::new_unchecked(&file));
+                        if !extra.contains(&t) {
+                            extra.push(t);
+                        }
+                    }
+                    // Built by a function the analysis cannot read: its
+                    // dependencies cannot be known.
+                    if let Origin::Apply {
+                        func: Value::Unknown | Value::Input(_),
+                        ..
+                    } = &t.0.origin
+                    {
+                        extra.push(super::walk::Target::WholeSource(
+                            "the host is built by a function the static reading cannot follow"
+                                .into(),
+                        ));
+                    }
                     if !matches!(rule, "literal" | "helper") {
                         for m in &parts.machinery {
                             extra.push(super::walk::Target::Machinery(m.clone()));
