@@ -111,7 +111,11 @@ pub fn discover(ev: &Eval, diags: &mut Vec<Diagnostic>) -> Vec<HostEntry> {
         let Some(v) = ev.select(&out, attr) else {
             continue;
         };
-        let line = attr_line(ev, &out, attr).unwrap_or(1);
+        let (attr_file, line) = match &out {
+            Value::Attrs(a) => a.map.get(attr).and_then(|t| thunk_site(ev, t)),
+            _ => None,
+        }
+        .unwrap_or(("flake.nix".into(), 1));
         match v {
             Value::Attrs(a) => {
                 any_attr = true;
@@ -189,7 +193,7 @@ pub fn discover(ev: &Eval, diags: &mut Vec<Diagnostic>) -> Vec<HostEntry> {
                         .clone()
                         .map(|w| format!(" ({w})"))
                         .unwrap_or_default();
-                    diags.push(diag(Level::Error, DiagnosticKind::Unresolved, line, &format!(
+                    diags.push(diag_at(&attr_file, Level::Error, DiagnosticKind::Unresolved, line, &format!(
                         "some names in `{attr}` are computed and could not be resolved statically{why}, so hosts may be missing from every answer; ask Nix for the names with `--eval` (`hosts --eval`, `impact --eval-hosts`), or name the hosts in a literal attrset (or with genAttrs over a literal list)"
                     )));
                 }
@@ -198,7 +202,7 @@ pub fn discover(ev: &Eval, diags: &mut Vec<Diagnostic>) -> Vec<HostEntry> {
             // a function the analysis does not model) may hold hosts.
             _ => {
                 any_attr = true;
-                diags.push(diag(Level::Error, DiagnosticKind::Unresolved, line, &format!(
+                diags.push(diag_at(&attr_file, Level::Error, DiagnosticKind::Unresolved, line, &format!(
                     "`{attr}` is computed in a way openspec cannot follow, so its hosts are missing from every answer; ask Nix for the names with `--eval` (`hosts --eval`, `impact --eval-hosts`), or name the hosts in a literal attrset (or with genAttrs over a literal list)"
                 )));
             }
@@ -261,15 +265,12 @@ pub fn is_naming_finding(d: &Diagnostic) -> bool {
 
 const EVAL_HINT: &str = "ask Nix for the names with `--eval`";
 
-fn diag(level: Level, kind: DiagnosticKind, line: u32, message: &str) -> Diagnostic {
-    Diagnostic::new(kind, "flake.nix", line, message.to_string()).at(level)
+fn diag_at(file: &str, level: Level, kind: DiagnosticKind, line: u32, message: &str) -> Diagnostic {
+    Diagnostic::new(kind, file, line, message.to_string()).at(level)
 }
 
-fn attr_line(ev: &Eval, v: &Value, attr: &str) -> Option<u32> {
-    match v {
-        Value::Attrs(a) => a.map.get(attr).and_then(|t| thunk_line(ev, t)),
-        _ => None,
-    }
+fn diag(level: Level, kind: DiagnosticKind, line: u32, message: &str) -> Diagnostic {
+    Diagnostic::new(kind, "flake.nix", line, message.to_string()).at(level)
 }
 
 /// The 1-based line a thunk's syntax starts on, if it has syntax.
