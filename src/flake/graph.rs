@@ -118,8 +118,13 @@ pub fn build(tree: SourceTree, shortcuts: bool) -> FlakeModel {
                 ev.refuel();
                 let mut w = Walker::new(ev);
                 if let Some(h) = found.get(i) {
+                    // Files the rule adds hang off flake.nix, where every host
+                    // starts (the graph and `via` chains show them so).
                     for t in &h.extra {
-                        w.push(t.clone(), &h.file, h.line);
+                        match t.file() {
+                            Some(_) => w.push(t.clone(), "flake.nix", 1),
+                            None => w.push(t.clone(), &h.file, h.line),
+                        }
                     }
                     w.walk_thunk(&h.thunk.clone(), super::walk::Usage::Value, &h.file, h.line);
                 }
