@@ -32,6 +32,11 @@ pub struct Args {
     /// Explain each changed host from its derivations (with --verify)
     #[arg(long, requires = "verify")]
     pub why: bool,
+    /// Ask Nix for the host names of both sides (one lazy evaluation each;
+    /// it needs the flake's inputs): hosts the static reading cannot place
+    /// count as depending on the whole source
+    #[arg(long, conflicts_with = "changes")]
+    pub eval_hosts: bool,
     /// Output format (`--json` is the same as `--format json`)
     #[arg(long)]
     pub format: Option<Format>,
@@ -85,13 +90,36 @@ fn report(args: &Args, ctx: &Ctx, format: Format) -> CmdResult {
     .resolve(&flake_dir)?;
     // Each side as it was: the head revision (or the working tree) and the base.
     let model: &crate::flake::FlakeModel = match impact::load_head(&flake_dir, &selection)? {
-        Some(m) => Box::leak(Box::new(m)),
+        Some(mut m) => {
+            if args.eval_hosts {
+                let rev = selection.head_rev.clone().unwrap_or_default();
+                let head = super::hosts::flake_at(&flake_dir, &rev)?;
+                super::hosts::name_hosts_with_nix(ctx, &head, &mut m)?;
+            }
+            Box::leak(Box::new(m))
+        }
+        None if args.eval_hosts => {
+            let mut m = crate::flake::load_lazy(&flake_dir)?;
+            super::hosts::name_hosts_with_nix(ctx, &flake_dir.display().to_string(), &mut m)?;
+            Box::leak(Box::new(m))
+        }
         None => super::load_model_lazy(ctx)?,
     };
     // Kept to the end of the process, as the head's: freeing a large model
     // costs time and buys nothing.
     let base_model: Option<&crate::flake::FlakeModel> =
-        impact::load_base(&flake_dir, &selection, model)?.map(|m| &*Box::leak(Box::new(m)));
+        match impact::load_base(&flake_dir, &selection, model)? {
+            Some(mut m) => {
+                if args.eval_hosts
+                    && let Some(rev) = &selection.base
+                {
+                    let base = super::hosts::flake_at(&flake_dir, rev)?;
+                    super::hosts::name_hosts_with_nix(ctx, &base, &mut m)?;
+                }
+                Some(&*Box::leak(Box::new(m)))
+            }
+            None => None,
+        };
     crate::timing::phase("models of both sides");
     for w in &selection.warnings {
         ctx.warn(w);

@@ -73,6 +73,34 @@ fn with_slash<S: serde::Serializer>(dirs: &BTreeSet<String>, s: S) -> Result<S::
 }
 
 impl Deps {
+    /// The dependencies of a host that Nix names but the static reading
+    /// cannot place (`hosts --eval`): every tracked file and every input,
+    /// for `why`.
+    pub fn whole_source(why: &str) -> Deps {
+        let names = Arc::new(super::intern::Names::new(
+            ["flake.lock", "flake.nix"].map(String::from).into(),
+        ));
+        let mut files = NameSet::new(&names);
+        for f in ["flake.lock", "flake.nix"] {
+            if let Some(id) = names.id(f) {
+                files.insert(id);
+            }
+        }
+        Deps {
+            reached: NameSet::new(&names),
+            data: NameSet::new(&names),
+            files,
+            whole_source: true,
+            inputs: ["*".to_string()].into(),
+            whole_source_reasons: vec![("flake.nix".into(), 1, why.to_string())],
+            graph: Arc::new(Graph {
+                names,
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
     /// The chain of files from flake.nix to `target` (a file, `dir/` for a
     /// directory or listing, or a glob pattern).
     pub fn via(&self, target: &str) -> Vec<String> {

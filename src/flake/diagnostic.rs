@@ -249,6 +249,13 @@ impl Diagnostic {
                     "{what} cannot be resolved statically: the host is assumed to depend on the whole repository"
                 ),
             ),
+            Target::Modules(why) => diag(
+                K::Unresolved,
+                format!(
+                    "{why}, which any flake-parts module may define: the host depends on every module of the flake"
+                ),
+            )
+            .map(|d| d.at(Level::Warning)),
             Target::Input(_) => None,
         }
     }

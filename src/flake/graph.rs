@@ -100,9 +100,9 @@ pub fn build(tree: SourceTree, shortcuts: bool) -> FlakeModel {
     let (host_names, inputs) = {
         let ev = new_eval(tree);
         let found = hosts::discover(&ev, &mut diagnostics);
-        let names: Vec<(String, &'static str, u32)> = found
+        let names: Vec<(String, &'static str, String, u32, &'static str)> = found
             .iter()
-            .map(|h| (h.name.clone(), h.kind, h.line))
+            .map(|h| (h.name.clone(), h.kind, h.file.clone(), h.line, h.rule))
             .collect();
         (names, ev.input_names.clone())
     };
@@ -118,12 +118,15 @@ pub fn build(tree: SourceTree, shortcuts: bool) -> FlakeModel {
                 ev.refuel();
                 let mut w = Walker::new(ev);
                 if let Some(h) = found.get(i) {
-                    w.walk_thunk(
-                        &h.thunk.clone(),
-                        super::walk::Usage::Value,
-                        "flake.nix",
-                        h.line,
-                    );
+                    // Files the rule adds hang off flake.nix, where every host
+                    // starts (the graph and `via` chains show them so).
+                    for t in &h.extra {
+                        match t.file() {
+                            Some(_) => w.push(t.clone(), "flake.nix", 1),
+                            None => w.push(t.clone(), &h.file, h.line),
+                        }
+                    }
+                    w.walk_thunk(&h.thunk.clone(), super::walk::Usage::Value, &h.file, h.line);
                 }
                 dedup(w.refs)
             },
@@ -153,7 +156,7 @@ pub fn build(tree: SourceTree, shortcuts: bool) -> FlakeModel {
     let mut diag_set: BTreeSet<Diagnostic> = diagnostics.into_iter().collect();
     let mut hosts_out = vec![];
     let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for ((name, kind, line), (deps, diags)) in host_names.into_iter().zip(results) {
+    for ((name, kind, file, line, rule), (deps, diags)) in host_names.into_iter().zip(results) {
         reached_any.union(&deps.reached);
         diag_set.extend(diags);
         for (r, f) in deps
@@ -174,10 +177,8 @@ pub fn build(tree: SourceTree, shortcuts: bool) -> FlakeModel {
         hosts_out.push(Host {
             name,
             kind: kind.to_string(),
-            entry: Location {
-                file: "flake.nix".into(),
-                line,
-            },
+            entry: Location { file, line },
+            rule: rule.to_string(),
             deps,
         });
     }

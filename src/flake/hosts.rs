@@ -6,7 +6,8 @@ use rnix::ast::{self, HasEntry};
 use rowan::ast::AstNode;
 
 use super::eval::Eval;
-use super::known::{HOST_FRAMEWORKS, HOST_OUTPUTS};
+use super::known::{FRAMEWORK_RULES, HOST_FRAMEWORKS, HOST_OUTPUTS};
+use super::path::RepoPath;
 use super::value::*;
 use super::{Diagnostic, DiagnosticKind, Level};
 
@@ -18,8 +19,16 @@ pub struct HostEntry {
     pub kind: &'static str,
     /// Its definition, to be walked.
     pub thunk: Thunk,
-    /// The line of flake.nix its definition starts on.
+    /// The repository file its definition is written in.
+    pub file: String,
+    /// The line its definition starts on.
     pub line: u32,
+    /// How it was found: `literal`, `helper`, `flake-parts`, a framework's
+    /// name, or `nix` (named by Nix only).
+    pub rule: &'static str,
+    /// What the rule that placed it makes it depend on besides its
+    /// definition (the module files that import it, folders scanned).
+    pub extra: Vec<super::walk::Target>,
 }
 
 /// Bind `self` and the inputs, and remember the outputs for `self.<attr>`.
@@ -102,32 +111,101 @@ pub fn discover(ev: &Eval, diags: &mut Vec<Diagnostic>) -> Vec<HostEntry> {
         let Some(v) = ev.select(&out, attr) else {
             continue;
         };
-        let line = attr_line(ev, &out, attr).unwrap_or(1);
+        let (attr_file, line) = match &out {
+            Value::Attrs(a) => a.map.get(attr).and_then(|t| thunk_site(ev, t)),
+            _ => None,
+        }
+        .unwrap_or(("flake.nix".into(), 1));
         match v {
             Value::Attrs(a) => {
                 any_attr = true;
+                let parts = ev.parts.borrow();
                 for (name, t) in a.map.iter() {
-                    let l = thunk_line(ev, t).unwrap_or(line);
+                    let (mut file, mut l) = thunk_site(ev, t).unwrap_or(("flake.nix".into(), line));
+                    let mut extra = vec![];
+                    let haumea = parts
+                        .haumea
+                        .iter()
+                        .any(|d| super::path::parent(&file) == d.as_str());
+                    let rule = if let Some(p) = parts.placed.get(&(attr.to_string(), name.clone()))
+                    {
+                        file = p.file.clone();
+                        l = p.line;
+                        extra = p.extra.clone();
+                        p.rule
+                    } else if haumea {
+                        extra.push(super::walk::Target::FileWalked(RepoPath::new_unchecked(
+                            &file,
+                        )));
+                        extra.push(super::walk::Target::Input("*".into()));
+                        "haumea"
+                    } else if parts.used {
+                        for f in parts.chain(&file) {
+                            extra
+                                .push(super::walk::Target::FileWalked(RepoPath::new_unchecked(&f)));
+                        }
+                        for l in &parts.listings {
+                            extra.push(super::walk::Target::Listing(l.clone()));
+                        }
+                        parts.rule_of(&file)
+                    } else if literal_attr(t, name) {
+                        "literal"
+                    } else {
+                        "helper"
+                    };
+                    // The file its definition is written in (flake.nix always counts).
+                    if file != "flake.nix" {
+                        let t = super::walk::Target::FileWalked(RepoPath::new_unchecked(&file));
+                        if !extra.contains(&t) {
+                            extra.push(t);
+                        }
+                    }
+                    // Built by a function the analysis cannot read: its
+                    // dependencies cannot be known.
+                    if let Origin::Apply {
+                        func: Value::Unknown | Value::Input(_),
+                        ..
+                    } = &t.0.origin
+                    {
+                        extra.push(super::walk::Target::WholeSource(
+                            "the host is built by a function the static reading cannot follow"
+                                .into(),
+                        ));
+                    }
+                    if !matches!(rule, "literal" | "helper") {
+                        for m in &parts.machinery {
+                            extra.push(super::walk::Target::Machinery(m.clone()));
+                        }
+                    }
                     hosts.push(HostEntry {
                         name: name.clone(),
                         kind,
                         thunk: t.clone(),
+                        file,
                         line: l,
+                        rule,
+                        extra,
                     });
                 }
                 if a.dynamic {
-                    diags.push(diag(Level::Error, DiagnosticKind::Unresolved, line, &format!(
-                        "some names in `{attr}` are computed and could not be resolved statically, so hosts may be missing from every answer; name the hosts in a literal attrset (or with genAttrs over a literal list), or pass the hosts by hand (`nixos-check --hosts`)"
+                    let why = parts
+                        .unresolved
+                        .clone()
+                        .map(|w| format!(" ({w})"))
+                        .unwrap_or_default();
+                    diags.push(diag_at(&attr_file, Level::Error, DiagnosticKind::Unresolved, line, &format!(
+                        "some names in `{attr}` are computed and could not be resolved statically{why}, so hosts may be missing from every answer; ask Nix for the names with `--eval` (`hosts --eval`, `impact --eval-hosts`), or name the hosts in a literal attrset (or with genAttrs over a literal list)"
                     )));
                 }
             }
-            Value::Unknown => {
+            // Anything but an attribute set (unknown, another flake's value,
+            // a function the analysis does not model) may hold hosts.
+            _ => {
                 any_attr = true;
-                diags.push(diag(Level::Error, DiagnosticKind::Unresolved, line, &format!(
-                    "`{attr}` is computed in a way openspec cannot follow, so its hosts are missing from every answer; name the hosts in a literal attrset (or with genAttrs over a literal list), or pass the hosts by hand (`nixos-check --hosts`)"
+                diags.push(diag_at(&attr_file, Level::Error, DiagnosticKind::Unresolved, line, &format!(
+                    "`{attr}` is computed in a way openspec cannot follow, so its hosts are missing from every answer; ask Nix for the names with `--eval` (`hosts --eval`, `impact --eval-hosts`), or name the hosts in a literal attrset (or with genAttrs over a literal list)"
                 )));
             }
-            _ => {}
         }
     }
     if hosts.is_empty() {
@@ -136,10 +214,28 @@ pub fn discover(ev: &Eval, diags: &mut Vec<Diagnostic>) -> Vec<HostEntry> {
             .copied()
             .filter(|f| ev.input_names.iter().any(|i| i == f))
             .collect();
+        let external: Vec<String> = ev.parts.borrow().external.iter().cloned().collect();
         if !used.is_empty() {
+            let (ruled, unruled): (Vec<&str>, Vec<&str>) =
+                used.iter().partition(|f| FRAMEWORK_RULES.contains(f));
+            let why = match (ruled.is_empty(), unruled.is_empty()) {
+                (_, false) => format!(
+                    "hosts are placed by convention by {} (no rule for it)",
+                    unruled.join(", ")
+                ),
+                _ => format!(
+                    "{} is an input, but its rule found no host here (the layout may differ from its convention)",
+                    ruled.join(", ")
+                ),
+            };
             diags.push(diag(Level::Error, DiagnosticKind::UnknownFramework, 1, &format!(
-                "hosts are placed by convention by {} (no rule for it yet), so no host could be named; pass the hosts by hand (`nixos-check --hosts`)",
-                used.join(", ")
+                "{why}, so no host could be named; ask Nix for the names with `--eval` (`hosts --eval`, `impact --eval-hosts`)"
+            )));
+        } else if !external.is_empty() {
+            // A flake module of an input may define the hosts.
+            diags.push(diag(Level::Error, DiagnosticKind::UnknownFramework, 1, &format!(
+                "no host is defined by the flake's own modules, and the flake modules of {} are not read, so no host could be named; ask Nix for the names with `--eval` (`hosts --eval`, `impact --eval-hosts`)",
+                external.join(", ")
             )));
         } else if !any_attr && matches!(out, Value::Unknown | Value::Attrs(_)) {
             let text_mentions = file
@@ -148,7 +244,7 @@ pub fn discover(ev: &Eval, diags: &mut Vec<Diagnostic>) -> Vec<HostEntry> {
                 .unwrap_or(false);
             if text_mentions || matches!(out, Value::Unknown) {
                 diags.push(diag(Level::Error, DiagnosticKind::UnknownFramework, 1,
-                    "the outputs are built in a way openspec does not recognise, so no host could be named; pass the hosts by hand (`nixos-check --hosts`)"));
+                    "the outputs are built in a way openspec does not recognise, so no host could be named; ask Nix for the names with `--eval` (`hosts --eval`, `impact --eval-hosts`)"));
             }
         }
     }
@@ -156,25 +252,67 @@ pub fn discover(ev: &Eval, diags: &mut Vec<Diagnostic>) -> Vec<HostEntry> {
     hosts
 }
 
+/// Whether a finding says some hosts cannot be named statically (every
+/// such finding points to `--eval`).
+pub fn is_naming_finding(d: &Diagnostic) -> bool {
+    d.level == Level::Error
+        && matches!(
+            d.kind,
+            DiagnosticKind::Unresolved | DiagnosticKind::UnknownFramework
+        )
+        && d.message.contains(EVAL_HINT)
+}
+
+const EVAL_HINT: &str = "ask Nix for the names with `--eval`";
+
+fn diag_at(file: &str, level: Level, kind: DiagnosticKind, line: u32, message: &str) -> Diagnostic {
+    Diagnostic::new(kind, file, line, message.to_string()).at(level)
+}
+
 fn diag(level: Level, kind: DiagnosticKind, line: u32, message: &str) -> Diagnostic {
     Diagnostic::new(kind, "flake.nix", line, message.to_string()).at(level)
 }
 
-fn attr_line(ev: &Eval, v: &Value, attr: &str) -> Option<u32> {
-    match v {
-        Value::Attrs(a) => a.map.get(attr).and_then(|t| thunk_line(ev, t)),
-        _ => None,
+/// The 1-based line a thunk's syntax starts on, if it has syntax.
+pub fn thunk_line(ev: &Eval, t: &Thunk) -> Option<u32> {
+    thunk_site(ev, t).map(|(_, l)| l)
+}
+
+/// The file and 1-based line a thunk's syntax starts on, if it has syntax.
+pub fn thunk_site(ev: &Eval, t: &Thunk) -> Option<(String, u32)> {
+    match &t.0.origin {
+        Origin::Expr { expr, file, .. } => ev
+            .tree
+            .nix
+            .get(&**file)
+            .map(|f| (file.to_string(), f.line_of(expr.syntax()))),
+        Origin::Apply { args, .. } => args.iter().find_map(|a| thunk_site(ev, a)),
+        Origin::Select { base, .. } => thunk_site(ev, base),
+        // `hosts.a.modules = …` makes `a` a set with no syntax of its own:
+        // it starts where its first attribute does.
+        Origin::Value => match &*t.0.slot.borrow() {
+            Slot::Done(Value::Attrs(a)) => a
+                .map
+                .values()
+                .filter_map(|t| thunk_site(ev, t))
+                .min_by_key(|(_, l)| *l),
+            _ => None,
+        },
     }
 }
 
-/// The 1-based line a thunk's syntax starts on, if it has syntax.
-pub fn thunk_line(ev: &Eval, t: &Thunk) -> Option<u32> {
-    match &t.0.origin {
-        Origin::Expr { expr, file, .. } => {
-            ev.tree.nix.get(&**file).map(|f| f.line_of(expr.syntax()))
-        }
-        Origin::Apply { args, .. } => args.iter().find_map(|a| thunk_line(ev, a)),
-        Origin::Select { base, .. } => thunk_line(ev, base),
-        Origin::Value => None,
-    }
+/// Whether a host's definition is written as an attribute named after the
+/// host (`yoga = nixosSystem { … };`, `nixosConfigurations.yoga = …`),
+/// rather than made by a function from a name.
+fn literal_attr(t: &Thunk, name: &str) -> bool {
+    let Origin::Expr { expr, .. } = &t.0.origin else {
+        return false;
+    };
+    expr.syntax()
+        .parent()
+        .and_then(ast::AttrpathValue::cast)
+        .and_then(|apv| apv.attrpath())
+        .and_then(|p| p.attrs().last())
+        .and_then(|a| super::slice::literal_attr(&a))
+        .is_some_and(|n| n == name)
 }

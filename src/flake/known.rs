@@ -82,7 +82,28 @@ pub const HOST_FRAMEWORKS: &[&str] = &[
     "digga",
     "std",
     "hive",
+    "den",
 ];
+
+/// The frameworks of [`HOST_FRAMEWORKS`] with a rule (`flake::frameworks`,
+/// `flake::parts`).
+pub const FRAMEWORK_RULES: &[&str] = &[
+    "snowfall-lib",
+    "nixos-unified",
+    "easy-hosts",
+    "haumea",
+    "import-tree",
+    "flake-utils-plus",
+];
+
+/// What `withSystem system f` passes to `f`: the system, the inputs per
+/// system (`inputs'`), and perSystem values that any module may define.
+fn per_system_args(system: &Thunk) -> Value {
+    let mut a = Attrs::default();
+    a.map.insert("system".into(), system.clone());
+    a.map.insert("inputs'".into(), Thunk::value(Value::Inputs));
+    Value::ModuleArgs(Rc::new(a))
+}
 
 /// Whether `fexpr` names a builtin or nixpkgs' lib function as such: a
 /// bare global (`readFile`), `builtins.x`, `lib.x`, `pkgs.x` or
@@ -148,8 +169,10 @@ pub enum KnownFunction {
     NixosSystem,
     /// nix-darwin's `darwinSystem`: builds a darwin host from modules.
     DarwinSystem,
-    /// flake-parts' `mkFlake`: the `flake` attribute of its module is the outputs.
+    /// flake-parts' `mkFlake`: the `flake` definitions of its modules are the outputs.
     MkFlake,
+    /// flake-parts' `withSystem system f`: `f` applied to that system's perSystem values.
+    WithSystem,
     /// `getEnv`, `currentSystem`, `getFlake`: impure, cannot be resolved.
     Impure,
     /// Functions whose result is opaque but whose argument is only read.
@@ -162,7 +185,7 @@ impl KnownFunction {
         use KnownFunction::*;
         match self {
             GenAttrs | MapAttrs | NameValuePair | Map | FilterAttrs | Filter | RemoveSuffix
-            | PathAppend | CallPackage | MkFlake => 2,
+            | PathAppend | CallPackage | MkFlake | WithSystem => 2,
             _ => 1,
         }
     }
@@ -261,8 +284,43 @@ impl KnownFunction {
                 }
                 _ => Value::Unknown,
             },
-            FilterAttrs => arg(1),
-            Filter => arg(1),
+            // Entries the predicate is known to reject are dropped; the
+            // rest (kept or unknown) stay: a superset.
+            FilterAttrs => match arg(1) {
+                Value::Attrs(a) => {
+                    let pred = arg(0);
+                    let map = a
+                        .map
+                        .iter()
+                        .filter(|(k, v)| {
+                            let name = Thunk::value(Value::Str((*k).clone()));
+                            let r = ev.apply(ev.apply(pred.clone(), name), (*v).clone());
+                            !matches!(r, Value::Bool(false))
+                        })
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect();
+                    Value::Attrs(Rc::new(Attrs {
+                        map,
+                        dynamic: a.dynamic,
+                    }))
+                }
+                v => v,
+            },
+            Filter => match arg(1) {
+                Value::List(items) => {
+                    let pred = arg(0);
+                    Value::List(Rc::new(
+                        items
+                            .iter()
+                            .filter(|t| {
+                                !matches!(ev.apply(pred.clone(), (*t).clone()), Value::Bool(false))
+                            })
+                            .cloned()
+                            .collect(),
+                    ))
+                }
+                v => v,
+            },
             ListToAttrs => match arg(0) {
                 Value::List(items) => {
                     let mut attrs = Attrs::default();
@@ -334,17 +392,8 @@ impl KnownFunction {
                 _ => Value::Unknown,
             },
             NixosSystem | DarwinSystem => Value::System,
-            MkFlake => {
-                // flake-parts: `mkFlake { inherit inputs; } (args: { flake = …; })`.
-                let module = match arg(1) {
-                    Value::Closure(c) => ev.apply(Value::Closure(c), Thunk::value(Value::Unknown)),
-                    v => v,
-                };
-                match ev.select(&module, "flake") {
-                    Some(v @ Value::Attrs(_)) => v,
-                    _ => Value::Unknown,
-                }
-            }
+            MkFlake => super::parts::mk_flake(ev, args),
+            WithSystem => ev.apply(arg(1), Thunk::value(per_system_args(&args[0]))),
             CallPackage | ListFilesRecursive | Impure | Opaque => Value::Unknown,
         }
     }
@@ -485,6 +534,21 @@ impl KnownFunction {
                     line,
                 );
                 w.walk_expr(arg, env, file, Usage::Value);
+            }
+            WithSystem if complete => {
+                // perSystem values may be defined by any module.
+                w.parts_widen(
+                    "the host reads perSystem values through `withSystem`",
+                    file,
+                    line,
+                );
+                w.walk_expr(fexpr, env, file, Usage::Value);
+                let f = w.ev.eval(arg, env, file);
+                let bound = [Thunk::value(per_system_args(&partial[0]))];
+                match f {
+                    Value::Closure(_) => w.walk_application(&f, &bound, usage, file, line),
+                    _ => w.walk_expr(arg, env, file, Usage::Value),
+                }
             }
             NixosSystem | DarwinSystem => {
                 w.walk_expr(fexpr, env, file, Usage::Value);

@@ -10,11 +10,13 @@ use serde::Serialize;
 pub mod deps;
 pub mod diagnostic;
 pub mod eval;
+pub mod frameworks;
 pub mod graph;
 pub mod hosts;
 pub mod intern;
 pub mod known;
 pub mod lock;
+pub mod parts;
 pub mod path;
 pub mod slice;
 pub mod source;
@@ -79,6 +81,12 @@ pub struct Host {
     pub kind: String,
     /// Where its definition starts.
     pub entry: Location,
+    /// How it was found: `literal` (an attribute of the outputs), `helper`
+    /// (a name made by a function: genAttrs, mapAttrs, readDir…),
+    /// `flake-parts` (a module's `flake` definition), `import-tree`, a
+    /// framework's name, or `nix` (named by `--eval` only: it depends on
+    /// the whole source).
+    pub rule: String,
     /// What it depends on.
     #[serde(flatten)]
     pub deps: Deps,
@@ -109,6 +117,66 @@ impl FlakeModel {
                     DiagnosticKind::Unresolved | DiagnosticKind::UnknownFramework
                 )
         })
+    }
+
+    /// Add the hosts Nix names (`(name, kind)`, from `builtins.attrNames` of
+    /// `nixosConfigurations` and `darwinConfigurations`) that the static
+    /// reading could not place: each depends on the whole source (rule
+    /// `nix`). The findings that said hosts may be missing become
+    /// information, since Nix has now named every host; a statically found
+    /// host Nix does not name is kept (the answer stays a superset) with a
+    /// warning. Returns the names added.
+    pub fn name_hosts_with_nix(&mut self, named: &[(String, String)]) -> Vec<String> {
+        let mut added = vec![];
+        for (name, kind) in named {
+            if self
+                .hosts
+                .iter()
+                .any(|h| &h.name == name && &h.kind == kind)
+            {
+                continue;
+            }
+            added.push(name.clone());
+            self.hosts.push(Host {
+                name: name.clone(),
+                kind: kind.clone(),
+                entry: Location {
+                    file: "flake.nix".into(),
+                    line: 1,
+                },
+                rule: "nix".into(),
+                deps: Deps::whole_source(
+                    "Nix names this host but the static reading cannot place its definition",
+                ),
+            });
+        }
+        for h in &self.hosts {
+            if h.rule != "nix" && !named.iter().any(|(n, k)| n == &h.name && k == &h.kind) {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        DiagnosticKind::Unresolved,
+                        h.entry.file.clone(),
+                        h.entry.line,
+                        format!(
+                            "`{}` is not a {} host according to Nix; it is kept in every answer",
+                            h.name, h.kind
+                        ),
+                    )
+                    .at(Level::Warning),
+                );
+            }
+        }
+        for d in &mut self.diagnostics {
+            if hosts::is_naming_finding(d) {
+                d.level = Level::Info;
+                d.message.push_str(" (Nix named every host: see `--eval`)");
+            }
+        }
+        self.hosts
+            .sort_by(|a, b| a.name.cmp(&b.name).then(a.kind.cmp(&b.kind)));
+        self.diagnostics.sort();
+        self.diagnostics.dedup();
+        added
     }
 
     /// True when any diagnostic is an error (a reachable file that cannot be read as Nix).

@@ -41,6 +41,15 @@ pub enum Value {
     Input(String),
     /// The result of `nixosSystem` / `darwinSystem`.
     System,
+    /// The `config` (or `options`, `getSystem`, a perSystem value) of a
+    /// flake-parts module system: any of its modules may define it, so a
+    /// host that uses it depends on every module (`config.flake` is the
+    /// flake's outputs).
+    PartsConfig,
+    /// The arguments a flake-parts module receives: the names given, and
+    /// for any other name a value of the module system (`PartsConfig`,
+    /// since `_module.args` may be set by any module).
+    ModuleArgs(Rc<Attrs>),
     /// Anything the analysis cannot know.
     Unknown,
 }

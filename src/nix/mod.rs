@@ -26,6 +26,8 @@ use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 mod derivation;
+mod host_names;
+pub use host_names::parse_host_names;
 mod path_info;
 pub mod process;
 mod settings;

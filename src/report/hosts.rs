@@ -154,7 +154,14 @@ pub fn text(model: &FlakeModel, verbose: bool) -> String {
         .max()
         .unwrap_or(4)
         .max(4);
-    for h in &model.hosts {
+    let entries: Vec<String> = model
+        .hosts
+        .iter()
+        .map(|h| format!("{}:{}", h.entry.file, h.entry.line))
+        .collect();
+    let entry_width = entries.iter().map(String::len).max().unwrap_or(0);
+    let rule_width = model.hosts.iter().map(|h| h.rule.len()).max().unwrap_or(0);
+    for (h, entry) in model.hosts.iter().zip(&entries) {
         let d = &h.deps;
         let mut extra = vec![];
         if !d.directories.is_empty() {
@@ -167,10 +174,11 @@ pub fn text(model: &FlakeModel, verbose: bool) -> String {
             extra.push(console::style("whole source").yellow().to_string());
         }
         out.push_str(&format!(
-            "{:width$}  {:6}  flake.nix:{:<5} {:>5} files{}\n",
+            "{:width$}  {:6}  {:rule_width$}  {:entry_width$} {:>5} files{}\n",
             console::style(&h.name).bold(),
             h.kind,
-            h.entry.line,
+            h.rule,
+            entry,
             d.files.len(),
             if extra.is_empty() {
                 String::new()

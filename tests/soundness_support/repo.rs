@@ -250,7 +250,11 @@ impl Probe {
                 path,
             });
         }
-        for f in EXTRA_CREATES {
+        // Only where the fixture has the folder (they belong to the example flake).
+        for f in EXTRA_CREATES
+            .iter()
+            .filter(|f| Path::new(f).parent().is_some_and(|d| root.join(d).is_dir()))
+        {
             probes.push(Probe {
                 kind: ProbeKind::Add,
                 path: (*f).to_string(),

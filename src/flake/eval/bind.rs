@@ -100,7 +100,7 @@ impl Eval<'_> {
                     let name = ident_name(&i);
                     let given = match &argv {
                         Value::Attrs(a) => a.map.get(&name).cloned(),
-                        Value::Inputs | Value::SelfFlake => {
+                        Value::Inputs | Value::SelfFlake | Value::ModuleArgs(_) => {
                             self.select(&argv, &name).map(Thunk::value)
                         }
                         _ => None,

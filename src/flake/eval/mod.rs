@@ -28,6 +28,8 @@ pub struct Eval<'t> {
     pub outputs: std::cell::RefCell<Option<Thunk>>,
     /// Input names declared by flake.nix.
     pub input_names: Vec<String>,
+    /// The flake-parts module system `mkFlake` collected, if the outputs use it.
+    pub parts: std::cell::RefCell<super::parts::Parts>,
     roots: std::cell::RefCell<std::collections::HashMap<String, Option<Thunk>>>,
     names: std::cell::RefCell<std::collections::HashMap<String, Rc<str>>>,
 }
@@ -41,6 +43,7 @@ impl<'t> Eval<'t> {
             fuel: Cell::new(FUEL),
             outputs: Default::default(),
             input_names: vec![],
+            parts: Default::default(),
             roots: Default::default(),
             names: Default::default(),
         }
@@ -160,6 +163,18 @@ impl<'t> Eval<'t> {
             Select(s) => self.eval_select(s, env, file),
             Apply(a) => {
                 let f = self.eval_opt(a.lambda(), env, file);
+                // A local `import-tree` (a stand-in or a wrapper) is read as
+                // import-tree's own; its file is machinery.
+                if let Value::Closure(c) = &f
+                    && a.lambda().and_then(|l| last_name(&l)).as_deref() == Some("import-tree")
+                    && let Some(arg) = a.argument()
+                {
+                    self.parts
+                        .borrow_mut()
+                        .machinery
+                        .insert(RepoPath::new_unchecked(&*c.file));
+                    return super::parts::import_tree(self, &self.eval(&arg, env, file));
+                }
                 match a.argument() {
                     Some(arg) => self.apply(f, Thunk::lazy(arg, env.clone(), file.clone())),
                     None => Value::Unknown,
@@ -223,6 +238,12 @@ impl<'t> Eval<'t> {
                         return Value::Unknown;
                     }
                 }
+                // `with builtins;` (or another input): its functions by name.
+                Value::Input(_) => match KnownFunction::by_name(name) {
+                    Some(b) => return Value::Known(b, Rc::new(vec![])),
+                    None if matches!(name, "true" | "false" | "null") => {}
+                    None => return Value::Unknown,
+                },
                 _ => return Value::Unknown,
             }
         }
@@ -315,10 +336,12 @@ impl<'t> Eval<'t> {
         let Some(path) = s.attrpath() else {
             return Value::Unknown;
         };
+        let mut last = String::new();
         for attr in path.attrs() {
             let Some(name) = self.attr_name(&attr, env, file) else {
                 return Value::Unknown;
             };
+            last.clone_from(&name);
             match self.select(&v, &name) {
                 Some(next) => v = next,
                 None => {
@@ -328,6 +351,18 @@ impl<'t> Eval<'t> {
                     };
                 }
             }
+        }
+        // A local `….lib.mkFlake` (a wrapper or a stand-in) is read as
+        // flake-parts' own, as a local `nixosSystem` is read as nixpkgs'; its
+        // file is machinery every host depends on.
+        if let Value::Closure(c) = &v
+            && last == "mkFlake"
+        {
+            self.parts
+                .borrow_mut()
+                .machinery
+                .insert(RepoPath::new_unchecked(&*c.file));
+            return Value::Known(KnownFunction::MkFlake, Rc::new(vec![]));
         }
         v
     }
@@ -355,6 +390,13 @@ impl<'t> Eval<'t> {
             Value::Input(_) => match KnownFunction::by_name(name) {
                 Some(b) => Value::Known(b, Rc::new(vec![])),
                 None => v.clone(),
+            },
+            // `config.flake` of a flake-parts module is the flake's outputs.
+            Value::PartsConfig if name == "flake" => Value::SelfFlake,
+            Value::PartsConfig => Value::PartsConfig,
+            Value::ModuleArgs(a) => match a.map.get(name) {
+                Some(t) => self.force(t),
+                None => Value::PartsConfig,
             },
             _ => match KnownFunction::by_name(name) {
                 // `lib.genAttrs` on an unknown `lib`: the name is the best evidence.
@@ -384,12 +426,30 @@ impl<'t> Eval<'t> {
             Value::Known(b, args) => {
                 let mut args = (*args).clone();
                 args.push(arg);
+                // A one-argument `mkFlake` is a host framework's (snowfall-lib,
+                // nixos-unified, flake-utils-plus), not flake-parts'.
+                if b == KnownFunction::MkFlake
+                    && args.len() == 1
+                    && let Some(v) = super::frameworks::one_arg_mk_flake(self, &args[0])
+                {
+                    return v;
+                }
                 if args.len() < b.arity() {
                     return Value::Known(b, Rc::new(args));
                 }
                 b.value(self, &args)
             }
+            Value::Input(i) if super::parts::is_import_tree(&i) => {
+                super::parts::import_tree(self, &self.force(&arg))
+            }
+            Value::Input(i) if i == "haumea" => match self.force(&arg) {
+                v @ Value::Attrs(_) if self.select(&v, "src").is_some() => {
+                    super::frameworks::haumea_load(self, &v)
+                }
+                _ => Value::Input(i),
+            },
             Value::Input(i) => Value::Input(i),
+            Value::PartsConfig => Value::PartsConfig,
             _ => Value::Unknown,
         }
     }
@@ -448,6 +508,19 @@ pub fn add(lhs: Value, rhs: Value) -> Value {
         (Value::Str(a), Value::Str(b)) => Value::Str(a + &b),
         (Value::Int(a), Value::Int(b)) => Value::Int(a.wrapping_add(b)),
         _ => Value::Unknown,
+    }
+}
+
+/// The name a function is called by: `f` in `f x`, `g` in `a.b.g x`.
+fn last_name(e: &ast::Expr) -> Option<String> {
+    match e {
+        ast::Expr::Ident(i) => Some(ident_name(i)),
+        ast::Expr::Select(s) => match s.attrpath()?.attrs().last()? {
+            ast::Attr::Ident(i) => Some(ident_name(&i)),
+            _ => None,
+        },
+        ast::Expr::Paren(p) => last_name(&p.expr()?),
+        _ => None,
     }
 }
 

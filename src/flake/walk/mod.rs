@@ -227,7 +227,37 @@ impl<'e, 't> Walker<'e, 't> {
                 let c = c.clone();
                 self.walk_lambda_unbound(&c.lambda, &c.env, &c.file);
             }
+            Value::PartsConfig if !matches!(usage, Usage::Pass | Usage::Arg) => self.parts_widen(
+                "the host reads the flake-parts `config` or a module argument",
+                file,
+                line,
+            ),
+            Value::ModuleArgs(a) if !matches!(usage, Usage::Pass | Usage::Arg) => {
+                self.parts_widen("the host passes on its module arguments", file, line);
+                for t in a.map.values() {
+                    self.walk_thunk(t, Usage::Value, file, line);
+                }
+            }
             _ => {}
+        }
+    }
+
+    /// A host reads a value any flake-parts module may define: it depends
+    /// on every module file (followed) and on the folders scanned for them.
+    pub(in crate::flake) fn parts_widen(&mut self, why: &str, file: &str, line: u32) {
+        let (modules, listings, external) = {
+            let p = self.ev.parts.borrow();
+            (p.modules.clone(), p.listings.clone(), p.external.clone())
+        };
+        for i in external {
+            self.push(Target::Input(i), file, line);
+        }
+        self.push(Target::Modules(why.to_string()), file, line);
+        for m in modules {
+            self.push(Target::File(m), file, line);
+        }
+        for l in listings {
+            self.push(Target::Listing(l), file, line);
         }
     }
 

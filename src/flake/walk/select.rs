@@ -36,6 +36,23 @@ impl Walker<'_, '_> {
                     self.push(Target::Input(i), file, line);
                 }
             }
+            // `config.flake.<output>` is the flake's own output.
+            Value::PartsConfig if matches!(names.first(), Some(Some(n)) if n == "flake") => {
+                self.select_self(&Value::SelfFlake, &names[1..], usage, file, line)
+            }
+            Value::ModuleArgs(a) if matches!(names.first(), Some(Some(n)) if a.map.contains_key(n)) =>
+            {
+                let Some(Some(n)) = names.first() else { return };
+                let t = a.map[n].clone();
+                let v = self.ev.force(&t);
+                match v {
+                    Value::SelfFlake | Value::Inputs => {
+                        self.select_self(&v, &names[1..], usage, file, line)
+                    }
+                    _ => self.walk_thunk(&t, Usage::Value, file, line),
+                }
+            }
+            Value::PartsConfig | Value::ModuleArgs(_) => self.walk_value(&base, usage, file, line),
             Value::Attrs(_) if is_variable(&base_expr) => {
                 // `mods.a` where `mods` is bound to an attrset: only `a` matters,
                 // but whatever computed `mods` (an import, say) does too.
@@ -199,6 +216,22 @@ impl Walker<'_, '_> {
                             cur = a.map[n].clone()
                         }
                         _ => break,
+                    }
+                }
+                // An output a flake-parts module defines: that module's file
+                // is where the value is written, so it is a dependency.
+                if self.ev.parts.borrow().used {
+                    let mut defs: Vec<Thunk> = vec![cur.clone()];
+                    if let Value::Attrs(a) = self.ev.force(&cur) {
+                        defs.extend(a.map.values().cloned());
+                    }
+                    for d in defs {
+                        if let Some((def, _)) = crate::flake::hosts::thunk_site(self.ev, &d)
+                            && def != "flake.nix"
+                        {
+                            let p = crate::flake::path::RepoPath::new_unchecked(def);
+                            self.push(Target::FileWalked(p), file, line);
+                        }
                     }
                 }
                 self.walk_thunk(&cur, usage, file, line);

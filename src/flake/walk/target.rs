@@ -54,6 +54,11 @@ pub enum Target {
     /// Cannot be resolved statically (getEnv, absolute paths, …), with what
     /// it is: the whole source.
     Unresolved(String),
+    /// Every module of the flake-parts module system, with the reason (a
+    /// host reads `config`, perSystem or a module argument that any module
+    /// may define). The module files themselves are separate `File`
+    /// references; this one only explains them.
+    Modules(String),
     /// The commit itself (`self.rev`, `self.shortRev`, `self.lastModified`,
     /// `self ? rev`…), with the reason: every tracked file, and every new
     /// commit even one that changes no file.
@@ -97,6 +102,7 @@ impl Target {
             | Target::Input(t)
             | Target::WholeSource(t)
             | Target::Unresolved(t)
+            | Target::Modules(t)
             | Target::Revision(t) => t,
         }
     }
