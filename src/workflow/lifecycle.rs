@@ -677,9 +677,10 @@ pub fn after_check(
         base,
         ..Default::default()
     };
-    let affected = match hosts_to_check(flake_dir, &choice) {
-        Selected::Hosts(h) => Some(h),
-        Selected::Every | Selected::Unknown(_) if !picked_hosts => {
+    let selected = hosts_to_check(flake_dir, &choice);
+    let affected = match (selected.hosts(), &selected) {
+        (Some(h), _) => Some(h),
+        (None, Selected::Every | Selected::NoChange | Selected::Unknown(_)) if !picked_hosts => {
             Some(hosts.iter().map(|h| h.name.clone()).collect())
         }
         _ => None,
