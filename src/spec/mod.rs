@@ -25,6 +25,7 @@
 //! a command are [`SpecError`]s.
 #![warn(missing_docs)]
 pub mod archive;
+pub mod diff;
 pub mod doc;
 pub mod kind;
 pub mod merge;

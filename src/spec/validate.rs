@@ -220,6 +220,23 @@ fn requirement_issues(
     }
 }
 
+/// Why a folder under `changes/` that only wraps nested change folders
+/// (`nested`, ids such as `mobile/refresh`) is not a change, and the fix.
+pub fn not_a_change(id: &str, nested: &[String]) -> String {
+    let flat = nested
+        .first()
+        .map(|n| n.replace('/', "-"))
+        .unwrap_or_default();
+    format!(
+        "\"{id}\" is not a change: it only wraps nested change folder(s) {}; a change is a directory directly under openspec/changes/, so move each one to a flat name (for example openspec/changes/{flat}/)",
+        nested
+            .iter()
+            .map(|n| format!("openspec/changes/{n}/"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
 /// Everything about a change. `main_spec` looks up the current main spec of a capability.
 pub fn validate_change<'a>(
     change: &Change,
@@ -229,6 +246,15 @@ pub fn validate_change<'a>(
 ) -> Vec<Issue> {
     let mut out = Vec::new();
     let base = change.rel.as_str();
+    if let Some(nested) = &change.nested {
+        out.push(Issue::new(
+            Level::Error,
+            base,
+            None,
+            not_a_change(&change.id, nested),
+        ));
+        return out;
+    }
     let file = |name: &str| format!("{base}/{name}");
     for (name, problem) in [
         (
