@@ -17,10 +17,12 @@ mod graph;
 mod hosts;
 mod impact;
 mod init;
+mod instructions;
 mod list;
 mod man;
 mod new;
 mod nixos_check;
+mod schemas;
 mod show;
 mod validate;
 mod view;
@@ -101,6 +103,14 @@ pub enum Command {
     Change(compat::ChangeCmd),
     /// Check openspec/ (OpenSpec's instruction-file refresh; nothing to refresh here)
     Update(compat::UpdateArgs),
+    /// How to write an artifact of a change (proposal, specs, design, tasks), apply it or archive it
+    Instructions(instructions::Args),
+    /// The workflow schema (spec-driven) and its artifacts
+    Schemas(schemas::SchemasArgs),
+    /// Where each artifact's template is
+    Templates(schemas::TemplatesArgs),
+    /// The OpenSpec root commands act on
+    Context(schemas::ContextArgs),
     /// Not supported by this openspec (OpenSpec's store roots)
     #[command(hide = true)]
     Store(compat::Rest),
@@ -177,6 +187,10 @@ fn run(command: Command, ctx: &Ctx) -> CmdResult {
         Command::Spec(c) => compat::run_spec(c, ctx),
         Command::Change(c) => compat::run_change(c, ctx),
         Command::Update(a) => compat::run_update(a, ctx),
+        Command::Instructions(a) => instructions::run(a, ctx),
+        Command::Schemas(a) => schemas::run_schemas(a, ctx),
+        Command::Templates(a) => schemas::run_templates(a, ctx),
+        Command::Context(a) => schemas::run_context(a, ctx),
         Command::Store(a) => compat::not_supported("store", a, ctx),
         Command::Workset(a) => compat::not_supported("workset", a, ctx),
         Command::Feedback(a) => compat::not_supported("feedback", a, ctx),

@@ -31,6 +31,7 @@ pub mod kind;
 pub mod merge;
 pub mod parse;
 pub mod repo;
+pub mod schema;
 pub mod templates;
 pub mod validate;
 

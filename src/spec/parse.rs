@@ -560,6 +560,8 @@ pub struct Tasks {
     pub done: usize,
     /// Task texts (checkbox removed), for rules that look for a topic.
     pub items: Vec<String>,
+    /// Per task in `items`, whether it is done.
+    pub checked: Vec<bool>,
     /// Headers of level 1 to 3 with whether their section holds anything.
     pub groups: Vec<(String, bool)>,
 }
@@ -578,6 +580,7 @@ pub fn parse_tasks(doc: &Doc) -> Tasks {
         t.total += 1;
         t.done += usize::from(done);
         t.items.push(item.trim().to_string());
+        t.checked.push(done);
     }
     t.groups = doc
         .headers
