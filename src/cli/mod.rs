@@ -111,6 +111,9 @@ pub enum Command {
     Templates(schemas::TemplatesArgs),
     /// The OpenSpec root commands act on
     Context(schemas::ContextArgs),
+    /// Names for shell completion (used by the scripts of `completions`)
+    #[command(name = "__complete", hide = true)]
+    Complete(completions::CompleteArgs),
     /// Not supported by this openspec (OpenSpec's store roots)
     #[command(hide = true)]
     Store(compat::Rest),
@@ -191,6 +194,7 @@ fn run(command: Command, ctx: &Ctx) -> CmdResult {
         Command::Schemas(a) => schemas::run_schemas(a, ctx),
         Command::Templates(a) => schemas::run_templates(a, ctx),
         Command::Context(a) => schemas::run_context(a, ctx),
+        Command::Complete(a) => completions::run_complete(a, ctx),
         Command::Store(a) => compat::not_supported("store", a, ctx),
         Command::Workset(a) => compat::not_supported("workset", a, ctx),
         Command::Feedback(a) => compat::not_supported("feedback", a, ctx),

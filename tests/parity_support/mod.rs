@@ -79,6 +79,7 @@ fn env(c: &mut Command, scratch: &Path) {
         .env("CI", "1")
         .env("XDG_CONFIG_HOME", scratch.join("config"))
         .env("XDG_DATA_HOME", scratch.join("data"))
+        .env("XDG_CACHE_HOME", scratch.join("cache"))
         .env_remove("OPENSPEC_FAULT_WRITE");
 }
 
