@@ -133,6 +133,12 @@ pub fn main_spec_issues(spec: &MainSpec, path: &str, rules: Rules) -> Vec<Issue>
                 p.chars().count()
             ),
         )),
+        Some(p) if is_placeholder_purpose(p) => out.push(Issue::new(
+            Level::Warning,
+            path,
+            spec.purpose_line,
+            "Purpose is still a placeholder (the line archive writes for a new capability, or TBD/TODO); write what the capability is for",
+        )),
         Some(_) => {}
     }
     match spec.requirements_line {
@@ -152,6 +158,15 @@ pub fn main_spec_issues(spec: &MainSpec, path: &str, rules: Rules) -> Vec<Issue>
     }
     for r in &spec.requirements {
         requirement_issues(r, path, rules, false, &mut out);
+        if r.scenarios.is_empty() {
+            // As 1.13.2, a main spec also gets the hint on how to write one.
+            out.push(Issue::new(
+                Level::Warning,
+                path,
+                Some(r.line),
+                format!("requirement \"{}\": scenarios are `#### Scenario: <name>` headers; turn WHEN/THEN bullet lists into one", r.name),
+            ));
+        }
     }
     for (line, msg) in &spec.structure {
         out.push(Issue::new(
@@ -162,6 +177,13 @@ pub fn main_spec_issues(spec: &MainSpec, path: &str, rules: Rules) -> Vec<Issue>
         ));
     }
     out
+}
+
+/// Whether a Purpose is the placeholder archive writes for a new capability
+/// (`TBD - created by archiving change …`) or starts with `TBD` or `TODO`.
+pub fn is_placeholder_purpose(purpose: &str) -> bool {
+    let p = purpose.trim_start();
+    p.starts_with("TBD") || p.starts_with("TODO")
 }
 
 /// Text, scenario and SHALL/MUST rules of one requirement or delta block.
@@ -274,6 +296,17 @@ pub fn validate_change<'a>(
                 p.to_string(),
             ));
         }
+    }
+    if let Some(Ok(t)) = &change.tasks
+        && t.total == 0
+        && t.list_items > 0
+    {
+        out.push(Issue::new(
+            Level::Warning,
+            &file("tasks.md"),
+            None,
+            "tasks.md has list items but no checkbox, so it counts as 0 tasks; write each task as `- [ ] 1.1 Do it`",
+        ));
     }
     let skip_specs = match &change.meta {
         MetaState::Unusable(msg) => {
@@ -428,6 +461,18 @@ fn delta_issues<'a>(
                 path,
                 Some(*line),
                 format!("`### {header}` is not a requirement header and belongs to the block before it; write `### Requirement: {header}` to make it one"),
+            )),
+            DeltaNote::OutsideSections { line, name, section } => out.push(Issue::new(
+                Level::Warning,
+                path,
+                Some(*line),
+                format!(
+                    "requirement \"{name}\" is {}, not in a delta section, so archive does not apply it; move it under `## ADDED Requirements` (or MODIFIED/REMOVED/RENAMED)",
+                    match section {
+                        Some(t) => format!("under `## {t}`"),
+                        None => "before the first `##` section".to_string(),
+                    }
+                ),
             )),
             DeltaNote::DanglingTo { line, name } => out.push(Issue::new(
                 Level::Error,

@@ -221,6 +221,24 @@ pub fn verdicts(v: &Value) -> BTreeMap<String, bool> {
         .collect()
 }
 
+/// id → number of issues at `level` (`WARNING`, `ERROR`) from a
+/// `validate --all --json` document (messages are each tool's own words,
+/// so only the counts are compared).
+pub fn issue_counts(v: &Value, level: &str) -> BTreeMap<String, usize> {
+    v["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no items: {v}"))
+        .iter()
+        .map(|i| {
+            let n = i["issues"]
+                .as_array()
+                .map(|a| a.iter().filter(|x| x["level"] == level).count())
+                .unwrap_or(0);
+            (i["id"].as_str().unwrap().to_string(), n)
+        })
+        .collect()
+}
+
 /// name → (completedTasks, totalTasks) from a `list --json` document.
 pub fn tasks(v: &Value) -> BTreeMap<String, (u64, u64)> {
     v["changes"]
