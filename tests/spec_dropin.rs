@@ -41,6 +41,8 @@ const LINES: &[&str] = &[
     "show add-zephyrus-facter --json --diff",
     "show add-zephyrus-facter --diff",
     "show",
+    "validate",
+    "validate --strict",
     "validate add-zephyrus-facter --strict",
     "validate add-zephyrus-facter --strict --json",
     "validate add-zephyrus-facter --strict --no-interactive",
@@ -68,6 +70,8 @@ const LINES: &[&str] = &[
     "schemas --json",
     "templates --json",
     "context --json",
+    "context --json --store work",
+    "instructions apply --change add-zephyrus-facter --json --store work",
     "store list --json",
     "config list --json",
 ];

@@ -34,15 +34,20 @@ pub(super) fn change_error(message: String) -> Failure {
     Failure::refused(message).with_json(doc)
 }
 
-/// `--store` is OpenSpec's; this openspec has no stores (exit 2).
+/// `--store <id>`: OpenSpec's registered store roots; this openspec has
+/// none, so every store id is unknown (exit 1, code `no_registered_stores`,
+/// as 1.13.2 answers with no store registered).
 pub(super) fn no_store(store: &Option<String>) -> Result<(), Failure> {
     match store {
         None => Ok(()),
-        Some(_) => Err(Failure::usage(
-            "--store: OpenSpec's store roots are not supported by this openspec; run the command in the repository (or pass --root DIR)",
-        )
-        .with_json(json!({"status": [{"severity": "error", "code": "not_supported",
-            "message": "--store is not supported by this openspec"}]}))),
+        Some(id) => {
+            let message = format!(
+                "Unknown store '{id}': this openspec has no stores; run the command inside the repository (or pass --root DIR)"
+            );
+            let doc = json!({"status": [{"severity": "error", "code": "no_registered_stores",
+                "message": message, "target": "store.id"}]});
+            Err(Failure::refused(message).with_json(doc))
+        }
     }
 }
 

@@ -118,7 +118,13 @@ pub struct ContextArgs {
 /// source, role}, members: [], status: []}`; without a root, `root: null`
 /// and a `no_openspec_root` status (exit 2).
 pub fn run_context(args: ContextArgs, ctx: &Ctx) -> CmdResult {
-    no_store(&args.store)?;
+    no_store(&args.store).map_err(|mut f| {
+        if let Some(doc) = f.json.as_mut() {
+            doc["root"] = serde_json::Value::Null;
+            doc["members"] = json!([]);
+        }
+        f
+    })?;
     let no_root = |message: String| {
         let doc = json!({"root": null, "members": [], "status": [{"severity": "error",
             "code": "no_openspec_root", "message": message, "target": "openspec.root",
