@@ -45,7 +45,8 @@ pub(super) fn no_store(store: &Option<String>) -> Result<(), Failure> {
                 "Unknown store '{id}': this openspec has no stores; run the command inside the repository (or pass --root DIR)"
             );
             let doc = json!({"status": [{"severity": "error", "code": "no_registered_stores",
-                "message": message, "target": "store.id"}]});
+                "message": message, "target": "store.id",
+                "fix": "Drop --store and run the command in the repository, or pass --root DIR."}]});
             Err(Failure::refused(message).with_json(doc))
         }
     }

@@ -74,7 +74,7 @@ fn show_change(repo: &Repo, item: &str, args: &Args, ctx: &Ctx) -> CmdResult {
     let proposal_path = format!("{}/{PROPOSAL}", change.rel);
     let proposal = match &change.proposal {
         Some(Ok(p)) => Some(p),
-        Some(Err(e)) => return Err(Failure::refused(format!("{proposal_path}: {e}"))),
+        Some(Err(e)) => return Err(show_error(format!("{proposal_path}: {e}"))),
         None => None,
     };
     let mut deltas = Vec::new();

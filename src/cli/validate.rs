@@ -38,7 +38,7 @@ pub struct Args {
     #[arg(skip)]
     pub noun_form: bool,
     /// Bulk report content: `full` (every item) or `findings` (only items
-    /// with errors or warnings, under `itemFindings`); not with an item
+    /// with issues, under `itemFindings`); not with an item
     #[arg(long, value_name = "full|findings")]
     pub report: Option<String>,
     /// Accepted for OpenSpec compatibility (validation runs on every core)
@@ -188,10 +188,10 @@ fn scope(args: &Args) -> &'static str {
     }
 }
 
-/// Whether an item belongs in a findings report: it failed, or it has an
-/// error or a warning.
+/// Whether an item belongs in a findings report: it failed, or it has any
+/// issue (information included, as 1.13.2).
 fn is_finding(i: &ItemReport) -> bool {
-    !i.valid || i.issues.iter().any(|x| x.level != Level::Info)
+    !i.valid || !i.issues.is_empty()
 }
 
 /// Turn a full report into 1.13.2's findings shape: `report` (`kind`

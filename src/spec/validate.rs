@@ -6,6 +6,9 @@
 //! - `## Purpose` is required (error); under 50 characters is a warning.
 //! - `## Requirements` is required and must hold a block (errors).
 //! - Structural problems (see `parse`) are errors.
+//! - A Purpose that is archive's placeholder or starts with TBD/TODO is a
+//!   warning; a requirement without a scenario also gets a warning saying
+//!   how scenarios are written (both as OpenSpec 1.13.2).
 //!
 //! Requirements (of main specs and of ADDED/MODIFIED blocks):
 //! - Text is required (error). It must hold a whole-word upper-case SHALL or
@@ -24,6 +27,11 @@
 //!   MODIFIED under a name RENAMED away, RENAMED onto an ADDED name, and a
 //!   MODIFIED block that drops a scenario the main spec has are errors
 //!   (duplicates and conflicts compare names up to case and spacing).
+//! - A `### Requirement:` block outside the four delta sections is a
+//!   warning (archive does not apply it); a tasks.md with list items but no
+//!   checkbox is a warning; a folder that only wraps nested change folders
+//!   is an error (it is not a change); each refusal the archive merge would
+//!   meet on the current main spec is an info.
 //! - With a kind: each required section (common and the kind's) missing or
 //!   still the template is a warning, and so is the lack of a rollback plan
 //!   (a filled proposal section, a tasks group or a task mentioning
@@ -389,6 +397,7 @@ pub fn validate_change<'a>(
     }
     for d in &change.deltas {
         delta_issues(d, main_spec, rules, &mut out);
+        would_refuse(change, d, &mut out);
     }
     if let Some(kind) = kind {
         kind_issues(change, kind, &mut out);
@@ -423,6 +432,41 @@ pub fn has_delta_headers(change: &Change, rel: &str) -> bool {
                 .get(..12)
                 .is_some_and(|w| w.eq_ignore_ascii_case("requirements"))
     })
+}
+
+/// As 1.13.2: try the archive merge of one delta file in memory and report
+/// each refusal it would meet as information (the verdict does not change;
+/// archive itself refuses). Only for an active change
+/// (`openspec/changes/<id>`), whose main specs are `openspec/specs/`.
+fn would_refuse(change: &Change, d: &super::repo::DeltaFile, out: &mut Vec<Issue>) {
+    if d.doc.is_err() || d.delta.entry_count() == 0 {
+        return;
+    }
+    let Some(openspec) = change
+        .dir
+        .parent()
+        .filter(|p| p.file_name().is_some_and(|n| n == "changes"))
+        .and_then(|p| p.parent())
+    else {
+        return;
+    };
+    let target = openspec.join("specs").join(&d.capability).join("spec.md");
+    let Ok(current) = super::repo::read_doc(&target) else {
+        return;
+    };
+    let rel = format!("openspec/specs/{}/spec.md", d.capability);
+    if let Err(errors) =
+        super::merge::rebuild(&d.capability, &rel, current.as_ref(), &d.delta, &change.id)
+    {
+        for e in errors {
+            out.push(Issue::new(
+                Level::Info,
+                &d.rel,
+                None,
+                format!("archive would refuse this delta: {e}"),
+            ));
+        }
+    }
 }
 
 fn delta_issues<'a>(
