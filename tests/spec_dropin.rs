@@ -228,6 +228,10 @@ fn unknown_ids_suggest_the_closest_one() {
             &["archive", "harden-sh", "--yes"][..],
             "did you mean \"harden-ssh\"?",
         ),
+        (
+            &["instructions", "apply", "--change", "harden-sh"][..],
+            "did you mean \"harden-ssh\"?",
+        ),
     ] {
         let run = ours_run(t.path(), args);
         assert_ne!(run.code, 0, "{args:?}");

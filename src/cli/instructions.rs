@@ -93,7 +93,11 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
         ))
     })?;
     if !repo.change_exists(&id) {
-        return Err(change_error(format!("Change '{id}' not found.{available}")));
+        let hint = repo.did_you_mean(&id, true, false);
+        let end = if hint.is_empty() { "." } else { "" };
+        return Err(change_error(format!(
+            "Change '{id}' not found{hint}{end}{available}"
+        )));
     }
     let valid = || {
         let mut ids: Vec<String> = schema::artifact_ids()
