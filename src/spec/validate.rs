@@ -397,7 +397,7 @@ pub fn validate_change<'a>(
     }
     for d in &change.deltas {
         delta_issues(d, main_spec, rules, &mut out);
-        would_refuse(change, d, &mut out);
+        would_refuse(d, main_spec, &mut out);
     }
     if let Some(kind) = kind {
         kind_issues(change, kind, &mut out);
@@ -434,37 +434,53 @@ pub fn has_delta_headers(change: &Change, rel: &str) -> bool {
     })
 }
 
-/// As 1.13.2: try the archive merge of one delta file in memory and report
-/// each refusal it would meet as information (the verdict does not change;
-/// archive itself refuses). Only for an active change
-/// (`openspec/changes/<id>`), whose main specs are `openspec/specs/`.
-fn would_refuse(change: &Change, d: &super::repo::DeltaFile, out: &mut Vec<Issue>) {
-    if d.doc.is_err() || d.delta.entry_count() == 0 {
+/// As 1.13.2: the refusals the archive merge of one delta file would meet
+/// on the current main spec, as information (the verdict does not change;
+/// archive itself refuses). Checked on the loaded main spec, without a
+/// merge: a MODIFIED or RENAMED name the spec does not have, and MODIFIED
+/// or RENAMED against a capability that does not exist yet.
+fn would_refuse<'a>(
+    d: &super::repo::DeltaFile,
+    main_spec: &dyn Fn(&str) -> Option<&'a MainSpec>,
+    out: &mut Vec<Issue>,
+) {
+    if d.doc.is_err() {
         return;
     }
-    let Some(openspec) = change
-        .dir
-        .parent()
-        .filter(|p| p.file_name().is_some_and(|n| n == "changes"))
-        .and_then(|p| p.parent())
-    else {
-        return;
+    let delta = &d.delta;
+    let target = format!("openspec/specs/{}/spec.md", d.capability);
+    let mut info = |message: String| {
+        out.push(Issue::new(
+            Level::Info,
+            &d.rel,
+            None,
+            format!("archive would refuse this delta: {message}"),
+        ))
     };
-    let target = openspec.join("specs").join(&d.capability).join("spec.md");
-    let Ok(current) = super::repo::read_doc(&target) else {
-        return;
-    };
-    let rel = format!("openspec/specs/{}/spec.md", d.capability);
-    if let Err(errors) =
-        super::merge::rebuild(&d.capability, &rel, current.as_ref(), &d.delta, &change.id)
-    {
-        for e in errors {
-            out.push(Issue::new(
-                Level::Info,
-                &d.rel,
-                None,
-                format!("archive would refuse this delta: {e}"),
+    let Some(main) = main_spec(&d.capability) else {
+        if !delta.modified.is_empty() || !delta.renamed.is_empty() {
+            info(format!(
+                "{target} does not exist, and a new capability takes only ADDED requirements"
             ));
+        }
+        return;
+    };
+    // Archive reads only `### Requirement:` headers as blocks (`### Topic`
+    // counts for validation, not for the merge).
+    let has = |name: &str| {
+        main.requirements.iter().any(|r| {
+            r.name == name && super::doc::strip_keyword(r.header.trim(), "Requirement:").is_some()
+        })
+    };
+    for r in &delta.renamed {
+        if !has(&r.from) && !has(&r.to) {
+            info(format!("RENAMED \"{}\" is not in {target}", r.from));
+        }
+    }
+    for r in &delta.modified {
+        let renamed_here = delta.renamed.iter().any(|x| x.to == r.name && has(&x.from));
+        if !has(&r.name) && !renamed_here {
+            info(format!("MODIFIED \"{}\" is not in {target}", r.name));
         }
     }
 }
