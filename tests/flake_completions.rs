@@ -36,7 +36,7 @@ fn bash_loads_the_completion_and_registers_it() {
         ),
     ]));
     assert!(
-        stdout(&out).contains("-F _openspec openspec"),
+        stdout(&out).contains("-F _openspec_dynamic"),
         "{}",
         stdout(&out)
     );
@@ -85,7 +85,7 @@ fn zsh_loads_the_completion() {
         ),
     ]));
     let text = stdout(&out);
-    assert!(text.starts_with("_openspec\n"), "{text}");
+    assert!(text.starts_with("_openspec_dynamic\n"), "{text}");
     assert!(text.contains("_openspec: function"), "{text}");
 }
 

@@ -364,18 +364,23 @@ fn show_change_json_and_deltas_only() {
         json!({"from": "Login", "to": "Sign in"})
     );
 
-    let (code, v) = t.json(&["show", "a-change"]);
-    assert_eq!(code, 1);
-    assert!(
-        v["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("no `## Why` or `## What Changes` section"),
-        "{v}"
-    );
-    let (code, v) = t.json(&["show", "a-change", "--deltas-only"]);
-    assert_eq!(code, 0);
-    assert_eq!(v["deltaCount"], 0);
+    // As 1.13.2: the JSON of a change needs Why and What Changes, with
+    // --deltas-only too (code show_error).
+    for args in [
+        &["show", "a-change"][..],
+        &["show", "a-change", "--deltas-only"],
+    ] {
+        let (code, v) = t.json(args);
+        assert_eq!(code, 1, "{args:?}");
+        assert_eq!(v["status"][0]["code"], "show_error", "{v}");
+        assert!(
+            v["status"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("no `## Why` or `## What Changes` section"),
+            "{v}"
+        );
+    }
 }
 
 #[test]

@@ -277,8 +277,10 @@ fn generate(seed: u64, dir: &Path) {
                 names.push(n);
             }
         }
-        let purpose = match rng.below(8) {
+        let purpose = match rng.below(10) {
             0 => "TBD - created by archiving change x. Update Purpose after archive.".to_string(),
+            1 => "Short.".to_string(),
+            2 => format!("TODO: {PURPOSE}"),
             _ => PURPOSE.to_string(),
         };
         let gap = if rng.chance(20) { "" } else { "\n" };
@@ -385,6 +387,12 @@ fn generate(seed: u64, dir: &Path) {
             if !any || rng.chance(5) {
                 s.push_str("Just notes.\n");
             }
+            if rng.chance(8) {
+                // A requirement outside the delta sections (a warning; not applied).
+                s.push_str(
+                    "## Notes\n### Requirement: Stray\nIt SHALL stray.\n\n#### Scenario: s\n- ok\n",
+                );
+            }
             w(&format!("{base}/specs/{cap}/spec.md"), &s);
         }
         if !dir.join(&base).exists() {
@@ -396,9 +404,10 @@ fn generate(seed: u64, dir: &Path) {
 /// A difference between the two tools, by name.
 type Diffs = BTreeSet<String>;
 
-/// Compare validate and list on one tree; `label` prefixes the names.
+/// Compare validate (plain and `--strict`) and list on one tree; `label`
+/// prefixes the names.
 fn compare_read(pkg: &Path, root: &Path, label: &str, diffs: &mut Diffs) {
-    let (r_val, r_list, o_val, o_list) = std::thread::scope(|s| {
+    let (r_val, r_strict, r_list, o_val, o_strict, o_list) = std::thread::scope(|s| {
         let a = s.spawn(|| {
             reference_run(
                 pkg,
@@ -407,23 +416,63 @@ fn compare_read(pkg: &Path, root: &Path, label: &str, diffs: &mut Diffs) {
             )
         });
         let b = s.spawn(|| reference_run(pkg, root, &["list", "--json"]));
-        let c = ours_run(root, &["validate", "--all", "--json"]);
-        let d = ours_run(root, &["list", "--json"]);
-        (a.join().unwrap(), b.join().unwrap(), c, d)
+        let c = s.spawn(|| {
+            reference_run(
+                pkg,
+                root,
+                &[
+                    "validate",
+                    "--all",
+                    "--strict",
+                    "--json",
+                    "--no-interactive",
+                ],
+            )
+        });
+        let o_val = ours_run(root, &["validate", "--all", "--json"]);
+        let o_strict = ours_run(root, &["validate", "--all", "--strict", "--json"]);
+        let o_list = ours_run(root, &["list", "--json"]);
+        (
+            a.join().unwrap(),
+            c.join().unwrap(),
+            b.join().unwrap(),
+            o_val,
+            o_strict,
+            o_list,
+        )
     });
-    if r_val.code != o_val.code {
-        diffs.insert(format!(
-            "{label}: validate exit {} (1.13.2: {})",
-            o_val.code, r_val.code
-        ));
-    }
-    let (rv, ov) = (verdicts(&r_val.json()), verdicts(&o_val.json()));
-    for id in rv.keys().chain(ov.keys()).collect::<BTreeSet<_>>() {
-        if rv.get(id) != ov.get(id) {
+    for (what, r, o) in [
+        ("validate", &r_val, &o_val),
+        ("validate --strict", &r_strict, &o_strict),
+    ] {
+        if r.code != o.code {
             diffs.insert(format!(
-                "{label}: validate {id}: ours {:?}, 1.13.2 {:?}",
-                ov.get(id),
-                rv.get(id)
+                "{label}: {what} exit {} (1.13.2: {})",
+                o.code, r.code
+            ));
+        }
+        let (rv, ov) = (verdicts(&r.json()), verdicts(&o.json()));
+        for id in rv.keys().chain(ov.keys()).collect::<BTreeSet<_>>() {
+            if rv.get(id) != ov.get(id) {
+                diffs.insert(format!(
+                    "{label}: {what} {id}: ours {:?}, 1.13.2 {:?}",
+                    ov.get(id),
+                    rv.get(id)
+                ));
+            }
+        }
+    }
+    // Warnings: how many each item has (the words are each tool's own).
+    let (rw, ow) = (
+        issue_counts(&r_val.json(), "WARNING"),
+        issue_counts(&o_val.json(), "WARNING"),
+    );
+    for id in rw.keys().chain(ow.keys()).collect::<BTreeSet<_>>() {
+        if rw.get(id) != ow.get(id) {
+            diffs.insert(format!(
+                "{label}: warnings {id}: ours {:?}, 1.13.2 {:?}",
+                ow.get(id),
+                rw.get(id)
             ));
         }
     }
@@ -525,7 +574,9 @@ fn rule_fixtures_and_corpus_match_1_13_2() {
     eprintln!("rule fixtures and corpus: {n} archives compared");
     let known: Diffs = KNOWN_FIXTURE_DIFFERENCES
         .iter()
-        .map(|s| s.to_string())
+        .copied()
+        .chain(DELIBERATE_FIXTURE_DIFFERENCES.iter().map(|(d, _)| *d))
+        .map(str::to_string)
         .collect();
     assert_eq!(diffs, known, "differences from 1.13.2:\n{}", report(&diffs));
 }
@@ -538,6 +589,18 @@ const KNOWN_FIXTURE_DIFFERENCES: &[&str] = &[
     // (the lifecycle's gate); 1.13.2 does not read tracking.json.
     "corpus: archive tracked-security: ours exit 1 moved false, 1.13.2 exit 0 moved true",
     "corpus: archive tracked-security: specs differ in [\"secrets-model/spec.md\"]",
+];
+
+/// Where we differ from 1.13.2 on purpose, with the reason; exact, as above.
+const DELIBERATE_FIXTURE_DIFFERENCES: &[(&str, &str)] = &[
+    (
+        "corpus: validate --strict tracked-security: ours Some(false), 1.13.2 Some(true)",
+        "tracked-security is a `security` change (tracking.json): its proposal lacks the kind's `## Risk Assessment` section, a warning only this openspec knows (pantherOS proposal kinds), so --strict fails it",
+    ),
+    (
+        "corpus: warnings tracked-security: ours Some(1), 1.13.2 Some(0)",
+        "the same warning, counted",
+    ),
 ];
 
 #[test]

@@ -399,7 +399,7 @@ fn modified_dropping_a_scenario_is_an_error_following_renames() {
     );
     let drops = issues(&r)
         .iter()
-        .filter(|(_, m, _)| m.contains("drops scenario"))
+        .filter(|(l, m, _)| l == "ERROR" && m.contains("drops scenario"))
         .count();
     assert_eq!(
         drops, 1,
@@ -548,6 +548,7 @@ fn human_output_names_file_line_and_fix() {
     insta::assert_snapshot!(text, @r###"
     ✗ spec cap
       ERROR openspec/specs/cap/spec.md:8: requirement "A" has no scenario; add `#### Scenario: <name>` with WHEN/THEN lines
+      WARNING openspec/specs/cap/spec.md:8: requirement "A": scenarios are `#### Scenario: <name>` headers; turn WHEN/THEN bullet lists into one
     Totals: 1 item(s), 0 passed, 1 failed
     "###);
 }

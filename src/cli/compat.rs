@@ -15,7 +15,7 @@ pub enum SpecCmd {
     /// Spec ids (`--long`: titles and requirement counts)
     List(ListArgs),
     /// One spec
-    Show(ShowArgs),
+    Show(show::Args),
     /// Validate one spec, or every spec
     Validate(validate::Args),
 }
@@ -26,7 +26,7 @@ pub enum ChangeCmd {
     /// Change ids (`--long`: titles, delta and task counts)
     List(ListArgs),
     /// One change
-    Show(ShowArgs),
+    Show(show::Args),
     /// Validate one change, or every change
     Validate(validate::Args),
 }
@@ -38,29 +38,11 @@ pub struct ListArgs {
     pub long: bool,
 }
 
-#[derive(clap::Args, Debug)]
-pub struct ShowArgs {
-    /// The id
-    pub id: Option<String>,
-    /// Only the deltas (changes)
-    #[arg(long)]
-    pub deltas_only: bool,
-    /// Only the N-th requirement (specs, 1-based)
-    #[arg(short = 'r', long = "requirement", value_name = "N")]
-    pub requirement: Option<usize>,
-    /// Accepted for OpenSpec compatibility; this openspec never prompts
-    #[arg(long, hide = true)]
-    pub no_interactive: bool,
-}
-
-fn show_args(a: ShowArgs, t: ItemType) -> show::Args {
-    show::Args {
-        item: a.id,
-        item_type: Some(t),
-        deltas_only: a.deltas_only,
-        requirement: a.requirement,
-        no_interactive: true,
-    }
+/// `show::Args` with the noun's type fixed.
+fn show_args(mut a: show::Args, t: ItemType) -> show::Args {
+    a.item_type = Some(t);
+    a.no_interactive = true;
+    a
 }
 
 pub fn run_spec(cmd: SpecCmd, ctx: &Ctx) -> CmdResult {
@@ -135,9 +117,15 @@ fn change_list(a: ListArgs, ctx: &Ctx) -> CmdResult {
         .iter()
         .map(|id| {
             let c = repo.load_change(id);
+            // 1.13.2 names a proposal it cannot read as a change "Unknown".
             let title = match &c.proposal {
-                Some(Ok(p)) => p.title.clone().unwrap_or_else(|| "Unknown".into()),
-                _ => "Unknown".into(),
+                Some(Ok(p))
+                    if p.section("Why").is_none() || p.section("What Changes").is_none() =>
+                {
+                    "Unknown".into()
+                }
+                Some(Err(_)) => "Unknown".into(),
+                _ => c.title(),
             };
             let deltas = c.deltas.iter().map(|d| d.delta.entry_count()).sum();
             (id.clone(), title, deltas, c.task_counts())

@@ -40,6 +40,10 @@ pub(super) struct ChangeRow {
     /// From tracking.json; null for changes made by other tools.
     pub kind: Option<String>,
     pub state: Option<String>,
+    /// Present when the folder is not a change but wraps nested change
+    /// folders: their ids (`mobile/refresh`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nested: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -56,6 +60,7 @@ pub(super) fn change_rows(repo: &Repo) -> Result<Vec<ChangeRow>, super::Failure>
         .map(|id| {
             let c = repo.load_change(id);
             let (done, total) = c.task_counts();
+            let nested = c.nested.clone();
             let tracking = Change::at(&repo.root, id).tracking().ok().flatten();
             ChangeRow {
                 name: id.clone(),
@@ -79,6 +84,7 @@ pub(super) fn change_rows(repo: &Repo) -> Result<Vec<ChangeRow>, super::Failure>
                         .as_str()
                         .map(str::to_string)
                 }),
+                nested,
             }
         })
         .collect())
@@ -96,7 +102,15 @@ pub(super) fn spec_rows(repo: &Repo) -> Result<Vec<SpecRow>, super::Failure> {
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
-    let repo = open_repo(ctx)?;
+    // Without a root, 1.13.2's document: an empty list, `root: null` and the
+    // `no_openspec_root` status (assistants read `root` to tell).
+    let repo = open_repo(ctx).map_err(|f| {
+        let key = if args.specs { "specs" } else { "changes" };
+        let doc = json!({key: [], "root": null, "status": [{"severity": "error",
+            "code": "no_openspec_root", "message": f.message, "target": "openspec.root",
+            "fix": "Run `openspec init` here, or pass --root DIR."}]});
+        f.with_json(doc)
+    })?;
     if args.specs {
         let rows = spec_rows(&repo)?;
         if ctx.json {
@@ -119,8 +133,24 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
                 .then(a.name.cmp(&b.name))
         });
     }
+    // A folder wrapping nested changes is listed (as 1.13.2 does), marked,
+    // and warned about.
+    let warnings: Vec<serde_json::Value> = rows
+        .iter()
+        .filter_map(|r| {
+            let nested = r.nested.as_ref()?;
+            Some(
+                json!({"code": "nested_change_directory", "name": r.name, "nested": nested,
+                "message": crate::spec::validate::not_a_change(&r.name, nested)}),
+            )
+        })
+        .collect();
     if ctx.json {
-        ctx.print_json(&json!({ "changes": rows, "root": super::root_json(ctx) }));
+        let mut doc = json!({ "changes": rows, "root": super::root_json(ctx) });
+        if !warnings.is_empty() {
+            doc["warnings"] = json!(warnings);
+        }
+        ctx.print_json(&doc);
     } else if rows.is_empty() {
         println!("No active changes under openspec/changes/");
     } else {
@@ -134,11 +164,18 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
                 ),
                 _ => format!("{}/{} tasks", r.completed_tasks, r.total_tasks),
             };
+            if r.nested.is_some() {
+                println!("{:w$}  not a change", r.name);
+                continue;
+            }
             let tracked = match (&r.kind, &r.state) {
                 (Some(k), Some(s)) => format!("  [{k}, {s}]"),
                 _ => String::new(),
             };
             println!("{:w$}  {progress}{tracked}", r.name);
+        }
+        for w in &warnings {
+            ctx.warn(w["message"].as_str().unwrap_or_default());
         }
     }
     Ok(Exit::Ok)

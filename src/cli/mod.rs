@@ -19,11 +19,13 @@ mod graph;
 mod hosts;
 mod impact;
 mod init;
+mod instructions;
 mod list;
 mod man;
 mod new;
 mod nixos_check;
 mod review;
+mod schemas;
 mod show;
 mod status;
 mod validate;
@@ -114,6 +116,17 @@ pub enum Command {
     Change(compat::ChangeCmd),
     /// Refresh the assistant command files `init --tools` wrote (only our marked blocks)
     Update(compat::UpdateArgs),
+    /// How to write an artifact of a change (proposal, specs, design, tasks), apply it or archive it
+    Instructions(instructions::Args),
+    /// The workflow schema (spec-driven) and its artifacts
+    Schemas(schemas::SchemasArgs),
+    /// Where each artifact's template is
+    Templates(schemas::TemplatesArgs),
+    /// The OpenSpec root commands act on
+    Context(schemas::ContextArgs),
+    /// Names for shell completion (used by the scripts of `completions`)
+    #[command(name = "__complete", hide = true)]
+    Complete(completions::CompleteArgs),
     /// Not supported by this openspec (OpenSpec's store roots)
     #[command(hide = true)]
     Store(compat::Rest),
@@ -194,6 +207,11 @@ fn run(command: Command, ctx: &Ctx) -> CmdResult {
         Command::Spec(c) => compat::run_spec(c, ctx),
         Command::Change(c) => compat::run_change(c, ctx),
         Command::Update(a) => compat::run_update(a, ctx),
+        Command::Instructions(a) => instructions::run(a, ctx),
+        Command::Schemas(a) => schemas::run_schemas(a, ctx),
+        Command::Templates(a) => schemas::run_templates(a, ctx),
+        Command::Context(a) => schemas::run_context(a, ctx),
+        Command::Complete(a) => completions::run_complete(a, ctx),
         Command::Store(a) => compat::not_supported("store", a, ctx),
         Command::Workset(a) => compat::not_supported("workset", a, ctx),
         Command::Feedback(a) => compat::not_supported("feedback", a, ctx),

@@ -24,6 +24,9 @@ pub struct Args {
     /// Capability of the delta spec skeleton (default: the id)
     #[arg(long, value_name = "CAP")]
     pub capability: Option<String>,
+    /// Workflow schema (OpenSpec's `new change <id> --schema`; only spec-driven is carried)
+    #[arg(long, value_name = "NAME")]
+    pub schema: Option<String>,
 }
 
 /// `--kind` takes the kinds' own names, in the order of `Kind::ALL`; written
@@ -57,6 +60,7 @@ pub fn run(mut args: Args, ctx: &Ctx) -> CmdResult {
         }
         args.id = id;
     }
+    super::instructions::check_schema(&args.schema)?;
     check_new_id(&args.id)?;
     let kind = args.kind;
     let cap = args.capability.clone().unwrap_or_else(|| args.id.clone());

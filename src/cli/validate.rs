@@ -37,6 +37,10 @@ pub struct Args {
     /// one-item JSON shape (`valid`, `issues`, `summary`).
     #[arg(skip)]
     pub noun_form: bool,
+    /// Bulk report content: `full` (every item) or `findings` (only items
+    /// with issues, under `itemFindings`); not with an item
+    #[arg(long, value_name = "full|findings")]
+    pub report: Option<String>,
     /// Accepted for OpenSpec compatibility (validation runs on every core)
     #[arg(long, hide = true, value_name = "N")]
     pub concurrency: Option<usize>,
@@ -57,7 +61,38 @@ fn with_status(f: Failure, code: &str) -> Failure {
     f.with_json(doc)
 }
 
+/// The bulk report `--report` asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Report {
+    Full,
+    Findings,
+}
+
+/// `--report` read as 1.13.2 reads it: `full` or `findings`, never with an
+/// item name; anything else is refused with code `invalid_validation_report_request`.
+fn report_kind(args: &Args) -> Result<Report, Failure> {
+    let bad = |message: String| {
+        let fix =
+            "Use --report full|findings with --all, --changes or --specs, without an item name.";
+        Failure::refused(format!("{message} {fix}")).with_json(json!({"status": [{
+            "severity": "error", "code": "invalid_validation_report_request",
+            "message": message, "fix": fix}]}))
+    };
+    let kind = match args.report.as_deref() {
+        None | Some("full") => Report::Full,
+        Some("findings") => Report::Findings,
+        Some(other) => return Err(bad(format!("Unknown validation report '{other}'."))),
+    };
+    if args.report.is_some() && args.item.is_some() {
+        return Err(bad(
+            "A validation report cannot be combined with an item name.".into(),
+        ));
+    }
+    Ok(kind)
+}
+
 pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
+    let report = report_kind(&args)?;
     let repo = open_repo(ctx).map_err(|f| with_status(f, "no_openspec_root"))?;
     let rules = Rules {
         strict: args.strict,
@@ -98,10 +133,13 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
         }));
     } else if ctx.json {
         let mut doc = report_json(&items);
+        if report == Report::Findings {
+            findings_json(&mut doc, &items, scope(&args));
+        }
         doc["root"] = super::root_json(ctx);
         ctx.print_json(&doc);
     } else {
-        print_human(&items, ctx);
+        print_human(&items, report, ctx);
     }
     Ok(if failed > 0 {
         ctx.refuse(&format!(
@@ -141,9 +179,44 @@ fn report_json(items: &[ItemReport]) -> serde_json::Value {
     })
 }
 
-fn print_human(items: &[ItemReport], ctx: &Ctx) {
+/// What a bulk run covered: `all`, `changes` or `specs`.
+fn scope(args: &Args) -> &'static str {
+    match (args.all, args.changes, args.specs) {
+        (false, true, false) => "changes",
+        (false, false, true) => "specs",
+        _ => "all",
+    }
+}
+
+/// Whether an item belongs in a findings report: it failed, or it has any
+/// issue (information included, as 1.13.2).
+fn is_finding(i: &ItemReport) -> bool {
+    !i.valid || !i.issues.is_empty()
+}
+
+/// Turn a full report into 1.13.2's findings shape: `report` (`kind`
+/// `validation-findings`, `version`, `scope`, `returnedItems`, `totalItems`)
+/// and `itemFindings` in place of `items`; `summary` still counts every item.
+fn findings_json(doc: &mut serde_json::Value, items: &[ItemReport], scope: &str) {
+    let found: Vec<&ItemReport> = items.iter().filter(|i| is_finding(i)).collect();
+    if let Some(map) = doc.as_object_mut() {
+        map.remove("items");
+        map.remove("version");
+    }
+    doc["report"] = json!({"kind": "validation-findings", "version": "1.0", "scope": scope,
+        "returnedItems": found.len(), "totalItems": items.len()});
+    doc["itemFindings"] = json!(found);
+}
+
+fn print_human(items: &[ItemReport], report: Report, ctx: &Ctx) {
     use console::style;
+    if report == Report::Findings {
+        println!("Scope: {} item(s)", items.len());
+    }
     for item in items {
+        if report == Report::Findings && !is_finding(item) {
+            continue;
+        }
         let kind = item.item_type.as_str();
         let shown: Vec<_> = item
             .issues

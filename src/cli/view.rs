@@ -53,7 +53,9 @@ pub fn run(_args: Args, ctx: &Ctx) -> CmdResult {
         println!("\n{}", style("Active changes").bold());
         let w = changes.iter().map(|c| c.name.len()).max().unwrap_or(0);
         for c in &changes {
-            let progress = if c.total_tasks == 0 {
+            let progress = if c.nested.is_some() {
+                "not a change (wraps nested change folders)".to_string()
+            } else if c.total_tasks == 0 {
                 "no tasks".to_string()
             } else {
                 format!(

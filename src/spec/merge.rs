@@ -204,6 +204,13 @@ pub fn rebuild(
 ) -> Result<Rebuilt, Vec<String>> {
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
+    for note in &delta.notes {
+        if let super::parse::DeltaNote::OutsideSections { line, name, .. } = note {
+            warnings.push(format!(
+                "{target_rel}: requirement \"{name}\" (delta line {line}) is outside the delta sections and was not applied"
+            ));
+        }
+    }
     let mut counts = Counts::default();
     let created = current.is_none();
     let mut parts = match current {

@@ -25,11 +25,13 @@
 //! a command are [`SpecError`]s.
 #![warn(missing_docs)]
 pub mod archive;
+pub mod diff;
 pub mod doc;
 pub mod kind;
 pub mod merge;
 pub mod parse;
 pub mod repo;
+pub mod schema;
 pub mod templates;
 pub mod validate;
 

@@ -117,6 +117,16 @@ pub enum DeltaNote {
         /// The name it gives.
         name: String,
     },
+    /// A `### Requirement:` block under a `##` section that is not one of the
+    /// four delta sections (or before any): archive does not apply it.
+    OutsideSections {
+        /// 1-based line of the header.
+        line: usize,
+        /// The requirement name.
+        name: String,
+        /// The `##` section it is under, if any.
+        section: Option<String>,
+    },
     /// A `TO:` without a `FROM:` before it.
     DanglingTo {
         /// 1-based line of the `TO:` entry.
@@ -388,6 +398,24 @@ pub fn parse_delta(doc: &Doc) -> DeltaSpec {
         .filter_map(|(i, h)| Operation::from_title(&h.title).map(|op| (i, op)))
         .collect();
     delta.sections = sections.len();
+    if delta.sections > 0 {
+        let mut section: Option<&str> = None;
+        for h in &doc.headers {
+            match h.level {
+                1 | 2 => section = (h.level == 2).then_some(h.title.as_str()),
+                3 if is_requirement_header(&h.title)
+                    && section.is_none_or(|t| Operation::from_title(t).is_none()) =>
+                {
+                    delta.notes.push(DeltaNote::OutsideSections {
+                        line: h.line + 1,
+                        name: requirement_name(&h.title),
+                        section: section.map(str::to_string),
+                    });
+                }
+                _ => {}
+            }
+        }
+    }
     for (s, op) in sections {
         let start = doc.headers[s].line;
         let end = doc.section_end(s);
@@ -560,6 +588,10 @@ pub struct Tasks {
     pub done: usize,
     /// Task texts (checkbox removed), for rules that look for a topic.
     pub items: Vec<String>,
+    /// Per task in `items`, whether it is done.
+    pub checked: Vec<bool>,
+    /// List items (`-`, `*`, `+`, `1.`, `1)` and a space), tasks or not.
+    pub list_items: usize,
     /// Headers of level 1 to 3 with whether their section holds anything.
     pub groups: Vec<(String, bool)>,
 }
@@ -572,12 +604,14 @@ pub struct Tasks {
 pub fn parse_tasks(doc: &Doc) -> Tasks {
     let mut t = Tasks::default();
     for i in 0..doc.line_count() {
+        t.list_items += usize::from(is_list_item(doc.line(i)));
         let Some((done, item)) = task_line(doc.line(i)) else {
             continue;
         };
         t.total += 1;
         t.done += usize::from(done);
         t.items.push(item.trim().to_string());
+        t.checked.push(done);
     }
     t.groups = doc
         .headers
@@ -587,6 +621,26 @@ pub fn parse_tasks(doc: &Doc) -> Tasks {
         .map(|(i, h)| (h.title.clone(), !doc.section_body(i).is_empty()))
         .collect();
     t
+}
+
+/// Whether a line is a list item: a marker (`-`, `*`, `+`, or up to nine
+/// digits and `.` or `)`) followed by a space or the end of the line.
+fn is_list_item(line: &str) -> bool {
+    let rest = line.trim_start();
+    let rest = match rest.strip_prefix(['-', '*', '+']) {
+        Some(r) => r,
+        None => {
+            let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+            if digits == 0 || digits > 9 {
+                return false;
+            }
+            match rest[digits..].strip_prefix(['.', ')']) {
+                Some(r) => r,
+                None => return false,
+            }
+        }
+    };
+    rest.is_empty() || rest.starts_with([' ', '\t'])
 }
 
 /// One task line: whether it is done, and its text.

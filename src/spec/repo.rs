@@ -150,6 +150,9 @@ pub struct Change {
     pub spec_files: Vec<String>,
     /// `changes/<id>/spec.md`: not a delta, ignored apart from an info issue.
     pub change_root_spec: Option<String>,
+    /// When the folder is not a change but wraps nested change folders:
+    /// their ids (`mobile/refresh-token`), see [`Repo::nested_changes`].
+    pub nested: Option<Vec<String>>,
 }
 
 impl Change {
@@ -163,6 +166,19 @@ impl Change {
         match &self.tasks {
             Some(Ok(t)) => (t.done, t.total),
             _ => (0, 0),
+        }
+    }
+
+    /// The change's title: the proposal's title, or the change id when the
+    /// proposal is missing, unreadable, has no `#` heading or only the bare
+    /// template heading `# Proposal` (OpenSpec 1.13.2's templates start so).
+    pub fn title(&self) -> String {
+        match &self.proposal {
+            Some(Ok(p)) => match p.title.as_deref().map(str::trim) {
+                Some(t) if !t.is_empty() && !t.eq_ignore_ascii_case("proposal") => t.to_string(),
+                _ => self.id.clone(),
+            },
+            _ => self.id.clone(),
         }
     }
 }
@@ -344,7 +360,9 @@ impl Repo {
 
     /// Load active change `id` from `changes/<id>`.
     pub fn load_change(&self, id: &str) -> Change {
-        self.load_change_at(id, &self.changes_dir().join(id))
+        let mut c = self.load_change_at(id, &self.changes_dir().join(id));
+        c.nested = self.nested_changes(id);
+        c
     }
 
     /// Load a change from any directory (an archived one, say). Never fails:
@@ -412,6 +430,7 @@ impl Repo {
                 .join("spec.md")
                 .is_file()
                 .then(|| self.rel(&dir.join("spec.md"))),
+            nested: None,
         }
     }
 

@@ -111,6 +111,9 @@ pub const DELTA_PLACEHOLDERS: [&str; 4] = [
     "<the expected result>",
 ];
 
+/// A new `design.md` (the `design` artifact's template).
+pub const DESIGN_MD: &str = "# Design\n\n## Context\n<!-- The current state: hosts, modules and inputs involved. -->\n\n## Goals / Non-Goals\n<!-- What this design achieves, and what it leaves out. -->\n\n## Decisions\n<!-- Each decision with the alternatives considered and why. -->\n\n## Risks / Trade-offs\n<!-- What could break, on which hosts, and how it is mitigated. -->\n\n## Rollback and verification\n<!-- How to roll back (previous generation, git revert) and how the affected hosts are checked (`openspec nixos-check`). -->\n";
+
 /// A delta spec skeleton for capability `cap`.
 pub fn delta_skeleton(cap: &str) -> String {
     let [behaviour, situation, condition, result] = DELTA_PLACEHOLDERS;

@@ -6,6 +6,9 @@
 //! - `## Purpose` is required (error); under 50 characters is a warning.
 //! - `## Requirements` is required and must hold a block (errors).
 //! - Structural problems (see `parse`) are errors.
+//! - A Purpose that is archive's placeholder or starts with TBD/TODO is a
+//!   warning; a requirement without a scenario also gets a warning saying
+//!   how scenarios are written (both as OpenSpec 1.13.2).
 //!
 //! Requirements (of main specs and of ADDED/MODIFIED blocks):
 //! - Text is required (error). It must hold a whole-word upper-case SHALL or
@@ -24,6 +27,11 @@
 //!   MODIFIED under a name RENAMED away, RENAMED onto an ADDED name, and a
 //!   MODIFIED block that drops a scenario the main spec has are errors
 //!   (duplicates and conflicts compare names up to case and spacing).
+//! - A `### Requirement:` block outside the four delta sections is a
+//!   warning (archive does not apply it); a tasks.md with list items but no
+//!   checkbox is a warning; a folder that only wraps nested change folders
+//!   is an error (it is not a change); each refusal the archive merge would
+//!   meet on the current main spec is an info.
 //! - With a kind: each required section (common and the kind's) missing or
 //!   still the template is a warning, and so is the lack of a rollback plan
 //!   (a filled proposal section, a tasks group or a task mentioning
@@ -133,6 +141,12 @@ pub fn main_spec_issues(spec: &MainSpec, path: &str, rules: Rules) -> Vec<Issue>
                 p.chars().count()
             ),
         )),
+        Some(p) if is_placeholder_purpose(p) => out.push(Issue::new(
+            Level::Warning,
+            path,
+            spec.purpose_line,
+            "Purpose is still a placeholder (the line archive writes for a new capability, or TBD/TODO); write what the capability is for",
+        )),
         Some(_) => {}
     }
     match spec.requirements_line {
@@ -152,6 +166,15 @@ pub fn main_spec_issues(spec: &MainSpec, path: &str, rules: Rules) -> Vec<Issue>
     }
     for r in &spec.requirements {
         requirement_issues(r, path, rules, false, &mut out);
+        if r.scenarios.is_empty() {
+            // As 1.13.2, a main spec also gets the hint on how to write one.
+            out.push(Issue::new(
+                Level::Warning,
+                path,
+                Some(r.line),
+                format!("requirement \"{}\": scenarios are `#### Scenario: <name>` headers; turn WHEN/THEN bullet lists into one", r.name),
+            ));
+        }
     }
     for (line, msg) in &spec.structure {
         out.push(Issue::new(
@@ -162,6 +185,13 @@ pub fn main_spec_issues(spec: &MainSpec, path: &str, rules: Rules) -> Vec<Issue>
         ));
     }
     out
+}
+
+/// Whether a Purpose is the placeholder archive writes for a new capability
+/// (`TBD - created by archiving change …`) or starts with `TBD` or `TODO`.
+pub fn is_placeholder_purpose(purpose: &str) -> bool {
+    let p = purpose.trim_start();
+    p.starts_with("TBD") || p.starts_with("TODO")
 }
 
 /// Text, scenario and SHALL/MUST rules of one requirement or delta block.
@@ -220,6 +250,23 @@ fn requirement_issues(
     }
 }
 
+/// Why a folder under `changes/` that only wraps nested change folders
+/// (`nested`, ids such as `mobile/refresh`) is not a change, and the fix.
+pub fn not_a_change(id: &str, nested: &[String]) -> String {
+    let flat = nested
+        .first()
+        .map(|n| n.replace('/', "-"))
+        .unwrap_or_default();
+    format!(
+        "\"{id}\" is not a change: it only wraps nested change folder(s) {}; a change is a directory directly under openspec/changes/, so move each one to a flat name (for example openspec/changes/{flat}/)",
+        nested
+            .iter()
+            .map(|n| format!("openspec/changes/{n}/"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
 /// Everything about a change. `main_spec` looks up the current main spec of a capability.
 pub fn validate_change<'a>(
     change: &Change,
@@ -229,6 +276,15 @@ pub fn validate_change<'a>(
 ) -> Vec<Issue> {
     let mut out = Vec::new();
     let base = change.rel.as_str();
+    if let Some(nested) = &change.nested {
+        out.push(Issue::new(
+            Level::Error,
+            base,
+            None,
+            not_a_change(&change.id, nested),
+        ));
+        return out;
+    }
     let file = |name: &str| format!("{base}/{name}");
     for (name, problem) in [
         (
@@ -248,6 +304,17 @@ pub fn validate_change<'a>(
                 p.to_string(),
             ));
         }
+    }
+    if let Some(Ok(t)) = &change.tasks
+        && t.total == 0
+        && t.list_items > 0
+    {
+        out.push(Issue::new(
+            Level::Warning,
+            &file("tasks.md"),
+            None,
+            "tasks.md has list items but no checkbox, so it counts as 0 tasks; write each task as `- [ ] 1.1 Do it`",
+        ));
     }
     let skip_specs = match &change.meta {
         MetaState::Unusable(msg) => {
@@ -330,6 +397,7 @@ pub fn validate_change<'a>(
     }
     for d in &change.deltas {
         delta_issues(d, main_spec, rules, &mut out);
+        would_refuse(d, main_spec, &mut out);
     }
     if let Some(kind) = kind {
         kind_issues(change, kind, &mut out);
@@ -364,6 +432,57 @@ pub fn has_delta_headers(change: &Change, rel: &str) -> bool {
                 .get(..12)
                 .is_some_and(|w| w.eq_ignore_ascii_case("requirements"))
     })
+}
+
+/// As 1.13.2: the refusals the archive merge of one delta file would meet
+/// on the current main spec, as information (the verdict does not change;
+/// archive itself refuses). Checked on the loaded main spec, without a
+/// merge: a MODIFIED or RENAMED name the spec does not have, and MODIFIED
+/// or RENAMED against a capability that does not exist yet.
+fn would_refuse<'a>(
+    d: &super::repo::DeltaFile,
+    main_spec: &dyn Fn(&str) -> Option<&'a MainSpec>,
+    out: &mut Vec<Issue>,
+) {
+    if d.doc.is_err() {
+        return;
+    }
+    let delta = &d.delta;
+    let target = format!("openspec/specs/{}/spec.md", d.capability);
+    let mut info = |message: String| {
+        out.push(Issue::new(
+            Level::Info,
+            &d.rel,
+            None,
+            format!("archive would refuse this delta: {message}"),
+        ))
+    };
+    let Some(main) = main_spec(&d.capability) else {
+        if !delta.modified.is_empty() || !delta.renamed.is_empty() {
+            info(format!(
+                "{target} does not exist, and a new capability takes only ADDED requirements"
+            ));
+        }
+        return;
+    };
+    // Archive reads only `### Requirement:` headers as blocks (`### Topic`
+    // counts for validation, not for the merge).
+    let has = |name: &str| {
+        main.requirements.iter().any(|r| {
+            r.name == name && super::doc::strip_keyword(r.header.trim(), "Requirement:").is_some()
+        })
+    };
+    for r in &delta.renamed {
+        if !has(&r.from) && !has(&r.to) {
+            info(format!("RENAMED \"{}\" is not in {target}", r.from));
+        }
+    }
+    for r in &delta.modified {
+        let renamed_here = delta.renamed.iter().any(|x| x.to == r.name && has(&x.from));
+        if !has(&r.name) && !renamed_here {
+            info(format!("MODIFIED \"{}\" is not in {target}", r.name));
+        }
+    }
 }
 
 fn delta_issues<'a>(
@@ -402,6 +521,18 @@ fn delta_issues<'a>(
                 path,
                 Some(*line),
                 format!("`### {header}` is not a requirement header and belongs to the block before it; write `### Requirement: {header}` to make it one"),
+            )),
+            DeltaNote::OutsideSections { line, name, section } => out.push(Issue::new(
+                Level::Warning,
+                path,
+                Some(*line),
+                format!(
+                    "requirement \"{name}\" is {}, not in a delta section, so archive does not apply it; move it under `## ADDED Requirements` (or MODIFIED/REMOVED/RENAMED)",
+                    match section {
+                        Some(t) => format!("under `## {t}`"),
+                        None => "before the first `##` section".to_string(),
+                    }
+                ),
             )),
             DeltaNote::DanglingTo { line, name } => out.push(Issue::new(
                 Level::Error,

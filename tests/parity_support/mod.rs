@@ -79,6 +79,7 @@ fn env(c: &mut Command, scratch: &Path) {
         .env("CI", "1")
         .env("XDG_CONFIG_HOME", scratch.join("config"))
         .env("XDG_DATA_HOME", scratch.join("data"))
+        .env("XDG_CACHE_HOME", scratch.join("cache"))
         .env_remove("OPENSPEC_FAULT_WRITE");
 }
 
@@ -216,6 +217,24 @@ pub fn verdicts(v: &Value) -> BTreeMap<String, bool> {
                 i["id"].as_str().unwrap().to_string(),
                 i["valid"].as_bool().unwrap(),
             )
+        })
+        .collect()
+}
+
+/// id → number of issues at `level` (`WARNING`, `ERROR`) from a
+/// `validate --all --json` document (messages are each tool's own words,
+/// so only the counts are compared).
+pub fn issue_counts(v: &Value, level: &str) -> BTreeMap<String, usize> {
+    v["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no items: {v}"))
+        .iter()
+        .map(|i| {
+            let n = i["issues"]
+                .as_array()
+                .map(|a| a.iter().filter(|x| x["level"] == level).count())
+                .unwrap_or(0);
+            (i["id"].as_str().unwrap().to_string(), n)
         })
         .collect()
 }
