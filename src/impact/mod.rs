@@ -50,6 +50,9 @@ pub struct Options {
     pub lock_changes: Option<BTreeSet<String>>,
     /// The text of each changed file at the base revision (for `--precise`).
     pub base_text: BTreeMap<String, Option<String>>,
+    /// flake.lock's text at the base and at the head, when it changed and
+    /// the base is a revision (`None` inside: not there on that side).
+    pub lock_texts: Option<(Option<String>, Option<String>)>,
 }
 
 #[derive(Debug, Serialize)]
@@ -66,7 +69,10 @@ pub struct ImpactReport {
     /// Hosts that exist at the base only.
     pub removed_hosts: Vec<String>,
     pub affected_modules: Vec<String>,
+    /// The categories of the change, sorted (`category::CATEGORIES`).
     pub categories: Vec<String>,
+    /// What put the change in each category, sorted by category, file and line.
+    pub category_findings: Vec<category::Finding>,
     pub diagnostics: Vec<Diagnostic>,
     pub verify: Option<serde_json::Value>,
     /// For `impact <change-id>`: the declared and the computed scope.
@@ -384,10 +390,13 @@ pub fn analyze(
         .filter(|d| d.level != crate::flake::Level::Info || changed.iter().any(|c| c == &d.file))
         .cloned()
         .collect();
+    let findings = category::findings(head, base, &changed, opts.lock_texts.as_ref());
+    crate::timing::phase("categories");
     ImpactReport {
         base: None,
         head: "worktree".into(),
-        categories: category::classify(&changed),
+        categories: category::names(&findings),
+        category_findings: findings,
         changed_files: changed,
         hosts,
         affected_hosts,
