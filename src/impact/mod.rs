@@ -21,6 +21,7 @@ pub mod declared;
 pub mod precise;
 pub mod request;
 pub mod sides;
+pub mod undeclared;
 
 pub use request::{Request, Selection};
 pub use sides::{affected_hosts, load_base, load_head, options_from_git, untracked_dependencies};
