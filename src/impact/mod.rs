@@ -54,6 +54,9 @@ pub struct Options {
     /// flake.lock's text at the base and at the head, when it changed and
     /// the base is a revision (`None` inside: not there on that side).
     pub lock_texts: Option<(Option<String>, Option<String>)>,
+    /// Leave `categories` empty: for a proposal's declared paths, which are
+    /// no diff to categorise.
+    pub no_categories: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -391,8 +394,13 @@ pub fn analyze(
         .filter(|d| d.level != crate::flake::Level::Info || changed.iter().any(|c| c == &d.file))
         .cloned()
         .collect();
-    let findings = category::findings(head, base, &changed, opts.lock_texts.as_ref());
-    crate::timing::phase("categories");
+    let findings = if opts.no_categories {
+        vec![]
+    } else {
+        let f = category::findings(head, base, &changed, opts.lock_texts.as_ref());
+        crate::timing::phase("categories");
+        f
+    };
     ImpactReport {
         base: None,
         head: "worktree".into(),

@@ -98,7 +98,11 @@ pub fn undeclared(
                 None => files.push(p.clone()),
             }
         }
-        analyze(head, None, &files, &Options::default()).affected_hosts
+        let opts = Options {
+            no_categories: true,
+            ..Default::default()
+        };
+        analyze(head, None, &files, &opts).affected_hosts
     };
     if !all {
         out.hosts = rep
