@@ -188,7 +188,7 @@ fn call(e: &ast::Expr) -> Option<(String, Vec<ast::Expr>)> {
 /// the wrapper's name, its argument count, and which argument holds them.
 fn wrapper(name: &str) -> Option<(usize, usize)> {
     Some(match name {
-        "mkIf" | "mkOverride" | "mkOrder" => (2, 1),
+        "mkIf" | "mkOverride" | "mkOrder" | "optionalAttrs" => (2, 1),
         "mkDefault"
         | "mkForce"
         | "mkBefore"
@@ -308,6 +308,12 @@ impl Reader<'_> {
     /// The definitions of `value` at `prefix`.
     fn definitions(&mut self, prefix: &[String], value: ast::Expr, conds: &[String], line: u32) {
         let v = strip_parens(value);
+        // `with lib; { … }`, `let … in { … }`: the set inside.
+        if let Some((body, cond)) = scoped(&v) {
+            let mut c = conds.to_vec();
+            c.extend(cond);
+            return self.definitions(prefix, body, &c, line);
+        }
         match &v {
             ast::Expr::AttrSet(set) => {
                 for en in set.entries() {
@@ -358,6 +364,9 @@ impl Reader<'_> {
     /// The option declarations of `value` at `prefix` (under `options`).
     fn declarations(&mut self, prefix: &[String], value: ast::Expr, line: u32) {
         let v = strip_parens(value);
+        if let Some((body, _)) = scoped(&v) {
+            return self.declarations(prefix, body, line);
+        }
         if let ast::Expr::AttrSet(set) = &v {
             for en in set.entries() {
                 if let ast::Entry::AttrpathValue(apv) = en {
@@ -566,6 +575,20 @@ fn with_bindings(node: &SyntaxNode) -> String {
     out
 }
 
+/// The body of `with X; BODY` (with `with X` as a condition of what it
+/// holds) or `let … in BODY` (whose bindings the definitions inside name).
+fn scoped(e: &ast::Expr) -> Option<(ast::Expr, Option<String>)> {
+    match e {
+        ast::Expr::With(w) => Some((
+            w.body()?,
+            w.namespace()
+                .map(|ns| format!("with {}", tokens(ns.syntax()))),
+        )),
+        ast::Expr::LetIn(l) => Some((l.body()?, None)),
+        _ => None,
+    }
+}
+
 /// `mkIf cond` / `mkOverride 50` as it conditions what it wraps.
 fn wrapped(name: &str, args: &[ast::Expr], at: usize) -> String {
     let mut s = name.to_string();
@@ -704,6 +727,24 @@ mod tests {
         );
         assert_ne!(f.defs[0].holds, g.defs[0].holds);
         assert_eq!(f.options[0].holds, g.options[0].holds);
+    }
+
+    #[test]
+    fn with_let_and_optional_sets_are_looked_through() {
+        let f = facts(
+            "{ lib, ... }: {\n\
+             options.x = with lib; { enable = mkEnableOption \"x\"; };\n\
+             services.openssh = let p = 22; in { ports = [ p ]; };\n\
+             networking = lib.optionalAttrs true { firewall.enable = true; };\n\
+             }",
+            false,
+        );
+        assert_eq!(paths(&f.options), ["x.enable"]);
+        assert_eq!(
+            paths(&f.defs),
+            ["services.openssh.ports", "networking.firewall.enable"]
+        );
+        assert!(f.defs[0].holds.contains("p=22"));
     }
 
     #[test]

@@ -326,18 +326,17 @@ fn compare<'a>(
                 },
             });
         }
-        // Old versions whose file holds no new one: removed there.
+        // Old versions whose file holds no new one: removed there, or
+        // changed into a version another file held before (then shown at
+        // the head's line of this file).
         for (file, item) in old.iter().filter(|(f, _)| !in_file(&new, f)) {
+            let now = hv.iter().find(|(f, _)| f == file);
             out.push(Diff {
                 key: key.clone(),
-                item,
+                item: now.map_or(item, |(_, i)| i),
                 file,
-                side: "base",
-                how: if in_file(hv, file) {
-                    "changed"
-                } else {
-                    "removed"
-                },
+                side: if now.is_some() { "head" } else { "base" },
+                how: if now.is_some() { "changed" } else { "removed" },
             });
         }
     }
