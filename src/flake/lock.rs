@@ -239,7 +239,10 @@ mod tests {
             l.original("hm").as_deref(),
             Some("git+https://example.org/hm?ref=main")
         );
-        assert_eq!(l.original("local").as_deref(), Some("path:./sub"));
+        assert_eq!(
+            l.original("local").as_deref(),
+            Some("path:./sub (flake = false)")
+        );
         assert_eq!(l.original("n2").as_deref(), Some("follows nixpkgs"));
         assert_eq!(l.original("gone"), None);
     }
