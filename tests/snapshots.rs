@@ -17,7 +17,7 @@
 //! - report/hosts.rs `text` -> "": hosts_on_the_example_flake, hosts_with_flake_pointing_at_the_fixture, parse-error test
 //! - report/hosts.rs `write_json` -> nothing: hosts_on_the_example_flake (hosts_json), parse-error test
 //! - report/hosts.rs `diagnostics_text` -> "": seven tests (17 snapshots, hosts and impact text)
-//! - impact/category.rs `classify` -> []: five tests (28 snapshots)
+//! - impact/category `findings` -> []: four tests (impact_of_a_shared_security_module, impact_of_a_host_file_and_of_the_lock_file, impact_from_git_on_a_feature_branch, errors_for_a_reached_file_that_does_not_parse); also both tests of tests/impact_categories.rs and two of tests/validate_impact.rs
 //! - cli/impact.rs `change_base` -> None: impact_of_a_change_uses_its_recorded_base
 #[macro_use]
 mod snapshot_support;

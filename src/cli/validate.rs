@@ -121,7 +121,8 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
             (changes, specs)
         }
     };
-    let items = check(&repo, &changes, &specs, rules);
+    let mut items = check(&repo, &changes, &specs, rules);
+    declared_versus_computed(ctx, &mut items, rules.strict);
     let failed = items.iter().filter(|i| !i.valid).count();
     if ctx.json && args.noun_form && args.item.is_some() && items.len() == 1 {
         let i = &items[0];
@@ -150,6 +151,97 @@ pub fn run(args: Args, ctx: &Ctx) -> CmdResult {
     } else {
         Exit::Ok
     })
+}
+
+/// For each change with a recorded base revision in a flake: a warning
+/// (an error under `--strict`, through `passes`) for every affected host
+/// and every category its commits have that the proposal's `## Impact`
+/// does not name. Changes without a recorded base, and repositories that
+/// are not flakes, get nothing, as OpenSpec gives nothing.
+fn declared_versus_computed(ctx: &Ctx, items: &mut [ItemReport], strict: bool) {
+    use crate::spec::validate::{Issue, passes};
+    let Ok(root) = ctx.root() else { return };
+    let Ok(flake_dir) = ctx.flake_dir() else {
+        return;
+    };
+    if !flake_dir.join("flake.nix").is_file() {
+        return;
+    }
+    let mut head: Option<Result<crate::flake::FlakeModel, String>> = None;
+    for item in items.iter_mut().filter(|i| i.item_type == ItemType::Change) {
+        let change = crate::workflow::Change::at(&root, &item.id);
+        let Some(base) = change.base_revision() else {
+            continue;
+        };
+        let rel = change
+            .dir
+            .strip_prefix(&root)
+            .map(|p| p.to_string_lossy().replace('\\', "/"))
+            .unwrap_or_else(|_| item.id.clone());
+        let proposal = format!("{rel}/proposal.md");
+        let model = head
+            .get_or_insert_with(|| crate::flake::load_lazy(&flake_dir).map_err(|e| e.to_string()));
+        let found = match model {
+            Ok(m) => crate::impact::undeclared::undeclared(&flake_dir, m, &change.dir, &base)
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.clone()),
+        };
+        let short = |r: &str| r.chars().take(12).collect::<String>();
+        let mut issue = |line: Option<usize>, message: String| {
+            item.issues.push(Issue {
+                level: Level::Warning,
+                path: proposal.clone(),
+                message,
+                line,
+            })
+        };
+        match found {
+            Err(e) => issue(
+                None,
+                format!(
+                    "the impact since the recorded base revision {} cannot be computed: {e}; fix `base_revision` in {rel}/tracking.json",
+                    short(&base)
+                ),
+            ),
+            Ok(u) if u.is_empty() => {}
+            Ok(u) => {
+                let since = format!("the changes since {}", short(&u.base));
+                if !u.hosts.is_empty() {
+                    let hosts = u.hosts.join(", ");
+                    issue(
+                        u.impact_line,
+                        match u.impact_line {
+                            Some(_) => format!(
+                                "`## Impact` does not name host(s) {hosts}, which {since} affect; name them there (or write `all hosts`)"
+                            ),
+                            None => format!(
+                                "proposal.md has no `## Impact` section, and {since} affect host(s) {hosts}; add one that names them (or says `all hosts`)"
+                            ),
+                        },
+                    );
+                }
+                for (name, f) in &u.categories {
+                    let at = match f.line {
+                        Some(l) => format!("{}:{l}", f.file),
+                        None => f.file.clone(),
+                    };
+                    let why = format!("{at}: {}", f.detail);
+                    issue(
+                        u.impact_line,
+                        match u.impact_line {
+                            Some(_) => format!(
+                                "`## Impact` does not name the category {name}, which {since} fall in ({why}); add it to a `- Categories:` line there"
+                            ),
+                            None => format!(
+                                "proposal.md has no `## Impact` section, and {since} fall in the category {name} ({why}); add one with a `- Categories:` line naming it"
+                            ),
+                        },
+                    );
+                }
+            }
+        }
+        item.valid = passes(&item.issues, strict);
+    }
 }
 
 fn report_json(items: &[ItemReport]) -> serde_json::Value {

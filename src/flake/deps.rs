@@ -194,6 +194,15 @@ impl Deps {
             .collect()
     }
 
+    /// Every file the host's own references name: from its entry in
+    /// flake.nix and from the helpers walked for it (`mkHost "h"` naming
+    /// `hosts/h/default.nix`).
+    pub fn own_files(&self) -> BTreeSet<String> {
+        self.entry_files_with_refs()
+            .map(|(_, f)| f.to_string())
+            .collect()
+    }
+
     /// The host's own file references, each with the file it names.
     pub(super) fn entry_files_with_refs(&self) -> impl Iterator<Item = (&Ref, &super::RepoPath)> {
         self.entry

@@ -106,6 +106,60 @@ impl Lock {
         out
     }
 
+    /// Where the root input `input` is fetched from, as its lock entry's
+    /// `original` says it in flake reference syntax
+    /// (`github:NixOS/nixpkgs/nixos-25.05`, `git+https://host/repo?ref=main`,
+    /// `path:./sub`); `follows a/b` for an input that follows another;
+    /// `None` when the lock has no such input.
+    pub fn original(&self, input: &str) -> Option<String> {
+        let reference = self.nodes.get(&self.root)?.get("inputs")?.get(input)?;
+        if let Json::Array(path) = reference {
+            let steps: Vec<&str> = path.iter().filter_map(Json::as_str).collect();
+            return Some(format!("follows {}", steps.join("/")));
+        }
+        let key = self.resolve(reference, 0)?;
+        let o = self.nodes.get(&key)?.get("original")?;
+        let field = |k: &str| o.get(k).and_then(Json::as_str);
+        let mut out = match field("type") {
+            Some(t @ ("github" | "gitlab" | "sourcehut")) => {
+                let mut s = format!(
+                    "{t}:{}/{}",
+                    field("owner").unwrap_or(""),
+                    field("repo").unwrap_or("")
+                );
+                if let Some(r) = field("ref").or(field("rev")) {
+                    s.push('/');
+                    s.push_str(r);
+                }
+                s
+            }
+            Some("indirect") => {
+                let mut s = field("id").unwrap_or("").to_string();
+                if let Some(r) = field("ref") {
+                    s.push('/');
+                    s.push_str(r);
+                }
+                s
+            }
+            Some(t) => match field("url").or(field("path")) {
+                Some(u) if u.starts_with(&format!("{t}:")) || u.starts_with(&format!("{t}+")) => {
+                    u.to_string()
+                }
+                Some(u) if t == "git" || t == "hg" => format!("{t}+{u}"),
+                Some(u) => format!("{t}:{u}"),
+                None => o.to_string(),
+            },
+            None => o.to_string(),
+        };
+        if let Some(r) = field("ref").filter(|_| out.contains("://")) {
+            out.push_str(&format!("?ref={r}"));
+        }
+        if self.nodes.get(&key).and_then(|n| n.get("flake")) == Some(&Json::Bool(false)) {
+            out.push_str(" (flake = false)");
+        }
+        Some(out)
+    }
+
     fn locked(&self, key: &str) -> Option<&Json> {
         self.nodes.get(key).and_then(|n| n.get("locked"))
     }
@@ -164,6 +218,33 @@ mod tests {
     fn one_input_changes_alone() {
         let changed = changed_inputs(&lock("a", "d"), &lock("a", "e"));
         assert_eq!(changed.into_iter().collect::<Vec<_>>(), ["disko"]);
+    }
+
+    #[test]
+    fn originals_read_as_flake_references() {
+        let l = Lock::parse(
+            r#"{"nodes":{
+              "root":{"inputs":{"nixpkgs":"nixpkgs","hm":"hm","local":"local","n2":["nixpkgs"]}},
+              "nixpkgs":{"locked":{"rev":"a"},"original":{"type":"github","owner":"NixOS","repo":"nixpkgs","ref":"nixos-25.05"}},
+              "hm":{"locked":{"rev":"b"},"original":{"type":"git","url":"https://example.org/hm","ref":"main"}},
+              "local":{"locked":{"path":"./sub"},"original":{"type":"path","path":"./sub"},"flake":false}
+            },"root":"root","version":7}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            l.original("nixpkgs").as_deref(),
+            Some("github:NixOS/nixpkgs/nixos-25.05")
+        );
+        assert_eq!(
+            l.original("hm").as_deref(),
+            Some("git+https://example.org/hm?ref=main")
+        );
+        assert_eq!(
+            l.original("local").as_deref(),
+            Some("path:./sub (flake = false)")
+        );
+        assert_eq!(l.original("n2").as_deref(), Some("follows nixpkgs"));
+        assert_eq!(l.original("gone"), None);
     }
 
     #[test]

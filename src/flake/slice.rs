@@ -28,7 +28,7 @@ use super::known::HOST_OUTPUTS;
 use super::walk::strip_parens;
 
 /// The tokens of `node` less whitespace and comments, separated by U+001F.
-fn tokens(node: &SyntaxNode) -> String {
+pub(crate) fn tokens(node: &SyntaxNode) -> String {
     placed_tokens(node, None)
 }
 

@@ -24,7 +24,7 @@ pub struct NixFile {
 
 impl NixFile {
     /// A file parsed now.
-    pub(super) fn new(rel: String, bytes: std::io::Result<Vec<u8>>) -> Self {
+    pub(crate) fn new(rel: String, bytes: std::io::Result<Vec<u8>>) -> Self {
         let f = Self::deferred(rel, bytes);
         f.parsed();
         f

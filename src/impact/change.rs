@@ -159,7 +159,11 @@ fn scope_of(
         }
     }
     let files: Vec<String> = files.into_iter().collect();
-    let report = analyze(model, None, &files, &Options::default());
+    let opts = Options {
+        no_categories: true,
+        ..Default::default()
+    };
+    let report = analyze(model, None, &files, &opts);
     let scope = DeclaredScope {
         impact_section: has_impact_section(change_dir),
         new_hosts: new_hosts(model, &paths),

@@ -97,6 +97,30 @@ fn is_impact_heading(line: &str) -> bool {
             .is_some_and(|rest| !rest.starts_with(|c: char| c.is_alphanumeric()))
 }
 
+/// The `## Impact` section of the proposal at `change_dir`: the 1-based
+/// line of its heading and its text, HTML comments (template guidance)
+/// left out; `None` when proposal.md is missing or has no such section.
+pub fn impact_text(change_dir: &Path) -> Option<(usize, String)> {
+    let text = std::fs::read_to_string(change_dir.join("proposal.md")).ok()?;
+    let heading = text.lines().position(is_impact_heading)? + 1;
+    let body: Vec<&str> = impact_section(&text).into_iter().map(|(_, l)| l).collect();
+    Some((heading, strip_comments(&body.join("\n"))))
+}
+
+fn strip_comments(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find("<!--") {
+        out.push_str(&rest[..i]);
+        match rest[i..].find("-->") {
+            Some(j) => rest = &rest[i + j + 3..],
+            None => return out,
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The lines of the `## Impact` section with their 1-based numbers.
 fn impact_section(text: &str) -> Vec<(usize, &str)> {
     let mut out = vec![];

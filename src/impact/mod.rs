@@ -21,6 +21,7 @@ pub mod declared;
 pub mod precise;
 pub mod request;
 pub mod sides;
+pub mod undeclared;
 
 pub use request::{Request, Selection};
 pub use sides::{affected_hosts, load_base, load_head, options_from_git, untracked_dependencies};
@@ -50,6 +51,12 @@ pub struct Options {
     pub lock_changes: Option<BTreeSet<String>>,
     /// The text of each changed file at the base revision (for `--precise`).
     pub base_text: BTreeMap<String, Option<String>>,
+    /// flake.lock's text at the base and at the head, when it changed and
+    /// the base is a revision (`None` inside: not there on that side).
+    pub lock_texts: Option<(Option<String>, Option<String>)>,
+    /// Leave `categories` empty: for a proposal's declared paths, which are
+    /// no diff to categorise.
+    pub no_categories: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -66,7 +73,10 @@ pub struct ImpactReport {
     /// Hosts that exist at the base only.
     pub removed_hosts: Vec<String>,
     pub affected_modules: Vec<String>,
+    /// The categories of the change, sorted (`category::CATEGORIES`).
     pub categories: Vec<String>,
+    /// What put the change in each category, sorted by category, file and line.
+    pub category_findings: Vec<category::Finding>,
     pub diagnostics: Vec<Diagnostic>,
     pub verify: Option<serde_json::Value>,
     /// For `impact <change-id>`: the declared and the computed scope.
@@ -384,10 +394,18 @@ pub fn analyze(
         .filter(|d| d.level != crate::flake::Level::Info || changed.iter().any(|c| c == &d.file))
         .cloned()
         .collect();
+    let findings = if opts.no_categories {
+        vec![]
+    } else {
+        let f = category::findings(head, base, &changed, opts.lock_texts.as_ref());
+        crate::timing::phase("categories");
+        f
+    };
     ImpactReport {
         base: None,
         head: "worktree".into(),
-        categories: category::classify(&changed),
+        categories: category::names(&findings),
+        category_findings: findings,
         changed_files: changed,
         hosts,
         affected_hosts,

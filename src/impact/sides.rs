@@ -109,12 +109,13 @@ pub fn options_from_git(
             Some(h) => crate::git::show_file(flake_dir, h, "flake.lock")?,
             None => std::fs::read_to_string(flake_dir.join("flake.lock")).ok(),
         };
-        let parse = |t: Option<String>| t.map(|t| crate::flake::lock::Lock::parse(&t));
-        opts.lock_changes = match (parse(old), parse(new)) {
+        let parse = |t: Option<&String>| t.map(|t| crate::flake::lock::Lock::parse(t));
+        opts.lock_changes = match (parse(old.as_ref()), parse(new.as_ref())) {
             (Some(Ok(a)), Some(Ok(b))) => Some(crate::flake::lock::changed_inputs(&a, &b)),
             // Added, removed or unreadable: every input may have changed.
             _ => None,
         };
+        opts.lock_texts = Some((old, new));
     }
     if precise {
         for c in changed.iter().filter(|c| c.ends_with(".nix")) {

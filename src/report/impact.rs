@@ -93,8 +93,43 @@ pub fn text(r: &ImpactReport, verbose: bool, quiet: bool) -> String {
     }
     if !r.categories.is_empty() {
         out.push_str(&format!("categories: {}\n", r.categories.join(", ")));
+        out.push_str(&findings_text(&r.category_findings, verbose));
     }
     out.push_str(&super::hosts::diagnostics_text(&r.diagnostics, verbose));
+    out
+}
+
+/// Where a finding is: `file:line`, `(base)` when only the base has it.
+fn place(f: &crate::impact::category::Finding) -> String {
+    let mut s = match f.line {
+        Some(l) => format!("{}:{l}", f.file),
+        None => f.file.clone(),
+    };
+    if f.side == "base" {
+        s.push_str(" (base)");
+    }
+    s
+}
+
+/// What put the change in each category, three per category unless `verbose`.
+fn findings_text(findings: &[crate::impact::category::Finding], verbose: bool) -> String {
+    let mut out = String::new();
+    let mut i = 0;
+    while i < findings.len() {
+        let cat = findings[i].category;
+        let n = findings[i..]
+            .iter()
+            .take_while(|f| f.category == cat)
+            .count();
+        let shown = if verbose { n } else { n.min(3) };
+        for f in &findings[i..i + shown] {
+            out.push_str(&format!("  {cat}: {}: {}\n", place(f), f.detail));
+        }
+        if shown < n {
+            out.push_str(&format!("  {cat}: … {} more (-v)\n", n - shown));
+        }
+        i += n;
+    }
     out
 }
 
@@ -200,6 +235,15 @@ pub fn markdown(r: &ImpactReport) -> String {
     }
     if !r.categories.is_empty() {
         out.push_str(&format!("\n**Categories:** {}\n", r.categories.join(", ")));
+        out.push_str("\n| category | where | what |\n|---|---|---|\n");
+        for f in &r.category_findings {
+            out.push_str(&format!(
+                "| {} | `{}` | {} |\n",
+                f.category,
+                place(f),
+                f.detail.replace('|', "\\|")
+            ));
+        }
     }
     let warnings: Vec<_> = r
         .diagnostics

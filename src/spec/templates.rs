@@ -13,7 +13,10 @@ pub const PROJECT_MD: &str = "# Project Context\n\n## Purpose\n<!-- What this re
 const WHY_HINT: &str =
     "<!-- Why is this change needed? The problem or opportunity, 50 to 1000 characters. -->";
 const WHAT_HINT: &str = "<!-- Bullet list of changes; mark breaking ones with **BREAKING**. -->";
-const IMPACT_HINT: &str = "<!-- Affected specs, hosts, modules and code. -->";
+/// Names the convention `validate` checks the computed impact against
+/// (`impact::undeclared`); it holds no host name, path or category name
+/// outside the comment, so an unfilled section names nothing.
+const IMPACT_HINT: &str = "<!-- Affected specs, hosts, modules and code. Name every host the change affects by its attribute name (or write `all hosts`), and its categories: architecture, breaking, security-model, performance, new-capability, hardware, module-interface, host-configuration. For example:\n- Hosts: <host>, <host>\n- Categories: <category>, <category>\n- Modified: <path>\nOnce a base revision is recorded, `openspec validate` warns about affected hosts and categories computed from the diff that are not named here. -->";
 
 fn bullets(section: &KindSection) -> String {
     section
