@@ -213,7 +213,8 @@ pub fn lifecycle_status(
             });
             let computed = (r.base.is_some()).then(|| {
                 json!({"base": r.base, "files": r.changed_files, "hosts": r.affected_hosts,
-                       "modules": r.affected_modules, "categories": r.categories})
+                       "modules": r.affected_modules, "categories": r.categories,
+                       "category_findings": r.category_findings})
             });
             json!({"declared": declared, "computed": computed,
                    "categories": r.categories,
