@@ -516,6 +516,50 @@ fn another_changes_files_do_not_set_this_changes_categories() {
     assert_eq!(s["reviews"]["approved"], true, "{:#}", s["reviews"]);
 }
 
+/// A delta edited after verification makes the approvals stale, which
+/// archive does not require again; status names archive as the next step.
+#[test]
+fn a_verified_change_with_a_stale_approval_is_told_to_archive() {
+    let f = fixture();
+    let root = f.path();
+    let id = "fonts";
+    ok(&f, &["new", id]);
+    fill(root, id);
+    ok(&f, &["review", id, "--role", "architect", "--approve"]);
+    ok(&f, &["review", id, "--role", "librarian", "--approve"]);
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "-m", "proposal"]);
+    ok(&f, &["code-impl", id]);
+    write(
+        root,
+        "modules/fonts.nix",
+        "{ config.environment.etc.fonts = \"dejavu\"; }\n",
+    );
+    tick_all(root, id);
+    ok(&f, &["nixos-check", id]);
+    let spec = format!("openspec/changes/{id}/specs/{id}/spec.md");
+    let text = std::fs::read_to_string(root.join(&spec)).unwrap();
+    write(
+        root,
+        &spec,
+        &format!("{text}- **AND** the terminals render it\n"),
+    );
+    let s = status(&f, id);
+    assert_eq!(s["state"], "verified");
+    assert!(
+        s["reviews"]["given"][0]["stale"] == true,
+        "{:#}",
+        s["reviews"]
+    );
+    assert_eq!(
+        s["next_step"],
+        format!("archive: openspec archive {id} --yes"),
+        "{:#}",
+        s["reviews"]
+    );
+    ok(&f, &["archive", id, "--yes"]);
+}
+
 #[test]
 fn an_emergency_archives_only_after_its_post_incident_review() {
     let f = fixture();

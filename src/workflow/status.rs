@@ -300,7 +300,14 @@ pub fn next_step(
             "implement the tasks ({done} of {total} done), then verify: openspec nixos-check {id}"
         ),
         State::Implementing => format!("verify: openspec nixos-check {id}"),
-        State::Verified => match first_missing {
+        // Archive asks a verified change only for a security review the
+        // implementation brought in (`lifecycle::check_archive`); an approval
+        // gone stale since `code-impl` does not hold it back.
+        State::Verified => match gate.and_then(|g| {
+            g.required
+                .iter()
+                .find(|r| r.role == lifecycle::Role::Security && !r.satisfied)
+        }) {
             Some(r) => format!(
                 "review: {} ({})",
                 review(r.role.as_str(), r.note_required),
