@@ -463,6 +463,103 @@ fn a_security_edit_in_a_plain_change_needs_a_security_review() {
     ok(&f, &["archive", id, "--yes"]);
 }
 
+/// Another change's files (here an emergency named after ssh) are not this
+/// change's impact: they neither list as its files nor make it security-model.
+#[test]
+fn another_changes_files_do_not_set_this_changes_categories() {
+    let f = fixture();
+    let root = f.path();
+    let id = "fonts";
+    ok(&f, &["new", id]);
+    fill(root, id);
+    ok(&f, &["review", id, "--role", "architect", "--approve"]);
+    ok(&f, &["review", id, "--role", "librarian", "--approve"]);
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "-m", "proposal"]);
+    ok(&f, &["code-impl", id]);
+    write(
+        root,
+        "modules/fonts.nix",
+        "{ config.fonts.enableDefaultPackages = true; }\n",
+    );
+    ok(
+        &f,
+        &[
+            "emergency",
+            "harden-ssh",
+            "--reason",
+            "sshd was open",
+            "--kind",
+            "security",
+        ],
+    );
+    let s = status(&f, id);
+    let computed = &s["impact"]["computed"];
+    assert!(
+        computed["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| !p.as_str().unwrap().starts_with("openspec/")),
+        "{computed:#}"
+    );
+    assert!(
+        !s["impact"]["categories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "security-model"),
+        "{:#}",
+        s["impact"]
+    );
+    assert_eq!(roles(&s["reviews"]["required"]), ["architect", "librarian"]);
+    assert_eq!(s["reviews"]["approved"], true, "{:#}", s["reviews"]);
+}
+
+/// A delta edited after verification makes the approvals stale, which
+/// archive does not require again; status names archive as the next step.
+#[test]
+fn a_verified_change_with_a_stale_approval_is_told_to_archive() {
+    let f = fixture();
+    let root = f.path();
+    let id = "fonts";
+    ok(&f, &["new", id]);
+    fill(root, id);
+    ok(&f, &["review", id, "--role", "architect", "--approve"]);
+    ok(&f, &["review", id, "--role", "librarian", "--approve"]);
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "-m", "proposal"]);
+    ok(&f, &["code-impl", id]);
+    write(
+        root,
+        "modules/fonts.nix",
+        "{ config.environment.etc.fonts = \"dejavu\"; }\n",
+    );
+    tick_all(root, id);
+    ok(&f, &["nixos-check", id]);
+    let spec = format!("openspec/changes/{id}/specs/{id}/spec.md");
+    let text = std::fs::read_to_string(root.join(&spec)).unwrap();
+    write(
+        root,
+        &spec,
+        &format!("{text}- **AND** the terminals render it\n"),
+    );
+    let s = status(&f, id);
+    assert_eq!(s["state"], "verified");
+    assert!(
+        s["reviews"]["given"][0]["stale"] == true,
+        "{:#}",
+        s["reviews"]
+    );
+    assert_eq!(
+        s["next_step"],
+        format!("archive: openspec archive {id} --yes"),
+        "{:#}",
+        s["reviews"]
+    );
+    ok(&f, &["archive", id, "--yes"]);
+}
+
 #[test]
 fn an_emergency_archives_only_after_its_post_incident_review() {
     let f = fixture();

@@ -147,8 +147,22 @@ pub fn change_impact(flake_dir: &Path, change: &Change) -> Result<ImpactReport, 
         rep.change = Some(impact::change::combine(&change.id, declared, None));
         return Ok(rep);
     }
-    let selection =
+    let mut selection =
         super::select::impact_request(Some(change), &[], None, None, false).resolve(flake_dir)?;
+    // The openspec/ tree is proposals, not flake code: its paths would
+    // classify by their names (another change called `harden-ssh` would make
+    // this one security-model and demand a security review).
+    if let Some(specs) = change
+        .dir
+        .parent()
+        .and_then(Path::parent)
+        .and_then(|d| d.strip_prefix(flake_dir).ok())
+        .and_then(Path::to_str)
+        .filter(|d| !d.is_empty())
+    {
+        let prefix = format!("{specs}/");
+        selection.changed.retain(|p| !p.starts_with(&prefix));
+    }
     let model = match impact::load_head(flake_dir, &selection)? {
         Some(m) => m,
         None => crate::flake::load_lazy(flake_dir)?,
@@ -287,7 +301,14 @@ pub fn next_step(
             "implement the tasks ({done} of {total} done), then verify: openspec nixos-check {id}"
         ),
         State::Implementing => format!("verify: openspec nixos-check {id}"),
-        State::Verified => match first_missing {
+        // Archive asks a verified change only for a security review the
+        // implementation brought in (`lifecycle::check_archive`); an approval
+        // gone stale since `code-impl` does not hold it back.
+        State::Verified => match gate.and_then(|g| {
+            g.required
+                .iter()
+                .find(|r| r.role == lifecycle::Role::Security && !r.satisfied)
+        }) {
             Some(r) => format!(
                 "review: {} ({})",
                 review(r.role.as_str(), r.note_required),
