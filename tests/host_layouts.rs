@@ -11,16 +11,13 @@ mod repo_support;
 
 use std::path::{Path, PathBuf};
 
-use repo_support::{commit_all, copy_dir, git, json, openspec, strings, write};
+use repo_support::{commit_all, git, json, openspec, strings, write};
 
 /// A committed copy of the fixture `name` in a temporary git repository.
 fn repo(name: &str) -> (tempfile::TempDir, PathBuf) {
     let t = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let root = t.path().join("flake");
-    let from = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/layouts")
-        .join(name);
-    copy_dir(&from, &root);
+    repo_support::layout_fixture(name, &root);
     git(&root, &["init", "-q", "-b", "main"]);
     commit_all(&root, "fixture");
     (t, root)

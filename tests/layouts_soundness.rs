@@ -8,6 +8,7 @@
 //! added to a folder, `impact --files` must name every host whose toplevel
 //! drvPath changed.
 //! Run with `cargo test --test layouts_soundness -- --nocapture` for the tables.
+mod repo_support;
 #[allow(dead_code, unused_imports)]
 mod soundness_support;
 
@@ -17,10 +18,13 @@ use std::path::PathBuf;
 
 use soundness_support::{Oracle, ProbeKind, Repo, run, show};
 
-fn fixture(name: &str) -> PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/layouts")
-        .join(name)
+/// The fixture `name` assembled in a temporary folder (see
+/// `repo_support::layout_fixture`); the folder lives as long as the guard.
+fn fixture(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let t = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let root = t.path().join(name);
+    repo_support::layout_fixture(name, &root);
+    (t, root)
 }
 
 fn set(hosts: &[&str]) -> BTreeSet<String> {
@@ -56,8 +60,9 @@ fn impact(repo: &Repo, file: &str) -> BTreeSet<String> {
 /// Every probe's static impact covers the hosts whose drvPath changed; the
 /// table goes to stderr. Returns (probe, changed, predicted) per probe.
 fn check(name: &str) -> Vec<(String, BTreeSet<String>, BTreeSet<String>)> {
-    let o = Oracle::compute(&fixture(name));
-    let repo = Repo::copy_of(&fixture(name));
+    let (_guard, fixture) = fixture(name);
+    let o = Oracle::compute(&fixture);
+    let repo = Repo::copy_of(&fixture);
     // The hosts are real: they build.
     let outs = repo
         .build_all(&o.hosts)

@@ -97,3 +97,21 @@ pub fn strings(v: &serde_json::Value) -> Vec<String> {
         .filter_map(|x| x.as_str().map(str::to_string))
         .collect()
 }
+
+/// The layout fixture `tests/fixtures/layouts/<name>` copied to `to`, with
+/// the module-system stand-ins it shares with the example flake
+/// (`nix-stub/lib.nix`, `nix-stub/eval-modules.nix`) copied into its `nix/`
+/// folder: they are kept once, under the example.
+pub fn layout_fixture(name: &str, to: &Path) {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    copy_dir(&fixtures.join("layouts").join(name), to);
+    if ["flake-parts", "import-tree"].contains(&name) {
+        for stub in ["lib.nix", "eval-modules.nix"] {
+            std::fs::copy(
+                fixtures.join("example/nix-stub").join(stub),
+                to.join("nix").join(stub),
+            )
+            .unwrap_or_else(|e| panic!("{name}: {stub}: {e}"));
+        }
+    }
+}
