@@ -80,6 +80,18 @@ fn fixture() -> Fixture {
     f
 }
 
+/// `id` proposed, filled, approved by architect and librarian, committed,
+/// and under `code-impl`: the start of every implementation test.
+fn implementing(f: &Fixture, id: &str) {
+    ok(f, &["new", id]);
+    fill(f.path(), id);
+    ok(f, &["review", id, "--role", "architect", "--approve"]);
+    ok(f, &["review", id, "--role", "librarian", "--approve"]);
+    git(f.path(), &["add", "-A"]);
+    git(f.path(), &["commit", "-q", "-m", "proposal"]);
+    ok(f, &["code-impl", id]);
+}
+
 /// A proposal, delta and tasks an assistant would write for change `id`
 /// touching `modules/fonts.nix`.
 fn fill(root: &Path, id: &str) {
@@ -409,13 +421,7 @@ fn a_security_edit_in_a_plain_change_needs_a_security_review() {
     let f = fixture();
     let root = f.path();
     let id = "open-port";
-    ok(&f, &["new", id]);
-    fill(root, id);
-    ok(&f, &["review", id, "--role", "architect", "--approve"]);
-    ok(&f, &["review", id, "--role", "librarian", "--approve"]);
-    git(root, &["add", "-A"]);
-    git(root, &["commit", "-q", "-m", "proposal"]);
-    ok(&f, &["code-impl", id]);
+    implementing(&f, id);
     assert_eq!(
         roles(&status(&f, id)["reviews"]["required"]),
         ["architect", "librarian"]
@@ -470,13 +476,7 @@ fn another_changes_files_do_not_set_this_changes_categories() {
     let f = fixture();
     let root = f.path();
     let id = "fonts";
-    ok(&f, &["new", id]);
-    fill(root, id);
-    ok(&f, &["review", id, "--role", "architect", "--approve"]);
-    ok(&f, &["review", id, "--role", "librarian", "--approve"]);
-    git(root, &["add", "-A"]);
-    git(root, &["commit", "-q", "-m", "proposal"]);
-    ok(&f, &["code-impl", id]);
+    implementing(&f, id);
     write(
         root,
         "modules/fonts.nix",
@@ -523,13 +523,7 @@ fn a_verified_change_with_a_stale_approval_is_told_to_archive() {
     let f = fixture();
     let root = f.path();
     let id = "fonts";
-    ok(&f, &["new", id]);
-    fill(root, id);
-    ok(&f, &["review", id, "--role", "architect", "--approve"]);
-    ok(&f, &["review", id, "--role", "librarian", "--approve"]);
-    git(root, &["add", "-A"]);
-    git(root, &["commit", "-q", "-m", "proposal"]);
-    ok(&f, &["code-impl", id]);
+    implementing(&f, id);
     write(
         root,
         "modules/fonts.nix",
