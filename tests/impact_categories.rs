@@ -757,3 +757,55 @@ fn a_removed_host_is_found_on_the_base_side() {
         "{text}"
     );
 }
+
+/// Two files define the same attribute with the same value and one of them
+/// changes it: the finding is in that file only, not in the other file,
+/// whose own edit elsewhere is harmless (that file sorts after the changed
+/// one, the order in which an equal version elsewhere used to stand in).
+#[test]
+fn a_change_is_found_in_its_own_file_when_another_file_holds_the_old_value() {
+    let t = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let root = t.path().join("flake");
+    base_repo(&root);
+    let other = "modules/security/lockdown.nix";
+    write(
+        &root,
+        other,
+        "{ config, lib, ... }:\nlet\n  cfg = config.panther.security.firewall;\nin\n{\n  config = lib.mkIf cfg.enable {\n    networking.firewall.allowedTCPPorts = [ 80 443 ];\n    environment.etc.motd.text = \"a\";\n  };\n}\n",
+    );
+    let base = repo_support::commit_all(&root, "edge");
+    apply(
+        &root,
+        &Replace(
+            "modules/security/firewall.nix",
+            "[ 80 443 ]",
+            "[ 80 443 8080 ]",
+        ),
+    );
+    apply(&root, &Replace(other, "\"a\"", "\"b\""));
+    let head = repo_support::commit_all(&root, "port");
+    let doc = repo_support::json(&repo_support::openspec(
+        &root,
+        &["impact", "--base", &base, "--head", &head, "--json"],
+    ));
+    let places: Vec<(String, String)> = doc["category_findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f["category"] == "security-model")
+        .map(|f| {
+            (
+                f["file"].as_str().unwrap_or("").to_string(),
+                f["attr"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        places,
+        [(
+            "modules/security/firewall.nix".to_string(),
+            "networking.firewall.allowedTCPPorts".to_string()
+        )],
+        "{doc:#}"
+    );
+}

@@ -297,18 +297,29 @@ fn compare<'a>(
             }));
             continue;
         }
-        // What one side holds beyond the other, as a multiset.
+        // What one side holds beyond the other, as a multiset. A version
+        // its own file still holds is matched there first, so an equal
+        // version in another file cannot stand in for it (and a change in
+        // that other file is not shown here); only then do versions match
+        // across files (a move).
         let extra = |this: &Vec<(&'a str, &'a Item)>, other: &Vec<(&'a str, &'a Item)>| {
-            let mut left: Vec<&str> = other.iter().map(|(_, i)| i.holds.as_str()).collect();
-            this.iter()
-                .filter(|(_, i)| match left.iter().position(|h| *h == i.holds) {
-                    Some(p) => {
-                        left.swap_remove(p);
-                        false
-                    }
-                    None => true,
-                })
-                .copied()
+            let mut left: Vec<(&str, &str)> =
+                other.iter().map(|(f, i)| (*f, i.holds.as_str())).collect();
+            let mut take = |same_file: bool, (f, i): &(&'a str, &'a Item)| match left
+                .iter()
+                .position(|(lf, lh)| *lh == i.holds && (!same_file || lf == f))
+            {
+                Some(p) => {
+                    left.swap_remove(p);
+                    false
+                }
+                None => true,
+            };
+            let unmatched: Vec<(&'a str, &'a Item)> =
+                this.iter().filter(|v| take(true, v)).copied().collect();
+            unmatched
+                .into_iter()
+                .filter(|v| take(false, v))
                 .collect::<Vec<_>>()
         };
         let (new, old) = (extra(hv, bv), extra(bv, hv));
