@@ -46,6 +46,15 @@ pub type CmdResult = Result<Exit, Failure>;
     propagate_version = true
 )]
 pub struct Cli {
+    #[command(flatten)]
+    pub globals: Globals,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The flags every command takes.
+#[derive(clap::Args, Debug)]
+pub struct Globals {
     /// Repository root (default: nearest ancestor holding openspec/ or flake.nix)
     #[arg(long, global = true, value_name = "DIR")]
     pub root: Option<PathBuf>,
@@ -64,8 +73,6 @@ pub struct Cli {
     /// Print more (repeat for more)
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
-    #[command(subcommand)]
-    pub command: Command,
 }
 
 #[derive(Subcommand, Debug)]
@@ -150,7 +157,11 @@ pub fn main() -> ExitCode {
     crate::timing::start();
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let wants_json = argv.iter().any(|a| a == "--json");
-    let cli = match Cli::try_parse_from(&argv) {
+    let parsed = match parse_one(&argv) {
+        Some(cli) => Ok(cli),
+        None => Cli::try_parse_from(&argv),
+    };
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             use clap::error::ErrorKind;
@@ -169,7 +180,18 @@ pub fn main() -> ExitCode {
     };
     let ctx = Ctx::new(&cli);
     crate::timing::phase("parse arguments");
-    let result = run(cli.command, &ctx);
+    // A static analysis runs on the analysis pool from the start: its
+    // workers, idle between parallel phases, then wait on the cores the
+    // command does not use rather than compete with the main thread.
+    let static_analysis = matches!(
+        cli.command,
+        Command::Impact(_) | Command::Hosts(_) | Command::Graph(_)
+    );
+    let result = if static_analysis {
+        crate::flake::on_analysis_pool(|| run(cli.command, &ctx))
+    } else {
+        run(cli.command, &ctx)
+    };
     crate::timing::phase("command");
     let exit = match result {
         Ok(exit) => exit,
@@ -183,6 +205,60 @@ pub fn main() -> ExitCode {
         }
     };
     ExitCode::from(exit as u8)
+}
+
+/// Commands whose own run takes milliseconds, so that building clap's tree
+/// of every command would be a fair part of it.
+const ANALYSING: [&str; 4] = ["impact", "hosts", "graph", "nixos-check"];
+
+/// The command line parsed against a tree holding only the subcommand it
+/// names, when that is an analysing command (`None` otherwise, or when
+/// anything goes wrong, and the full tree parses it again). Building clap's
+/// tree of every command costs about half a millisecond, a fair part of a
+/// static `impact`. Help and version go to the full tree, which is what
+/// they print.
+fn parse_one(argv: &[std::ffi::OsString]) -> Option<Cli> {
+    use clap::{Args, FromArgMatches};
+    let name = command_name(argv)?;
+    if !ANALYSING.contains(&name)
+        || argv
+            .iter()
+            .any(|a| a == "-h" || a == "--help" || a == "-V" || a == "--version")
+    {
+        return None;
+    }
+    let sub = match name {
+        "impact" => impact::Args::augment_args(clap::Command::new("impact")),
+        "hosts" => hosts::Args::augment_args(clap::Command::new("hosts")),
+        "graph" => graph::Args::augment_args(clap::Command::new("graph")),
+        "nixos-check" => nixos_check::Args::augment_args(clap::Command::new("nixos-check")),
+        _ => return None,
+    };
+    let top = Globals::augment_args(clap::Command::new("openspec")).subcommand(sub);
+    let matches = top.try_get_matches_from(argv).ok()?;
+    Some(Cli {
+        globals: Globals::from_arg_matches(&matches).ok()?,
+        command: Command::from_arg_matches(&matches).ok()?,
+    })
+}
+
+/// The subcommand a command line names: its first word that is neither a
+/// global flag nor the value of one.
+fn command_name(argv: &[std::ffi::OsString]) -> Option<&str> {
+    let mut words = argv.iter().skip(1);
+    while let Some(w) = words.next() {
+        let w = w.to_str()?;
+        match w {
+            "--root" | "--flake" => {
+                words.next();
+            }
+            "--json" | "--no-color" | "-q" | "--quiet" | "-v" | "--verbose" => {}
+            _ if w.starts_with("--root=") || w.starts_with("--flake=") => {}
+            _ if w.starts_with('-') => return None,
+            _ => return Some(w),
+        }
+    }
+    None
 }
 
 fn run(command: Command, ctx: &Ctx) -> CmdResult {
@@ -318,4 +394,48 @@ pub(crate) fn some_of<'a>(mut names: impl Iterator<Item = &'a str>) -> String {
         out.push(m);
     }
     out.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(line: &str) -> Vec<std::ffi::OsString> {
+        std::iter::once("openspec")
+            .chain(line.split_whitespace())
+            .map(Into::into)
+            .collect()
+    }
+
+    /// The tree with one subcommand reads every command line it takes as the
+    /// full tree does (globals before or after the subcommand, values,
+    /// repeated flags), and leaves the rest to the full tree.
+    #[test]
+    fn one_subcommand_parses_as_the_full_tree() {
+        let taken = [
+            "impact --files a.nix b.nix",
+            "impact --base main --head HEAD --json",
+            "--root /r --flake=/f impact add-x --precise -q",
+            "--json hosts -v -v",
+            "hosts --root /r --no-color",
+            "graph --host web --format dot",
+            "nixos-check --hosts a,b --dry-run --json",
+        ];
+        for line in taken {
+            let one = parse_one(&argv(line)).unwrap_or_else(|| panic!("not taken: {line}"));
+            let full = Cli::try_parse_from(argv(line)).expect(line);
+            assert_eq!(format!("{one:?}"), format!("{full:?}"), "{line}");
+        }
+        let left = [
+            "impact --help",
+            "hosts -V",
+            "list --json",
+            "-vv impact --files a.nix",
+            "impact --no-such-flag",
+            "--root",
+        ];
+        for line in left {
+            assert!(parse_one(&argv(line)).is_none(), "taken: {line}");
+        }
+    }
 }

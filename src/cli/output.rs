@@ -32,18 +32,19 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn new(cli: &Cli) -> Self {
-        let no_color = cli.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let no_color =
+            cli.globals.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         let color = !no_color && std::io::stdout().is_terminal();
         console::set_colors_enabled(color);
         console::set_colors_enabled_stderr(!no_color && std::io::stderr().is_terminal());
         Ctx {
-            root_flag: cli.root.clone(),
-            flake_flag: cli.flake.clone(),
-            json: cli.json,
+            root_flag: cli.globals.root.clone(),
+            flake_flag: cli.globals.flake.clone(),
+            json: cli.globals.json,
             color,
-            progress: std::io::stderr().is_terminal() && !cli.quiet,
-            quiet: cli.quiet,
-            verbose: cli.verbose,
+            progress: std::io::stderr().is_terminal() && !cli.globals.quiet,
+            quiet: cli.globals.quiet,
+            verbose: cli.globals.verbose,
         }
     }
 

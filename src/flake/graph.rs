@@ -266,7 +266,7 @@ fn build_graph(
             }
             g.nix[id as usize] = f.error().is_none();
             g.broken[id as usize] = f.error().is_some();
-            g.positions[id as usize] = f.sees_positions;
+            g.positions[id as usize] = f.sees_positions();
         }
     }
     for (rel, refs) in file_refs {
@@ -337,42 +337,85 @@ fn walk_reach(
             }
         }
     };
-    let mut done: BTreeMap<String, Vec<Ref>> = BTreeMap::new();
-    let mut frontier: BTreeSet<String> = BTreeSet::new();
+    let walkable = |f: &str| f != "flake.nix" && tree.nix.contains_key(f);
+    let mut first = BTreeSet::new();
     for refs in entry_refs {
-        targets(refs, &mut frontier);
+        targets(refs, &mut first);
     }
-    loop {
-        let mut work: Vec<(&String, usize)> = frontier
-            .iter()
-            .filter(|f| f.as_str() != "flake.nix" && !done.contains_key(*f))
-            .filter_map(|f| tree.nix.get_key_value(f).map(|(k, nf)| (k, nf.size())))
-            .collect();
-        if work.is_empty() {
-            break;
-        }
-        work.sort_by_key(|w| std::cmp::Reverse(w.1));
-        let walked = per_worker(
-            &work,
-            || new_eval(tree),
-            |ev, (rel, _)| {
-                let f = &tree.nix[*rel];
-                let refs = if f.error().is_none() && !(shortcuts && f.inert()) {
-                    walk_module(ev, rel, shortcuts)
-                } else {
-                    vec![]
-                };
-                ((*rel).clone(), refs)
-            },
-        );
-        let mut next = BTreeSet::new();
-        for (rel, refs) in walked {
-            targets(&refs, &mut next);
-            done.insert(rel, refs);
-        }
-        frontier = next;
+    first.retain(|f| walkable(f));
+    // A queue rather than waves: a file is walked as soon as some walk names
+    // it, so no worker waits for the slowest file of a wave.
+    struct Queue {
+        todo: Vec<String>,
+        seen: BTreeSet<String>,
+        /// Files being walked now: their references may add work.
+        busy: usize,
     }
-    done.into_iter().collect()
+    /// One file being walked; dropped when its references are queued, or
+    /// when its walk panics, so that no worker waits for it forever.
+    struct Walking<'a>(&'a Mutex<Queue>, &'a std::sync::Condvar);
+    impl Drop for Walking<'_> {
+        fn drop(&mut self) {
+            self.0.lock().unwrap_or_else(|e| e.into_inner()).busy -= 1;
+            self.1.notify_all();
+        }
+    }
+    let queue = Mutex::new(Queue {
+        todo: first.iter().rev().cloned().collect(),
+        seen: first,
+        busy: 0,
+    });
+    let more = std::sync::Condvar::new();
+    let done: Mutex<Vec<(String, Vec<Ref>)>> = Mutex::new(vec![]);
+    rayon::scope(|scope| {
+        for _ in 0..rayon::current_num_threads().max(1) {
+            scope.spawn(|_| {
+                let ev = new_eval(tree);
+                let mut mine = vec![];
+                loop {
+                    let mut q = queue.lock().unwrap_or_else(|e| e.into_inner());
+                    let rel = loop {
+                        if let Some(rel) = q.todo.pop() {
+                            q.busy += 1;
+                            break Some(rel);
+                        }
+                        if q.busy == 0 {
+                            break None;
+                        }
+                        q = more.wait(q).unwrap_or_else(|e| e.into_inner());
+                    };
+                    drop(q);
+                    let Some(rel) = rel else { break };
+                    let walking = Walking(&queue, &more);
+                    let f = &tree.nix[&rel];
+                    let refs = if f.error().is_none() && !(shortcuts && f.inert()) {
+                        walk_module(&ev, &rel, shortcuts)
+                    } else {
+                        vec![]
+                    };
+                    let mut next = BTreeSet::new();
+                    targets(&refs, &mut next);
+                    {
+                        let mut q = queue.lock().unwrap_or_else(|e| e.into_inner());
+                        for n in next {
+                            if walkable(&n) && !q.seen.contains(&n) {
+                                q.seen.insert(n.clone());
+                                q.todo.push(n);
+                            }
+                        }
+                    }
+                    drop(walking);
+                    mine.push((rel, refs));
+                }
+                if let Ok(mut all) = done.lock() {
+                    all.extend(mine);
+                }
+            });
+        }
+    });
+    let mut done = done.into_inner().unwrap_or_else(|e| e.into_inner());
+    done.sort_by(|a, b| a.0.cmp(&b.0));
+    done
 }
 
 /// `items` mapped on every worker of the current pool, each worker taking the

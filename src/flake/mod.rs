@@ -187,18 +187,22 @@ impl FlakeModel {
 
 const ANALYSIS_STACK: usize = 512 << 20;
 
-/// Run `work` on the analysis pool: rnix, the evaluator and the walker
-/// recurse over syntax trees, so the analysis runs on threads with large
-/// (virtual, lazily committed) stacks. The pool is made once per process.
-fn on_analysis_pool<R: Send>(work: impl FnOnce() -> R + Send) -> R {
-    static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
-    let pool = POOL.get_or_init(|| {
+static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
+
+fn analysis_pool() -> &'static Option<rayon::ThreadPool> {
+    POOL.get_or_init(|| {
         rayon::ThreadPoolBuilder::new()
             .stack_size(ANALYSIS_STACK)
             .build()
             .ok()
-    });
-    match pool {
+    })
+}
+
+/// Run `work` on the analysis pool: rnix, the evaluator and the walker
+/// recurse over syntax trees, so the analysis runs on threads with large
+/// (virtual, lazily committed) stacks. The pool is made once per process.
+pub fn on_analysis_pool<R: Send>(work: impl FnOnce() -> R + Send) -> R {
+    match analysis_pool() {
         Some(pool) => pool.install(work),
         None => work(),
     }

@@ -7,19 +7,39 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-/// A .nix file, parsed on first use. The analysis of a change parses only
-/// the files some host reaches (`SourceTree::load_lazy`); the full report
+/// A .nix file, read and parsed on first use. The analysis of a change
+/// reads and parses only the files some host reaches
+/// (`SourceTree::load_lazy`, `SourceTree::from_revision`); the full report
 /// parses every file up front, in parallel (`SourceTree::load`).
 pub struct NixFile {
     /// Its repository path.
     pub rel: String,
-    /// The text names `unsafeGetAttrPos` or `__curPos`: code here can see
-    /// where things are written, so layout edits may change what it computes.
-    pub sees_positions: bool,
     size: usize,
-    /// The bytes, until the file is parsed.
-    raw: std::sync::Mutex<Option<std::io::Result<Vec<u8>>>>,
+    /// Where the text comes from, until the file is parsed.
+    raw: std::sync::Mutex<Option<Raw>>,
     parsed: std::sync::OnceLock<Parsed>,
+}
+
+/// Where a file's text comes from.
+enum Raw {
+    /// Read already (or failed to read).
+    Bytes(std::io::Result<Vec<u8>>),
+    /// A file of the working tree, read when first parsed.
+    Disk(PathBuf),
+    /// A blob of the git repository holding `dir`, read when first parsed.
+    Blob { dir: PathBuf, oid: String },
+}
+
+impl Raw {
+    fn read(self) -> std::io::Result<Vec<u8>> {
+        match self {
+            Raw::Bytes(b) => b,
+            Raw::Disk(path) => std::fs::read(path),
+            Raw::Blob { dir, oid } => crate::git::read_blobs(&dir, std::slice::from_ref(&oid))
+                .map_err(|e| std::io::Error::other(e.to_string()))
+                .and_then(|mut b| b.pop().ok_or_else(|| std::io::Error::other("no blob"))),
+        }
+    }
 }
 
 impl NixFile {
@@ -32,32 +52,48 @@ impl NixFile {
 
     /// A file parsed when something first asks about its syntax.
     pub(super) fn deferred(rel: String, bytes: std::io::Result<Vec<u8>>) -> Self {
-        let (size, sees_positions) = match &bytes {
-            Ok(b) => (
-                b.len(),
-                contains(b, b"unsafeGetAttrPos") || contains(b, b"__curPos"),
-            ),
-            Err(_) => (0, false),
-        };
+        let size = bytes.as_ref().map_or(0, |b| b.len());
+        Self::from_raw(rel, size, Raw::Bytes(bytes))
+    }
+
+    /// A file of the working tree at `path`, read and parsed when something
+    /// first asks about its syntax (an unreadable file is then a file with
+    /// an error, as for `new`).
+    pub(super) fn on_disk(rel: String, path: PathBuf) -> Self {
+        Self::from_raw(rel, 0, Raw::Disk(path))
+    }
+
+    /// The blob `oid` of the repository holding `dir`, read and parsed when
+    /// something first asks about its syntax.
+    pub(super) fn in_git(rel: String, dir: PathBuf, oid: String) -> Self {
+        Self::from_raw(rel, 0, Raw::Blob { dir, oid })
+    }
+
+    fn from_raw(rel: String, size: usize, raw: Raw) -> Self {
         NixFile {
             rel,
-            sees_positions,
             size,
-            raw: std::sync::Mutex::new(Some(bytes)),
+            raw: std::sync::Mutex::new(Some(raw)),
             parsed: std::sync::OnceLock::new(),
         }
     }
 
     fn parsed(&self) -> &Parsed {
         self.parsed.get_or_init(|| {
-            let bytes = self
-                .raw
-                .lock()
-                .ok()
-                .and_then(|mut r| r.take())
-                .unwrap_or_else(|| Err(std::io::Error::other("read twice")));
+            let raw = self.raw.lock().ok().and_then(|mut r| r.take());
+            let bytes = match raw {
+                Some(raw) => raw.read(),
+                None => Err(std::io::Error::other("read twice")),
+            };
             Parsed::new(bytes)
         })
+    }
+
+    /// The text names `unsafeGetAttrPos` or `__curPos`: code here can see
+    /// where things are written, so layout edits may change what it
+    /// computes. Reads and parses the file.
+    pub fn sees_positions(&self) -> bool {
+        self.parsed().sees_positions
     }
 
     /// Whether the file was parsed already (nothing is parsed by asking).
@@ -81,7 +117,8 @@ impl NixFile {
         self.parsed().pathless
     }
 
-    /// Size of the text in bytes (0 when unreadable).
+    /// Size of the text in bytes, when it was read up front (0 when not, or
+    /// when unreadable).
     pub fn size(&self) -> usize {
         self.size
     }
@@ -107,10 +144,6 @@ impl NixFile {
     }
 }
 
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
-}
-
 /// A parsed .nix file. The green tree is shared between threads; each
 /// thread builds its own `SyntaxNode` view from it.
 struct Parsed {
@@ -126,6 +159,8 @@ struct Parsed {
     pub inert: bool,
     /// No path can arise in the file (see `Tokens`).
     pub pathless: bool,
+    /// The text names `unsafeGetAttrPos` or `__curPos`.
+    pub sees_positions: bool,
     line_starts: Vec<u32>,
 }
 
@@ -152,6 +187,7 @@ impl Parsed {
             error: None,
             inert: false,
             pathless: false,
+            sees_positions: text.contains("unsafeGetAttrPos") || text.contains("__curPos"),
             line_starts,
         };
         if text.contains('\0') {
@@ -203,6 +239,7 @@ impl Parsed {
             error: Some((1, 1, msg)),
             inert: false,
             pathless: false,
+            sees_positions: false,
             line_starts: vec![0],
         }
     }
@@ -387,78 +424,106 @@ enum Kind {
 
 /// Every entry below `root` that git would consider (a `.gitignore` in any
 /// directory, and `.git/info/exclude` at the root, respected; `.git` skipped;
-/// symbolic links not followed), as (repository path, kind).
+/// symbolic links not followed), as (repository path, kind), in no
+/// particular order.
 ///
-/// The walk is ours and sequential rather than `ignore::WalkBuilder`'s: the
-/// builder probes every directory for several ignore files and starts a
-/// thread pool, three times the cost of listing a few hundred directories;
-/// the matching itself is the `ignore` crate's `Gitignore`, built only for
-/// directories that hold a `.gitignore`.
+/// The walk is ours rather than `ignore::WalkBuilder`'s: the builder probes
+/// every directory for several ignore files, three times the cost of listing
+/// a few hundred directories; the matching itself is the `ignore` crate's
+/// `Gitignore`, built only for directories that hold a `.gitignore`. Each
+/// directory is one task on the current rayon pool: listing is mostly
+/// system calls, which run on every core.
 fn list_worktree(root: &Path, real_root: Option<&Path>) -> Vec<(String, Kind)> {
-    use ignore::gitignore::{Gitignore, GitignoreBuilder};
-    let rules = |dir: &Path, file: &Path| -> Option<Arc<Gitignore>> {
-        let mut b = GitignoreBuilder::new(dir);
-        b.add(file);
-        b.build().ok().filter(|g| !g.is_empty()).map(Arc::new)
-    };
-    let mut found = vec![];
+    use std::sync::Mutex;
     let exclude = root.join(".git/info/exclude");
-    let top: Vec<Arc<Gitignore>> = rules(root, &exclude).into_iter().collect();
-    let mut stack: Vec<(PathBuf, String, Vec<Arc<Gitignore>>)> =
-        vec![(root.to_path_buf(), String::new(), top)];
-    while let Some((dir, rel, mut inherited)) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        let entries: Vec<std::fs::DirEntry> = entries.flatten().collect();
-        if entries.iter().any(|e| e.file_name() == ".gitignore") {
-            inherited.extend(rules(&dir, &dir.join(".gitignore")));
-        }
-        for e in entries {
-            let name = e.file_name();
-            if name == ".git" {
-                continue;
-            }
-            let Ok(ft) = e.file_type() else { continue };
-            let path = e.path();
-            // The deepest rule that speaks decides, as in git.
-            let ignored = inherited
-                .iter()
-                .rev()
-                .map(|g| g.matched(&path, ft.is_dir()))
-                .find(|m| !m.is_none())
-                .is_some_and(|m| m.is_ignore());
-            if ignored {
-                continue;
-            }
-            let name = name.to_string_lossy();
-            let child = if rel.is_empty() {
-                name.into_owned()
-            } else {
-                format!("{rel}/{name}")
-            };
-            let kind = if ft.is_dir() {
-                stack.push((path, child.clone(), inherited.clone()));
-                Kind::Dir
-            } else if ft.is_symlink() {
-                match std::fs::metadata(&path) {
-                    Ok(m) => Kind::Link(
-                        m.is_dir(),
-                        std::fs::canonicalize(&path)
-                            .ok()
-                            .zip(real_root)
-                            .and_then(|(t, r)| super::path::RepoPath::from_os(r, &t))
-                            .map(|p| p.into_string()),
-                    ),
-                    Err(_) => Kind::BrokenLink,
-                }
-            } else {
-                Kind::File
-            };
-            found.push((child, kind));
-        }
+    let top: Vec<Arc<Gitignore>> = ignore_rules(root, &exclude).into_iter().collect();
+    let found = Mutex::new(Vec::new());
+    rayon::scope(|scope| {
+        list_dir(
+            scope,
+            root.to_path_buf(),
+            String::new(),
+            top,
+            real_root,
+            &found,
+        );
+    });
+    found.into_inner().unwrap_or_else(|e| e.into_inner())
+}
+
+use ignore::gitignore::Gitignore;
+
+fn ignore_rules(dir: &Path, file: &Path) -> Option<Arc<Gitignore>> {
+    let mut b = ignore::gitignore::GitignoreBuilder::new(dir);
+    b.add(file);
+    b.build().ok().filter(|g| !g.is_empty()).map(Arc::new)
+}
+
+/// One directory of `list_worktree`: its entries go to `found`, its
+/// subdirectories become tasks of `scope`.
+fn list_dir<'s>(
+    scope: &rayon::Scope<'s>,
+    dir: PathBuf,
+    rel: String,
+    mut inherited: Vec<Arc<Gitignore>>,
+    real_root: Option<&'s Path>,
+    found: &'s std::sync::Mutex<Vec<(String, Kind)>>,
+) {
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return;
+    };
+    let entries: Vec<std::fs::DirEntry> = entries.flatten().collect();
+    if entries.iter().any(|e| e.file_name() == ".gitignore") {
+        inherited.extend(ignore_rules(&dir, &dir.join(".gitignore")));
     }
-    found
+    let mut mine = Vec::with_capacity(entries.len());
+    for e in entries {
+        let name = e.file_name();
+        if name == ".git" {
+            continue;
+        }
+        let Ok(ft) = e.file_type() else { continue };
+        let path = e.path();
+        // The deepest rule that speaks decides, as in git.
+        let ignored = inherited
+            .iter()
+            .rev()
+            .map(|g| g.matched(&path, ft.is_dir()))
+            .find(|m| !m.is_none())
+            .is_some_and(|m| m.is_ignore());
+        if ignored {
+            continue;
+        }
+        let name = name.to_string_lossy();
+        let child = if rel.is_empty() {
+            name.into_owned()
+        } else {
+            format!("{rel}/{name}")
+        };
+        let kind = if ft.is_dir() {
+            let (child, inherited) = (child.clone(), inherited.clone());
+            scope.spawn(move |scope| list_dir(scope, path, child, inherited, real_root, found));
+            Kind::Dir
+        } else if ft.is_symlink() {
+            match std::fs::metadata(&path) {
+                Ok(m) => Kind::Link(
+                    m.is_dir(),
+                    std::fs::canonicalize(&path)
+                        .ok()
+                        .zip(real_root)
+                        .and_then(|(t, r)| super::path::RepoPath::from_os(r, &t))
+                        .map(|p| p.into_string()),
+                ),
+                Err(_) => Kind::BrokenLink,
+            }
+        } else {
+            Kind::File
+        };
+        mine.push((child, kind));
+    }
+    if let Ok(mut all) = found.lock() {
+        all.extend(mine);
+    }
 }
 
 /// Another tree of the same repository whose parses a new tree may share:
@@ -513,7 +578,13 @@ impl SourceTree {
         let real_root = std::fs::canonicalize(root).ok();
         let real_root = &real_root;
         dirs.insert(String::new());
-        let found = list_worktree(root, real_root.as_deref());
+        // flake.nix, where every walk starts, is parsed while the tree is
+        // listed rather than after.
+        let (found, flake_nix) = rayon::join(
+            || list_worktree(root, real_root.as_deref()),
+            || NixFile::new("flake.nix".into(), std::fs::read(root.join("flake.nix"))),
+        );
+        let flake_nix = Arc::new(flake_nix);
         crate::timing::phase("list files");
         for (rel, kind) in found {
             match kind {
@@ -540,19 +611,34 @@ impl SourceTree {
                 }
             }
         }
-        let nix: BTreeMap<String, Arc<NixFile>> = files
-            .par_iter()
-            .filter(|f| f.ends_with(".nix") && !broken_links.contains(*f))
-            .map(|f| {
-                let bytes = std::fs::read(root.join(f));
-                let file = if lazy {
-                    NixFile::deferred(f.clone(), bytes)
-                } else {
-                    NixFile::new(f.clone(), bytes)
-                };
-                (f.clone(), Arc::new(file))
-            })
-            .collect();
+        let nix_files = files
+            .iter()
+            .filter(|f| f.ends_with(".nix") && !broken_links.contains(*f));
+        let nix: BTreeMap<String, Arc<NixFile>> = if lazy {
+            nix_files
+                .map(|f| {
+                    let file = if f == "flake.nix" {
+                        flake_nix.clone()
+                    } else {
+                        Arc::new(NixFile::on_disk(f.clone(), root.join(f)))
+                    };
+                    (f.clone(), file)
+                })
+                .collect()
+        } else {
+            nix_files
+                .collect::<Vec<_>>()
+                .into_par_iter()
+                .map(|f| {
+                    let file = if f == "flake.nix" {
+                        flake_nix.clone()
+                    } else {
+                        Arc::new(NixFile::new(f.clone(), std::fs::read(root.join(f))))
+                    };
+                    (f.clone(), file)
+                })
+                .collect()
+        };
         SourceTree {
             root: root.to_path_buf(),
             files,
@@ -666,13 +752,11 @@ impl SourceTree {
                 (None, None) => {}
             }
         }
-        let oids: Vec<String> = wanted.iter().map(|(_, o)| o.clone()).collect();
-        let blobs = git::read_blobs(dir, &oids)?;
-        nix.par_extend(
-            wanted.into_par_iter().zip(blobs).map(|((rel, _), bytes)| {
-                (rel.clone(), Arc::new(NixFile::deferred(rel, Ok(bytes))))
-            }),
-        );
+        // Read when first parsed: only the files some host reaches are.
+        nix.extend(wanted.into_iter().map(|(rel, oid)| {
+            let file = NixFile::in_git(rel.clone(), dir.to_path_buf(), oid);
+            (rel, Arc::new(file))
+        }));
         Ok(SourceTree {
             root: dir.to_path_buf(),
             files,

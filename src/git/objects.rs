@@ -54,6 +54,14 @@ fn local(opened: &Opened) -> gix::Repository {
 }
 
 fn commit_id(repo: &gix::Repository, rev: &str) -> Option<gix::ObjectId> {
+    // A full id (as the sides of a change are named once resolved) is looked
+    // up directly: as a revision it would also be tried as a prefix and a ref.
+    if rev.len() == 40
+        && let Ok(id) = gix::ObjectId::from_hex(rev.as_bytes())
+        && let Ok(object) = repo.find_object(id)
+    {
+        return Some(object.peel_to_commit().ok()?.id);
+    }
     let id = repo.rev_parse_single(rev).ok()?;
     Some(id.object().ok()?.peel_to_commit().ok()?.id)
 }
@@ -122,17 +130,42 @@ pub(super) fn ls_tree(dir: &Path, rev: &str) -> Option<Arc<Vec<TreeEntry>>> {
     Some(entries)
 }
 
-/// The contents of the blobs `oids`, in order.
+/// The contents of the blobs `oids`, in order. Files are read one at a
+/// time as the analysis reaches them, on every worker: each thread keeps
+/// its own handle on the repository (and its object cache) for all of them.
 pub(super) fn read_blobs(dir: &Path, oids: &[String]) -> Option<Vec<Vec<u8>>> {
     let opened = open(dir)?;
-    let repo = local(&opened);
-    oids.iter()
-        .map(|oid| {
-            let id = gix::ObjectId::from_hex(oid.as_bytes()).ok()?;
-            let object = repo.find_object(id).ok()?;
-            (object.kind == gix::object::Kind::Blob).then(|| object.detach().data)
-        })
-        .collect()
+    with_local(&opened, |repo| {
+        oids.iter()
+            .map(|oid| {
+                let id = gix::ObjectId::from_hex(oid.as_bytes()).ok()?;
+                let object = repo.find_object(id).ok()?;
+                (object.kind == gix::object::Kind::Blob).then(|| object.detach().data)
+            })
+            .collect()
+    })
+}
+
+/// `f` with this thread's handle on `opened`, made on first use. Opened
+/// repositories live as long as the process, so their address names them.
+fn with_local<R>(opened: &Arc<Opened>, f: impl FnOnce(&gix::Repository) -> R) -> R {
+    use std::cell::RefCell;
+    thread_local! {
+        static LOCAL: RefCell<Vec<(usize, Arc<gix::Repository>)>> = const { RefCell::new(Vec::new()) };
+    }
+    let key = Arc::as_ptr(opened) as usize;
+    let repo = LOCAL.with(|l| {
+        let mut l = l.borrow_mut();
+        match l.iter().find(|(k, _)| *k == key) {
+            Some((_, r)) => r.clone(),
+            None => {
+                let r = Arc::new(local(opened));
+                l.push((key, r.clone()));
+                r
+            }
+        }
+    });
+    f(&repo)
 }
 
 /// Whether the clone is shallow.

@@ -188,11 +188,8 @@ pub fn reason(
         return Some(mk(true, "file", d.via(changed), None));
     }
     // A dependency that was a file and is now a directory (or the reverse).
-    if let Some(f) = d
-        .files
-        .iter()
-        .find(|f| changed.starts_with(&format!("{f}/")))
-    {
+    let ancestors = changed.match_indices('/').map(|(i, _)| &changed[..i]);
+    if let Some(f) = ancestors.clone().find(|a| d.files.contains(a)) {
         return Some(mk(
             false,
             "file",
@@ -201,7 +198,7 @@ pub fn reason(
         ));
     }
     for dir in &d.directories {
-        if dir.is_empty() || changed.starts_with(&format!("{dir}/")) {
+        if dir.is_empty() || ancestors.clone().any(|a| a == dir) {
             let key = format!("{dir}/");
             return Some(mk(
                 false,

@@ -78,7 +78,9 @@ impl Request {
                 None => crate::git::default_base(flake_dir)?,
             },
         };
+        crate::timing::phase("resolve revisions");
         let changed = crate::git::changed_files(flake_dir, &base, head_rev.as_deref())?;
+        crate::timing::phase("changed files");
         let options = super::options_from_git(
             flake_dir,
             &base,

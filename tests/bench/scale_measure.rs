@@ -5,7 +5,6 @@
 
 use std::ffi::OsStr;
 use std::io::Read;
-use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -20,17 +19,20 @@ pub struct Sample {
     pub stdout_bytes: usize,
 }
 
-/// Restrict the child to at most `n` of the CPUs this process may use, so
-/// figures mean "on n cores" on a bigger machine too. rayon sizes its pool
-/// from the affinity mask.
-fn limit_cpus(cmd: &mut Command, n: usize) {
-    // SAFETY: pre_exec runs in the forked child before exec; it only calls
-    // async-signal-safe libc functions on a stack-local cpu_set_t.
-    unsafe {
-        cmd.pre_exec(move || {
+/// Restrict this process, and so every child it starts, to at most `n` of
+/// the CPUs it may use, so figures mean "on n cores" on a bigger machine
+/// too (rayon sizes its pool from the affinity mask). The mask is set here
+/// rather than in the child: a `pre_exec` hook makes every spawn a fork and
+/// exec instead of a `posix_spawn`, a cost of the harness that would be
+/// counted as the child's.
+fn limit_cpus(n: usize) {
+    static DONE: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    DONE.get_or_init(|| {
+        // SAFETY: sched_{get,set}affinity on this process with a stack-local cpu_set_t.
+        unsafe {
             let mut set: libc::cpu_set_t = std::mem::zeroed();
             if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
-                return Ok(());
+                return;
             }
             let mut keep: libc::cpu_set_t = std::mem::zeroed();
             let mut kept = 0;
@@ -44,9 +46,8 @@ fn limit_cpus(cmd: &mut Command, n: usize) {
                 }
             }
             libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &keep);
-            Ok(())
-        });
-    }
+        }
+    });
 }
 
 /// Counts what passes through, so the sink can stop early and the rest is still counted.
@@ -79,18 +80,17 @@ where
     T: Send + 'static,
     F: FnOnce(&mut dyn Read) -> T + Send + 'static,
 {
+    limit_cpus(cpus);
+    // The pipes and their readers exist before the clock starts: starting
+    // threads is the harness's cost, not the child's.
+    let (out, out_w) = std::io::pipe()?;
+    let (mut err, err_w) = std::io::pipe()?;
     let mut cmd = Command::new(bin);
     cmd.args(args)
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    limit_cpus(&mut cmd, cpus);
-
-    let started = Instant::now();
-    let mut child = cmd.spawn()?;
-    let out = child.stdout.take().ok_or(std::io::ErrorKind::BrokenPipe)?;
-    let mut err = child.stderr.take().ok_or(std::io::ErrorKind::BrokenPipe)?;
+        .stdout(out_w)
+        .stderr(err_w);
     let out_reader = std::thread::spawn(move || {
         let mut counting = Counting { inner: out, n: 0 };
         let result = sink(&mut counting);
@@ -103,6 +103,10 @@ where
         String::from_utf8_lossy(&s).into_owned()
     });
 
+    let started = Instant::now();
+    let child = cmd.spawn()?;
+    // Our copies of the write ends go, so the readers see the end of output.
+    drop(cmd);
     let pid = child.id() as libc::pid_t;
     let mut status: libc::c_int = 0;
     // SAFETY: rusage is plain old data; wait4 fills it for our own child.
