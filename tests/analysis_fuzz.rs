@@ -913,7 +913,7 @@ fn shortcut_tree(
 /// Returns the classification it checked: (inert, pathless).
 fn check_shortcuts(body: &str) -> Result<(bool, bool), TestCaseError> {
     let (_tmp, tree, module) = shortcut_tree(body);
-    let Some(file) = tree.nix.get("m.nix") else {
+    let Some(file) = tree.nix_file("m.nix") else {
         return Err(TestCaseError::fail("m.nix was not read"));
     };
     if file.error().is_some() {

@@ -238,6 +238,8 @@ fn changed_files_between_revisions_are_gits() {
 /// The working tree is listed as git lists it: `.gitignore` files at any
 /// depth (patterns, negations, ignored directories, patterns anchored to
 /// their own directory) and `.git/info/exclude`; untracked files count.
+/// A tree listed lazily (each top-level directory when first asked about)
+/// answers as the tree listed whole, whichever part is asked about first.
 #[test]
 fn the_working_tree_is_listed_as_git_lists_it() {
     let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
@@ -253,6 +255,7 @@ fn the_working_tree_is_listed_as_git_lists_it() {
     w("sub/.gitignore", "secret.nix\n!important.log\n/local/\n");
     w("sub/secret.nix", "{ }");
     w("sub/important.log", "x");
+    w("sub/deeper/other.log", "x");
     w("sub/local/x.nix", "{ }");
     w("sub/deeper/local/y.nix", "{ }");
     w("sub/deeper/secret.nix", "{ }");
@@ -264,7 +267,19 @@ fn the_working_tree_is_listed_as_git_lists_it() {
     commit_all(repo, "c0");
     w("untracked.nix", "{ }");
     let tree = openspec::flake::source::SourceTree::load(repo);
-    let ours: Vec<String> = tree.files.iter().cloned().collect();
+    let ours: Vec<String> = tree.files_under("").cloned().collect();
+    // Asked about single paths first, then about the whole tree.
+    let lazy = openspec::flake::source::SourceTree::load_lazy(repo);
+    assert!(lazy.is_file("sub/deeper/local/y.nix"));
+    assert!(!lazy.is_file("sub/deeper/secret.nix"));
+    assert!(!lazy.is_file("sub/local/x.nix"));
+    assert!(!lazy.is_dir("build"));
+    assert!(lazy.is_dir("sub/deeper"));
+    // The root's rules hold in a directory listed later.
+    assert!(!lazy.is_file("sub/deeper/other.log"));
+    assert!(lazy.nix_file("sub/build/in.nix").is_some());
+    let lazily: Vec<String> = lazy.files_under("").cloned().collect();
+    assert_eq!(lazily, ours);
     let mut theirs: Vec<String> = git(
         repo,
         &["ls-files", "--cached", "--others", "--exclude-standard"],

@@ -202,7 +202,7 @@ impl Diagnostic {
                             "`{p}` does not exist; create it or fix the reference (the host still depends on it)"
                         ),
                     )
-                } else if tree.broken_links.contains(p.as_str()) {
+                } else if tree.is_broken_link(p.as_str()) {
                     diag(
                         K::DanglingPath,
                         format!(

@@ -77,10 +77,9 @@ pub fn build(tree: SourceTree, shortcuts: bool) -> FlakeModel {
     // flake.nix is read per host, from each host's entry, never as a whole.
     // Largest files first, one at a time per worker: a few big files must not
     // land on the same thread.
-    let mut work: Vec<(&String, usize)> = tree
-        .nix
-        .iter()
-        .filter(|_| !tree.lazy)
+    let every = if tree.lazy { vec![] } else { tree.all_nix() };
+    let mut work: Vec<(&String, usize)> = every
+        .into_iter()
         // An inert file names nothing when walked; its walk is skipped.
         .filter(|(rel, f)| {
             f.error().is_none() && !(shortcuts && f.inert()) && rel.as_str() != "flake.nix"
@@ -204,7 +203,7 @@ pub fn build(tree: SourceTree, shortcuts: bool) -> FlakeModel {
     let reached_names: BTreeSet<&str> = reached_any.iter().collect();
     // A lazy tree reports only the files hosts reach (whatever else it
     // happened to parse, e.g. through parses shared with another side).
-    for (rel, f) in tree.nix.iter().filter(|(rel, f)| {
+    for (rel, f) in tree.listed_nix().into_iter().filter(|(rel, f)| {
         !tree.lazy
             || (f.is_parsed()
                 && (rel.as_str() == "flake.nix" || reached_names.contains(rel.as_str())))
@@ -231,7 +230,12 @@ fn build_graph(
     entry_refs: &[Vec<Ref>],
     globs: &GlobCache,
 ) -> Graph {
-    let mut all: BTreeSet<String> = tree.nix.keys().cloned().collect();
+    // The files of the parts listed: every file a host reaches is there.
+    let mut all: BTreeSet<String> = tree
+        .listed_nix()
+        .into_iter()
+        .map(|(k, _)| k.clone())
+        .collect();
     all.insert("flake.nix".into());
     all.insert("flake.lock".into());
     for r in file_refs
@@ -258,7 +262,7 @@ fn build_graph(
     for (id, name) in (0..n as u32).map(|i| (i, names.name(i).to_string())) {
         g.link_to[id as usize] = tree.through_link(&name).and_then(|r| names.id(&r));
     }
-    for (rel, f) in &tree.nix {
+    for (rel, f) in tree.listed_nix() {
         if let Some(id) = names.id(rel) {
             // A file a lazy tree never parsed is one no host reads as code.
             if tree.lazy && !f.is_parsed() {
@@ -306,7 +310,7 @@ pub(super) fn expansions(tree: &SourceTree, globs: &GlobCache, r: &Ref) -> Vec<S
         Target::Glob(g) => globs.nix_matches(tree, g),
         Target::Tree(dir) => tree
             .files_under(dir)
-            .filter(|f| tree.nix.contains_key(*f))
+            .filter(|f| tree.nix_file(f).is_some())
             .cloned()
             .collect(),
         _ => vec![],
@@ -337,7 +341,7 @@ fn walk_reach(
             }
         }
     };
-    let walkable = |f: &str| f != "flake.nix" && tree.nix.contains_key(f);
+    let walkable = |f: &str| f != "flake.nix" && tree.nix_file(f).is_some();
     let mut first = BTreeSet::new();
     for refs in entry_refs {
         targets(refs, &mut first);
@@ -387,11 +391,11 @@ fn walk_reach(
                     drop(q);
                     let Some(rel) = rel else { break };
                     let walking = Walking(&queue, &more);
-                    let f = &tree.nix[&rel];
-                    let refs = if f.error().is_none() && !(shortcuts && f.inert()) {
-                        walk_module(&ev, &rel, shortcuts)
-                    } else {
-                        vec![]
+                    let refs = match tree.nix_file(&rel) {
+                        Some(f) if f.error().is_none() && !(shortcuts && f.inert()) => {
+                            walk_module(&ev, &rel, shortcuts)
+                        }
+                        _ => vec![],
                     };
                     let mut next = BTreeSet::new();
                     targets(&refs, &mut next);
@@ -455,7 +459,7 @@ fn per_worker<T: Sync, S, R: Send>(
 /// `NixFile::pathless` and `Walker::foreign` (for the tests that check those
 /// shortcuts lose nothing).
 pub fn module_refs(tree: &SourceTree, rel: &str, shortcuts: bool) -> Vec<Ref> {
-    match tree.nix.get(rel) {
+    match tree.nix_file(rel) {
         Some(f) if f.error().is_none() && !(shortcuts && f.inert()) => {
             walk_module(&new_eval(tree), rel, shortcuts)
         }
@@ -465,7 +469,7 @@ pub fn module_refs(tree: &SourceTree, rel: &str, shortcuts: bool) -> Vec<Ref> {
 
 /// The walk of one parsed file as a module, on a worker's evaluator.
 fn walk_module(ev: &Eval<'_>, rel: &str, shortcuts: bool) -> Vec<Ref> {
-    ev.refuel_module(shortcuts && ev.tree.nix.get(rel).is_some_and(|f| f.pathless()));
+    ev.refuel_module(shortcuts && ev.tree.nix_file(rel).is_some_and(|f| f.pathless()));
     let mut w = Walker::new(ev);
     w.walk_file(rel, shortcuts);
     dedup(w.refs)
@@ -496,24 +500,21 @@ impl GlobCache {
         let matches: Vec<String> = match super::path::compile_glob(pattern) {
             Some(m) => {
                 let mut v: Vec<String> = tree
-                    .nix
-                    .keys()
+                    .all_nix()
+                    .into_iter()
+                    .map(|(f, _)| f)
                     .filter(|f| m.is_match(f.as_str()))
                     .cloned()
                     .collect();
-                for d in tree
-                    .dirs
-                    .iter()
-                    .filter(|d| !d.is_empty() && m.is_match(d.as_str()))
-                {
+                for d in tree.dirs_under("").filter(|d| m.is_match(d.as_str())) {
                     let f = super::path::module_file(d);
-                    if tree.nix.contains_key(&f) {
+                    if tree.nix_file(&f).is_some() {
                         v.push(f);
                     }
                 }
                 v
             }
-            None => tree.nix.keys().cloned().collect(),
+            None => tree.all_nix().into_iter().map(|(f, _)| f.clone()).collect(),
         };
         if let Ok(mut c) = self.0.lock() {
             c.insert(pattern.to_string(), matches.clone());

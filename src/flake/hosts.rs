@@ -33,7 +33,7 @@ pub struct HostEntry {
 
 /// Bind `self` and the inputs, and remember the outputs for `self.<attr>`.
 pub fn prepare(ev: &mut Eval) {
-    let Some(file) = ev.tree.nix.get("flake.nix").cloned() else {
+    let Some(file) = ev.tree.nix_file("flake.nix").cloned() else {
         return;
     };
     let Some(ast::Expr::AttrSet(set)) = file.root_expr().map(super::walk::strip_parens) else {
@@ -89,7 +89,7 @@ pub fn prepare(ev: &mut Eval) {
 /// about hosts that cannot be named go to `diags`.
 pub fn discover(ev: &Eval, diags: &mut Vec<Diagnostic>) -> Vec<HostEntry> {
     let mut hosts = vec![];
-    let Some(file) = ev.tree.nix.get("flake.nix").cloned() else {
+    let Some(file) = ev.tree.nix_file("flake.nix").cloned() else {
         return hosts;
     };
     if file.error().is_some() {
@@ -283,8 +283,7 @@ pub fn thunk_site(ev: &Eval, t: &Thunk) -> Option<(String, u32)> {
     match &t.0.origin {
         Origin::Expr { expr, file, .. } => ev
             .tree
-            .nix
-            .get(&**file)
+            .nix_file(file)
             .map(|f| (file.to_string(), f.line_of(expr.syntax()))),
         Origin::Apply { args, .. } => args.iter().find_map(|a| thunk_site(ev, a)),
         Origin::Select { base, .. } => thunk_site(ev, base),

@@ -217,7 +217,8 @@ pub fn load(root: &Path) -> Result<FlakeModel, FlakeError> {
 }
 
 /// `load` for a question about hosts (impact): only the files some host
-/// reaches are parsed, so parse errors of files no host reaches are not
+/// reaches are read and parsed, and only the top-level directories something
+/// asks about are listed, so parse errors of files no host reaches are not
 /// reported. Same hosts and dependency sets as `load`.
 ///
 /// Errors: as `load`.

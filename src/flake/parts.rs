@@ -90,13 +90,7 @@ pub fn import_tree(ev: &Eval, arg: &Value) -> Value {
         match root {
             Value::Path(dir) if ev.tree.is_dir(&dir) => {
                 let prefix = super::path::dir_prefix(&dir);
-                for d in std::iter::once(dir.to_string()).chain(
-                    ev.tree
-                        .dirs
-                        .range(prefix.clone()..)
-                        .take_while(|d| d.starts_with(&prefix))
-                        .cloned(),
-                ) {
+                for d in std::iter::once(dir.to_string()).chain(ev.tree.dirs_under(&dir).cloned()) {
                     let rel = d.strip_prefix(&prefix).unwrap_or("");
                     if !format!("/{rel}").contains("/_") {
                         ev.parts
@@ -105,12 +99,7 @@ pub fn import_tree(ev: &Eval, arg: &Value) -> Value {
                             .insert(RepoPath::new_unchecked(&d));
                     }
                 }
-                for f in ev
-                    .tree
-                    .files
-                    .range(prefix.clone()..)
-                    .take_while(|f| f.starts_with(&prefix))
-                {
+                for f in ev.tree.files_under(&dir) {
                     let rel = &f[prefix.len()..];
                     if f.ends_with(".nix") && !format!("/{rel}").contains("/_") {
                         let p = RepoPath::new_unchecked(f);

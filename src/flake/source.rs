@@ -1,9 +1,11 @@
 //! The repository as the analyzer sees it: every file below the root (as git
 //! would list it: .gitignore respected, symlinks not followed) and every .nix
-//! file parsed with rnix, in parallel.
+//! file parsed with rnix, in parallel; for a question about hosts, each
+//! top-level directory listed and each file read and parsed only when first
+//! asked about.
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rayon::prelude::*;
 
@@ -435,23 +437,50 @@ enum Kind {
 /// system calls, which run on every core.
 fn list_worktree(root: &Path, real_root: Option<&Path>) -> Vec<(String, Kind)> {
     use std::sync::Mutex;
-    let exclude = root.join(".git/info/exclude");
-    let top: Vec<Arc<Gitignore>> = ignore_rules(root, &exclude).into_iter().collect();
     let found = Mutex::new(Vec::new());
-    rayon::scope(|scope| {
-        list_dir(
-            scope,
-            root.to_path_buf(),
-            String::new(),
-            top,
-            real_root,
-            &found,
-        );
-    });
+    fn go<'s>(
+        scope: &rayon::Scope<'s>,
+        (dir, rel, rules): Subdir,
+        real_root: Option<&'s Path>,
+        found: &'s Mutex<Vec<(String, Kind)>>,
+    ) {
+        let (mine, subdirs) = list_dir(&dir, &rel, rules, real_root);
+        for sub in subdirs {
+            scope.spawn(move |scope| go(scope, sub, real_root, found));
+        }
+        if let Ok(mut all) = found.lock() {
+            all.extend(mine);
+        }
+    }
+    rayon::scope(|scope| go(scope, top_dir(root), real_root, &found));
     found.into_inner().unwrap_or_else(|e| e.into_inner())
 }
 
+/// `list_worktree` for the directory `sub` below the root and what is below
+/// it, on this thread alone (it may run while other threads wait for it).
+fn list_subtree(sub: Subdir, real_root: Option<&Path>) -> Vec<(String, Kind)> {
+    let mut found = vec![];
+    let mut todo = vec![sub];
+    while let Some(next) = todo.pop() {
+        let (mine, subdirs) = list_dir(&next.0, &next.1, next.2, real_root);
+        found.extend(mine);
+        todo.extend(subdirs);
+    }
+    found
+}
+
+/// The root of a working tree, with the rules of `.git/info/exclude`.
+fn top_dir(root: &Path) -> Subdir {
+    let exclude = root.join(".git/info/exclude");
+    let rules = ignore_rules(root, &exclude).into_iter().collect();
+    (root.to_path_buf(), String::new(), rules)
+}
+
 use ignore::gitignore::Gitignore;
+
+/// A directory to list: its path, its repository path, the ignore rules of
+/// its ancestors (deepest last).
+type Subdir = (PathBuf, String, Vec<Arc<Gitignore>>);
 
 fn ignore_rules(dir: &Path, file: &Path) -> Option<Arc<Gitignore>> {
     let mut b = ignore::gitignore::GitignoreBuilder::new(dir);
@@ -459,24 +488,23 @@ fn ignore_rules(dir: &Path, file: &Path) -> Option<Arc<Gitignore>> {
     b.build().ok().filter(|g| !g.is_empty()).map(Arc::new)
 }
 
-/// One directory of `list_worktree`: its entries go to `found`, its
-/// subdirectories become tasks of `scope`.
-fn list_dir<'s>(
-    scope: &rayon::Scope<'s>,
-    dir: PathBuf,
-    rel: String,
+/// One directory: its entries that git would consider, and its
+/// subdirectories among them, to list next.
+fn list_dir(
+    dir: &Path,
+    rel: &str,
     mut inherited: Vec<Arc<Gitignore>>,
-    real_root: Option<&'s Path>,
-    found: &'s std::sync::Mutex<Vec<(String, Kind)>>,
-) {
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return;
+    real_root: Option<&Path>,
+) -> (Vec<(String, Kind)>, Vec<Subdir>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return (vec![], vec![]);
     };
     let entries: Vec<std::fs::DirEntry> = entries.flatten().collect();
     if entries.iter().any(|e| e.file_name() == ".gitignore") {
-        inherited.extend(ignore_rules(&dir, &dir.join(".gitignore")));
+        inherited.extend(ignore_rules(dir, &dir.join(".gitignore")));
     }
     let mut mine = Vec::with_capacity(entries.len());
+    let mut subdirs = vec![];
     for e in entries {
         let name = e.file_name();
         if name == ".git" {
@@ -501,8 +529,7 @@ fn list_dir<'s>(
             format!("{rel}/{name}")
         };
         let kind = if ft.is_dir() {
-            let (child, inherited) = (child.clone(), inherited.clone());
-            scope.spawn(move |scope| list_dir(scope, path, child, inherited, real_root, found));
+            subdirs.push((path, child.clone(), inherited.clone()));
             Kind::Dir
         } else if ft.is_symlink() {
             match std::fs::metadata(&path) {
@@ -521,8 +548,115 @@ fn list_dir<'s>(
         };
         mine.push((child, kind));
     }
-    if let Ok(mut all) = found.lock() {
-        all.extend(mine);
+    (mine, subdirs)
+}
+
+/// Files and directories of a part of the tree, repository paths with `/`
+/// separators.
+#[derive(Default)]
+struct Part {
+    /// Files (symbolic links included), sorted.
+    files: BTreeSet<String>,
+    /// Directories (without trailing `/`; `""` is the root).
+    dirs: BTreeSet<String>,
+    /// Every `.nix` file (symlinks that resolve included).
+    nix: BTreeMap<String, Arc<NixFile>>,
+    /// Symlinks that point nowhere usable (loops, dangling).
+    broken_links: BTreeSet<String>,
+    /// Symlinks that resolve inside the tree, and what they resolve to.
+    links: BTreeMap<String, String>,
+}
+
+impl Part {
+    /// The part holding `entries` (as `list_worktree` gives them), with a
+    /// `NixFile` from `nix_file` for each `.nix` file.
+    fn of(
+        entries: Vec<(String, Kind)>,
+        nix_file: impl Fn(&String) -> Arc<NixFile> + Sync,
+        parallel: bool,
+    ) -> Part {
+        let mut part = Part::default();
+        for (rel, kind) in entries {
+            match kind {
+                Kind::Dir => {
+                    part.dirs.insert(rel);
+                }
+                // A link is a file of the tree either way; whether it resolves
+                // decides if it can be read as Nix.
+                Kind::Link(is_dir, target) => {
+                    if is_dir {
+                        part.dirs.insert(rel.clone());
+                    }
+                    if let Some(t) = target {
+                        part.links.insert(rel.clone(), t);
+                    }
+                    part.files.insert(rel);
+                }
+                Kind::BrokenLink => {
+                    part.broken_links.insert(rel.clone());
+                    part.files.insert(rel);
+                }
+                Kind::File => {
+                    part.files.insert(rel);
+                }
+            }
+        }
+        let nix: Vec<&String> = part
+            .files
+            .iter()
+            .filter(|f| f.ends_with(".nix") && !part.broken_links.contains(*f))
+            .collect();
+        part.nix = if parallel {
+            nix.into_par_iter()
+                .map(|f| (f.clone(), nix_file(f)))
+                .collect()
+        } else {
+            nix.into_iter().map(|f| (f.clone(), nix_file(f))).collect()
+        };
+        part
+    }
+
+    /// `self` split into the entries of the root directory itself and one
+    /// part per top-level directory.
+    fn split(self) -> (Part, BTreeMap<String, OnceLock<Part>>) {
+        let mut top = Part::default();
+        let mut below: BTreeMap<String, Part> = BTreeMap::new();
+        fn part<'a>(
+            top: &'a mut Part,
+            below: &'a mut BTreeMap<String, Part>,
+            p: &str,
+        ) -> &'a mut Part {
+            match p.split_once('/') {
+                Some((t, _)) => below.entry(t.to_string()).or_default(),
+                None => top,
+            }
+        }
+        for f in self.files {
+            part(&mut top, &mut below, &f).files.insert(f);
+        }
+        for d in self.dirs {
+            part(&mut top, &mut below, &d).dirs.insert(d);
+        }
+        for b in self.broken_links {
+            part(&mut top, &mut below, &b).broken_links.insert(b);
+        }
+        for (k, v) in self.nix {
+            part(&mut top, &mut below, &k).nix.insert(k, v);
+        }
+        for (k, v) in self.links {
+            part(&mut top, &mut below, &k).links.insert(k, v);
+        }
+        let mut parts: BTreeMap<String, OnceLock<Part>> = below
+            .into_iter()
+            .map(|(t, p)| (t, OnceLock::from(p)))
+            .collect();
+        // Every top-level directory has its part, even an empty one.
+        for d in top.dirs.iter().filter(|d| !d.is_empty()) {
+            parts
+                .entry(d.clone())
+                .or_insert_with(|| OnceLock::from(Part::default()));
+        }
+        (top, parts)
     }
 }
 
@@ -536,24 +670,36 @@ pub struct Reuse<'a> {
 }
 
 /// Every file below the root, and the parsed .nix files among them.
+///
+/// A tree is kept as the entries of the root directory and one part per
+/// top-level directory. A working tree loaded for a question about hosts
+/// (`load_lazy`) lists a top-level directory only when something first asks
+/// about a path below it, so the folders no host reaches (documentation,
+/// the OpenSpec changes, editor settings) are never listed; any question
+/// about the whole tree (a glob, the root taken whole) lists every part.
+/// Other trees are listed whole up front.
 pub struct SourceTree {
     /// The flake's directory.
     pub root: PathBuf,
-    /// All files, repository-relative with `/` separators, sorted.
-    pub files: BTreeSet<String>,
-    /// Directories (without trailing `/`), including "" for the root.
-    pub dirs: BTreeSet<String>,
-    /// Every `.nix` file (symlinks that resolve included), parsed.
-    pub nix: BTreeMap<String, Arc<NixFile>>,
-    /// Symlinks that point nowhere usable (loops, dangling), by path.
-    pub broken_links: BTreeSet<String>,
-    /// Symlinks that resolve inside the tree, and what they resolve to: an
-    /// edit there is an edit of every path through the link.
-    pub links: BTreeMap<String, String>,
     /// Files are parsed on first use, and the model is built from what the
     /// hosts reach (`load_lazy`, revisions): files no host reaches are
     /// never parsed, so their parse errors are not reported.
     pub lazy: bool,
+    /// The root directory's own entries ("" among its directories).
+    top: Part,
+    /// One part per top-level directory.
+    parts: BTreeMap<String, OnceLock<Part>>,
+    /// How to list a part not listed yet (a lazily listed working tree).
+    lister: Option<Lister>,
+}
+
+/// What listing a top-level directory later needs.
+struct Lister {
+    /// The ignore rules in force in the root directory.
+    rules: Vec<Arc<Gitignore>>,
+    real_root: Option<PathBuf>,
+    /// The parse of flake.nix made while the root was listed.
+    flake_nix: Arc<NixFile>,
 }
 
 impl SourceTree {
@@ -562,91 +708,97 @@ impl SourceTree {
     /// parallel on the current rayon pool. Unreadable files become
     /// `NixFile`s with an error, never a failure of the whole load.
     pub fn load(root: &Path) -> Self {
-        Self::load_impl(root, false)
-    }
-
-    /// `load`, parsing each `.nix` file only when first asked about it.
-    pub fn load_lazy(root: &Path) -> Self {
-        Self::load_impl(root, true)
-    }
-
-    fn load_impl(root: &Path, lazy: bool) -> Self {
-        let mut files = BTreeSet::new();
-        let mut dirs = BTreeSet::new();
-        let mut broken_links = BTreeSet::new();
-        let mut links = BTreeMap::new();
         let real_root = std::fs::canonicalize(root).ok();
-        let real_root = &real_root;
-        dirs.insert(String::new());
         // flake.nix, where every walk starts, is parsed while the tree is
         // listed rather than after.
         let (found, flake_nix) = rayon::join(
             || list_worktree(root, real_root.as_deref()),
-            || NixFile::new("flake.nix".into(), std::fs::read(root.join("flake.nix"))),
+            || {
+                Arc::new(NixFile::new(
+                    "flake.nix".into(),
+                    std::fs::read(root.join("flake.nix")),
+                ))
+            },
         );
-        let flake_nix = Arc::new(flake_nix);
         crate::timing::phase("list files");
-        for (rel, kind) in found {
-            match kind {
-                Kind::Dir => {
-                    dirs.insert(rel);
+        let mut all = Part::of(
+            found,
+            |f| {
+                if f == "flake.nix" {
+                    flake_nix.clone()
+                } else {
+                    Arc::new(NixFile::new(f.clone(), std::fs::read(root.join(f))))
                 }
-                // A link is a file of the tree either way; whether it resolves
-                // decides if it can be read as Nix.
-                Kind::Link(is_dir, target) => {
-                    if is_dir {
-                        dirs.insert(rel.clone());
-                    }
-                    if let Some(t) = target {
-                        links.insert(rel.clone(), t);
-                    }
-                    files.insert(rel);
+            },
+            true,
+        );
+        all.dirs.insert(String::new());
+        Self::listed(root, false, all)
+    }
+
+    /// `load`, listing each top-level directory only when something first
+    /// asks about a path below it, and reading and parsing each `.nix` file
+    /// only when first asked about its syntax.
+    pub fn load_lazy(root: &Path) -> Self {
+        let real_root = std::fs::canonicalize(root).ok();
+        let ((entries, subdirs), flake_nix) = rayon::join(
+            || {
+                let (dir, rel, rules) = top_dir(root);
+                let (entries, subdirs) = list_dir(&dir, &rel, rules, real_root.as_deref());
+                (entries, subdirs)
+            },
+            || {
+                Arc::new(NixFile::new(
+                    "flake.nix".into(),
+                    std::fs::read(root.join("flake.nix")),
+                ))
+            },
+        );
+        crate::timing::phase("list files");
+        // The rules every top-level directory inherits: the root's.
+        let rules = subdirs.first().map(|s| s.2.clone()).unwrap_or_else(|| {
+            let (_, _, mut rules) = top_dir(root);
+            rules.extend(ignore_rules(root, &root.join(".gitignore")));
+            rules
+        });
+        let mut top = Part::of(
+            entries,
+            |f| {
+                if f == "flake.nix" {
+                    flake_nix.clone()
+                } else {
+                    Arc::new(NixFile::on_disk(f.clone(), root.join(f)))
                 }
-                Kind::BrokenLink => {
-                    broken_links.insert(rel.clone());
-                    files.insert(rel);
-                }
-                Kind::File => {
-                    files.insert(rel);
-                }
-            }
-        }
-        let nix_files = files
-            .iter()
-            .filter(|f| f.ends_with(".nix") && !broken_links.contains(*f));
-        let nix: BTreeMap<String, Arc<NixFile>> = if lazy {
-            nix_files
-                .map(|f| {
-                    let file = if f == "flake.nix" {
-                        flake_nix.clone()
-                    } else {
-                        Arc::new(NixFile::on_disk(f.clone(), root.join(f)))
-                    };
-                    (f.clone(), file)
-                })
-                .collect()
-        } else {
-            nix_files
-                .collect::<Vec<_>>()
-                .into_par_iter()
-                .map(|f| {
-                    let file = if f == "flake.nix" {
-                        flake_nix.clone()
-                    } else {
-                        Arc::new(NixFile::new(f.clone(), std::fs::read(root.join(f))))
-                    };
-                    (f.clone(), file)
-                })
-                .collect()
-        };
+            },
+            false,
+        );
+        top.dirs.insert(String::new());
+        let parts = subdirs
+            .into_iter()
+            .map(|(_, rel, _)| (rel, OnceLock::new()))
+            .collect();
         SourceTree {
             root: root.to_path_buf(),
-            files,
-            dirs,
-            nix,
-            broken_links,
-            links,
+            lazy: true,
+            top,
+            parts,
+            lister: Some(Lister {
+                rules,
+                real_root,
+                flake_nix,
+            }),
+        }
+    }
+
+    /// A tree listed whole.
+    fn listed(root: &Path, lazy: bool, all: Part) -> Self {
+        let (top, parts) = all.split();
+        SourceTree {
+            root: root.to_path_buf(),
             lazy,
+            top,
+            parts,
+            lister: None,
         }
     }
 
@@ -740,7 +892,7 @@ impl SourceTree {
             let is_link = link_target.contains_key(f.as_str());
             let shared = reuse.as_ref().and_then(|r| {
                 (!is_link && !r.changed.contains(f))
-                    .then(|| r.tree.nix.get(f))
+                    .then(|| r.tree.loaded_nix_file(f))
                     .flatten()
             });
             match (shared, blob_of.get(f)) {
@@ -757,20 +909,150 @@ impl SourceTree {
             let file = NixFile::in_git(rel.clone(), dir.to_path_buf(), oid);
             (rel, Arc::new(file))
         }));
-        Ok(SourceTree {
-            root: dir.to_path_buf(),
+        let all = Part {
             files,
             dirs,
             nix,
             broken_links,
             links: resolved_links,
-            lazy: true,
+        };
+        Ok(SourceTree::listed(dir, true, all))
+    }
+
+    /// The part that holds `rel`: the root's entries for a name at the top,
+    /// else its top-level directory's part, listed now if it was not yet.
+    fn part_of(&self, rel: &str) -> Option<&Part> {
+        match rel.split_once('/') {
+            None => Some(&self.top),
+            Some((top, _)) => self.parts.get(top).map(|p| self.ensure(top, p)),
+        }
+    }
+
+    fn ensure<'a>(&'a self, top: &str, part: &'a OnceLock<Part>) -> &'a Part {
+        part.get_or_init(|| {
+            let Some(l) = &self.lister else {
+                return Part::default();
+            };
+            let sub = (self.root.join(top), top.to_string(), l.rules.clone());
+            let found = list_subtree(sub, l.real_root.as_deref());
+            Part::of(
+                found,
+                |f| {
+                    if f == "flake.nix" {
+                        l.flake_nix.clone()
+                    } else {
+                        Arc::new(NixFile::on_disk(f.clone(), self.root.join(f)))
+                    }
+                },
+                false,
+            )
         })
+    }
+
+    /// Every part, each listed now if it was not yet (in parallel).
+    fn all_parts(&self) -> Vec<&Part> {
+        if self.lister.is_some() {
+            self.parts.par_iter().for_each(|(top, p)| {
+                self.ensure(top, p);
+            });
+        }
+        std::iter::once(&self.top)
+            .chain(self.parts.iter().map(|(t, p)| self.ensure(t, p)))
+            .collect()
     }
 
     /// Whether `rel` is a file (or a symlink) of the tree.
     pub fn is_file(&self, rel: &str) -> bool {
-        self.files.contains(rel)
+        self.part_of(rel).is_some_and(|p| p.files.contains(rel))
+    }
+
+    /// Whether `rel` is a directory of the tree (`""` is the root).
+    pub fn is_dir(&self, rel: &str) -> bool {
+        self.part_of(rel).is_some_and(|p| p.dirs.contains(rel))
+    }
+
+    /// Whether `rel` is a symbolic link that points nowhere usable.
+    pub fn is_broken_link(&self, rel: &str) -> bool {
+        self.part_of(rel)
+            .is_some_and(|p| p.broken_links.contains(rel))
+    }
+
+    /// The `.nix` file at `rel` (a symlink that resolves included).
+    pub fn nix_file(&self, rel: &str) -> Option<&Arc<NixFile>> {
+        self.part_of(rel)?.nix.get(rel)
+    }
+
+    /// `nix_file`, only when the part holding `rel` was listed already.
+    fn loaded_nix_file(&self, rel: &str) -> Option<&Arc<NixFile>> {
+        match rel.split_once('/') {
+            None => self.top.nix.get(rel),
+            Some((top, _)) => self.parts.get(top)?.get()?.nix.get(rel),
+        }
+    }
+
+    /// Every `.nix` file of the tree, sorted by path (lists every part).
+    pub fn all_nix(&self) -> Vec<(&String, &Arc<NixFile>)> {
+        let mut all: Vec<_> = self.all_parts().into_iter().flat_map(|p| &p.nix).collect();
+        all.sort_by(|a, b| a.0.cmp(b.0));
+        all
+    }
+
+    /// The `.nix` files of the parts listed so far, sorted by path: every
+    /// file something asked about is among them.
+    pub fn listed_nix(&self) -> Vec<(&String, &Arc<NixFile>)> {
+        let mut all: Vec<_> = std::iter::once(&self.top)
+            .chain(self.parts.values().filter_map(OnceLock::get))
+            .flat_map(|p| &p.nix)
+            .collect();
+        all.sort_by(|a, b| a.0.cmp(b.0));
+        all
+    }
+
+    /// The parts that can hold paths below `dir`.
+    fn parts_under(&self, dir: &str) -> Vec<&Part> {
+        if dir.is_empty() {
+            return self.all_parts();
+        }
+        let top = dir.split_once('/').map_or(dir, |(t, _)| t);
+        self.parts
+            .get(top)
+            .map(|p| vec![self.ensure(top, p)])
+            .unwrap_or_default()
+    }
+
+    /// Files below a directory (recursively), sorted.
+    pub fn files_under<'a>(&'a self, dir: &'a str) -> impl Iterator<Item = &'a String> + 'a {
+        let prefix = super::path::dir_prefix(dir);
+        let mut found: Vec<&String> = self
+            .parts_under(dir)
+            .into_iter()
+            .flat_map(|p| {
+                let prefix = prefix.clone();
+                p.files
+                    .range(prefix.clone()..)
+                    .take_while(move |f| f.starts_with(&prefix))
+            })
+            .collect();
+        found.sort();
+        found.into_iter()
+    }
+
+    /// Directories below a directory (recursively, itself not included), sorted.
+    pub fn dirs_under<'a>(&'a self, dir: &'a str) -> impl Iterator<Item = &'a String> + 'a {
+        let prefix = super::path::dir_prefix(dir);
+        let mut found: Vec<&String> = self
+            .parts_under(dir)
+            .into_iter()
+            .flat_map(|p| {
+                let prefix = prefix.clone();
+                p.dirs
+                    .range(prefix.clone()..)
+                    .take_while(move |f| f.starts_with(&prefix))
+            })
+            .filter(|d| !d.is_empty())
+            .collect();
+        found.sort();
+        found.into_iter()
     }
 
     /// The path `rel` resolves to when it goes through a symbolic link of
@@ -781,32 +1063,23 @@ impl SourceTree {
         let mut moved = false;
         // Each step replaces the longest linked prefix; links may chain.
         for _ in 0..40 {
-            let prefix = self
-                .links
-                .range(..=cur.clone())
-                .rev()
-                .find(|(l, _)| cur == **l || cur.starts_with(&format!("{l}/")))
-                .map(|(l, t)| (l.clone(), t.clone()));
-            let Some((link, target)) = prefix else {
+            let ends = cur
+                .match_indices('/')
+                .map(|(i, _)| i)
+                .chain(std::iter::once(cur.len()))
+                .collect::<Vec<_>>();
+            let prefix = ends.iter().rev().find_map(|&end| {
+                let l = &cur[..end];
+                let target = self.part_of(l)?.links.get(l)?;
+                Some((end, target.clone()))
+            });
+            let Some((end, target)) = prefix else {
                 break;
             };
-            cur = format!("{target}{}", &cur[link.len()..]);
+            cur = format!("{target}{}", &cur[end..]);
             moved = true;
         }
         moved.then_some(cur)
-    }
-
-    /// Whether `rel` is a directory of the tree (`""` is the root).
-    pub fn is_dir(&self, rel: &str) -> bool {
-        self.dirs.contains(rel)
-    }
-
-    /// Files below a directory (recursively).
-    pub fn files_under<'a>(&'a self, dir: &'a str) -> impl Iterator<Item = &'a String> + 'a {
-        let prefix = super::path::dir_prefix(dir);
-        self.files
-            .range(prefix.clone()..)
-            .take_while(move |f| f.starts_with(&prefix))
     }
 }
 

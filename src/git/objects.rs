@@ -150,8 +150,9 @@ pub(super) fn read_blobs(dir: &Path, oids: &[String]) -> Option<Vec<Vec<u8>>> {
 /// repositories live as long as the process, so their address names them.
 fn with_local<R>(opened: &Arc<Opened>, f: impl FnOnce(&gix::Repository) -> R) -> R {
     use std::cell::RefCell;
+    use std::rc::Rc;
     thread_local! {
-        static LOCAL: RefCell<Vec<(usize, Arc<gix::Repository>)>> = const { RefCell::new(Vec::new()) };
+        static LOCAL: RefCell<Vec<(usize, Rc<gix::Repository>)>> = const { RefCell::new(Vec::new()) };
     }
     let key = Arc::as_ptr(opened) as usize;
     let repo = LOCAL.with(|l| {
@@ -159,7 +160,7 @@ fn with_local<R>(opened: &Arc<Opened>, f: impl FnOnce(&gix::Repository) -> R) ->
         match l.iter().find(|(k, _)| *k == key) {
             Some((_, r)) => r.clone(),
             None => {
-                let r = Arc::new(local(opened));
+                let r = Rc::new(local(opened));
                 l.push((key, r.clone()));
                 r
             }

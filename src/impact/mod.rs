@@ -437,8 +437,7 @@ pub(crate) fn read_as_data(host: &Host, file: &str) -> Option<String> {
 fn nix_text(m: &FlakeModel, rel: &str) -> Option<String> {
     m.tree
         .as_ref()?
-        .nix
-        .get(rel)?
+        .nix_file(rel)?
         .root()
         .map(|r| r.text().to_string())
 }
@@ -464,8 +463,7 @@ fn flake_nix_changes(
     let text = |m: &FlakeModel| -> Option<String> {
         m.tree
             .as_ref()?
-            .nix
-            .get("flake.nix")?
+            .nix_file("flake.nix")?
             .root()
             .map(|r| r.text().to_string())
     };

@@ -44,8 +44,7 @@ pub fn judge(model: &FlakeModel, host: &Host, reasons: &[Reason], opts: &Options
             return keep(format!("kept: `{}` is also {how}", r.file));
         }
         let Some(head) = tree
-            .nix
-            .get(&r.file)
+            .nix_file(&r.file)
             .and_then(|f| f.root().map(|n| n.text().to_string()))
         else {
             return keep(format!("kept: `{}` cannot be read", r.file));
@@ -280,7 +279,7 @@ fn enabled_by(tree: &SourceTree, host: &Host, option: &[String]) -> Option<Strin
         .iter()
         .filter(|f| !host.deps.machinery.contains(*f))
     {
-        let Some(file) = tree.nix.get(rel) else {
+        let Some(file) = tree.nix_file(rel) else {
             continue;
         };
         let Some(root) = file.root() else { continue };

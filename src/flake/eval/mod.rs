@@ -57,8 +57,7 @@ impl<'t> Eval<'t> {
         }
         let t = self
             .tree
-            .nix
-            .get(rel)
+            .nix_file(rel)
             .filter(|f| f.error().is_none())
             .and_then(|f| f.root_expr())
             .map(|e| Thunk::lazy(e, self.global_env(), self.file_name(rel)));
@@ -471,24 +470,14 @@ impl<'t> Eval<'t> {
                 .filter(|r| !r.is_empty() && !r.contains('/'))
                 .map(str::to_string)
         };
-        for f in self
-            .tree
-            .files
-            .range(prefix.clone()..)
-            .take_while(|f| f.starts_with(&prefix))
-        {
+        for f in self.tree.files_under(dir) {
             if let Some(name) = direct(f) {
                 attrs
                     .map
                     .insert(name, Thunk::value(Value::Str("regular".into())));
             }
         }
-        for d in self
-            .tree
-            .dirs
-            .range(prefix.clone()..)
-            .take_while(|f| f.starts_with(&prefix))
-        {
+        for d in self.tree.dirs_under(dir) {
             if let Some(name) = direct(d) {
                 attrs
                     .map

@@ -132,7 +132,7 @@ impl<'e, 't> Walker<'e, 't> {
         {
             return f.line_of(node);
         }
-        match self.ev.tree.nix.get(file) {
+        match self.ev.tree.nix_file(file) {
             Some(f) => {
                 self.line_file = Some((key, f.clone()));
                 f.line_of(node)

@@ -231,8 +231,7 @@ impl Version {
             return Version::Data;
         }
         match tree
-            .nix
-            .get(rel)
+            .nix_file(rel)
             .and_then(|f| facts::read(f, rel == "flake.nix"))
         {
             Some(f) => Version::Nix(Box::new(f)),
