@@ -280,6 +280,13 @@ fn the_working_tree_is_listed_as_git_lists_it() {
     assert!(lazy.nix_file("sub/build/in.nix").is_some());
     let lazily: Vec<String> = lazy.files_under("").cloned().collect();
     assert_eq!(lazily, ours);
+    let dirs: Vec<&String> = tree.dirs_under("").collect();
+    assert_eq!(lazy.dirs_under("").collect::<Vec<_>>(), dirs);
+    assert!(dirs.iter().any(|d| *d == "sub") && dirs.iter().any(|d| *d == "sub/deeper"));
+    assert_eq!(
+        lazy.dirs_under("sub").collect::<Vec<_>>(),
+        ["sub/build", "sub/deeper", "sub/deeper/local"]
+    );
     let mut theirs: Vec<String> = git(
         repo,
         &["ls-files", "--cached", "--others", "--exclude-standard"],

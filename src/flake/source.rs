@@ -1022,34 +1022,30 @@ impl SourceTree {
 
     /// Files below a directory (recursively), sorted.
     pub fn files_under<'a>(&'a self, dir: &'a str) -> impl Iterator<Item = &'a String> + 'a {
-        let prefix = super::path::dir_prefix(dir);
-        let mut found: Vec<&String> = self
-            .parts_under(dir)
-            .into_iter()
-            .flat_map(|p| {
-                let prefix = prefix.clone();
-                p.files
-                    .range(prefix.clone()..)
-                    .take_while(move |f| f.starts_with(&prefix))
-            })
-            .collect();
-        found.sort();
-        found.into_iter()
+        self.under(dir, |p| &p.files)
     }
 
     /// Directories below a directory (recursively, itself not included), sorted.
     pub fn dirs_under<'a>(&'a self, dir: &'a str) -> impl Iterator<Item = &'a String> + 'a {
+        self.under(dir, |p| &p.dirs)
+    }
+
+    /// The paths of one kind (`pick`) below `dir`, sorted.
+    fn under<'a>(
+        &'a self,
+        dir: &str,
+        pick: fn(&Part) -> &BTreeSet<String>,
+    ) -> std::vec::IntoIter<&'a String> {
         let prefix = super::path::dir_prefix(dir);
         let mut found: Vec<&String> = self
             .parts_under(dir)
             .into_iter()
             .flat_map(|p| {
-                let prefix = prefix.clone();
-                p.dirs
+                pick(p)
                     .range(prefix.clone()..)
-                    .take_while(move |f| f.starts_with(&prefix))
+                    .take_while(|f| f.starts_with(&prefix))
+                    .filter(|f| !f.is_empty())
             })
-            .filter(|d| !d.is_empty())
             .collect();
         found.sort();
         found.into_iter()
