@@ -99,19 +99,29 @@ pub fn strings(v: &serde_json::Value) -> Vec<String> {
 }
 
 /// The layout fixture `tests/fixtures/layouts/<name>` copied to `to`, with
-/// the module-system stand-ins it shares with the example flake
-/// (`nix-stub/lib.nix`, `nix-stub/eval-modules.nix`) copied into its `nix/`
-/// folder: they are kept once, under the example.
+/// the stand-ins it shares with other fixtures copied into its `nix/`
+/// folder, each kept once: the example's module system and `nixosSystem`
+/// (`nix-stub/lib.nix`, `eval-modules.nix`, `nixos-system.nix`) and the
+/// flake-parts fixture's `flake-parts.nix` for the two flake-parts layouts,
+/// the read-dir fixture's plain `system.nix` for the other three that build
+/// hosts from one.
 pub fn layout_fixture(name: &str, to: &Path) {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     copy_dir(&fixtures.join("layouts").join(name), to);
-    if ["flake-parts", "import-tree"].contains(&name) {
-        for stub in ["lib.nix", "eval-modules.nix"] {
-            std::fs::copy(
-                fixtures.join("example/nix-stub").join(stub),
-                to.join("nix").join(stub),
-            )
-            .unwrap_or_else(|e| panic!("{name}: {stub}: {e}"));
+    let shared: &[(&str, &str)] = match name {
+        "flake-parts" | "import-tree" => &[
+            ("example/nix-stub", "lib.nix"),
+            ("example/nix-stub", "eval-modules.nix"),
+            ("example/nix-stub", "nixos-system.nix"),
+            ("layouts/flake-parts/nix", "flake-parts.nix"),
+        ],
+        "flake-utils-plus" | "nixos-unified" | "snowfall-lib" => {
+            &[("layouts/read-dir/nix", "system.nix")]
         }
+        _ => &[],
+    };
+    for (dir, stub) in shared {
+        std::fs::copy(fixtures.join(dir).join(stub), to.join("nix").join(stub))
+            .unwrap_or_else(|e| panic!("{name}: {stub}: {e}"));
     }
 }
