@@ -70,7 +70,8 @@ pub(crate) fn name_hosts_with_nix(
 }
 
 /// The flake reference Nix reads for the flake in `flake_dir` at commit
-/// `rev` (`git+file://<top>?rev=<rev>[&dir=<sub>]`). Errors: not in git.
+/// `rev` (`git+file://<top>?rev=<rev>[&dir=<sub>][&ref=<ref>]`, paths
+/// percent-encoded: `verify::diff::git_flake_url`). Errors: not in git.
 pub(crate) fn flake_at(flake_dir: &Path, rev: &str) -> Result<String, Failure> {
     let top = crate::git::toplevel(flake_dir).map_err(|e| {
         Failure::usage(format!("the flake is not in a git repository: {e}")).caused_by(e)
@@ -81,9 +82,11 @@ pub(crate) fn flake_at(flake_dir: &Path, rev: &str) -> Result<String, Failure> {
         .strip_prefix(&top)
         .map(Path::to_path_buf)
         .unwrap_or_default();
-    let mut r = format!("git+file://{}?rev={rev}", top.display());
-    if !rel.as_os_str().is_empty() {
-        r.push_str(&format!("&dir={}", rel.display()));
-    }
-    Ok(r)
+    let git_ref = crate::git::ref_containing(flake_dir, rev).ok().flatten();
+    Ok(crate::verify::diff::git_flake_url(
+        &top,
+        &rel,
+        rev,
+        git_ref.as_deref(),
+    ))
 }

@@ -474,17 +474,7 @@ fn diff_request(
     let rev = crate::git::rev_parse(flake_dir, &wanted).map_err(|e| {
         Failure::usage(format!("cannot resolve the base revision {wanted:?}: {e}")).caused_by(e)
     })?;
-    let top = crate::git::toplevel(flake_dir).map_err(|e| {
-        Failure::usage(format!("the flake is not in a git repository: {e}")).caused_by(e)
-    })?;
-    let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-    let top = canon(&top);
-    let rel = canon(flake_dir)
-        .strip_prefix(&top)
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
-    let git_ref = crate::git::ref_containing(flake_dir, &rev).ok().flatten();
-    let base_flake = verify::diff::git_flake_url(&top, &rel, &rev, git_ref.as_deref());
+    let base_flake = super::hosts::flake_at(flake_dir, &rev)?;
     Ok(Some(verify::DiffRequest {
         base_rev: rev,
         base_flake,

@@ -23,6 +23,40 @@ pub fn human_bytes(b: f64) -> String {
     }
 }
 
+/// A host's security findings as a list, then its package changes as a
+/// table, each followed by a blank line when there is one.
+fn findings_and_packages(
+    o: &mut String,
+    sec: &[super::security::Finding],
+    packages: Option<&super::diff::PackageDiff>,
+) {
+    for c in sec {
+        let _ = writeln!(
+            o,
+            "- **{}** {} (`{}`)",
+            c.judgement.as_str(),
+            cell(&c.message),
+            c.attribute
+        );
+    }
+    if !sec.is_empty() {
+        o.push('\n');
+    }
+    if let Some(p) = packages {
+        let _ = writeln!(o, "| package | base | head |\n|---|---|---|");
+        for x in p.added.iter().chain(&p.removed).chain(&p.changed) {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} |",
+                cell(&x.name),
+                x.base.join(", "),
+                x.head.join(", ")
+            );
+        }
+        o.push('\n');
+    }
+}
+
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
@@ -193,31 +227,7 @@ pub fn render(r: &CheckReport) -> String {
         if let Some(why) = &h.reason {
             let _ = writeln!(o, "Skipped: {}\n", cell(why));
         }
-        for c in sec {
-            let _ = writeln!(
-                o,
-                "- **{}** {} (`{}`)",
-                c.judgement.as_str(),
-                cell(&c.message),
-                c.attribute
-            );
-        }
-        if !sec.is_empty() {
-            o.push('\n');
-        }
-        if let Some(p) = pk.filter(|_| has_pk) {
-            let _ = writeln!(o, "| package | base | head |\n|---|---|---|");
-            for x in p.added.iter().chain(&p.removed).chain(&p.changed) {
-                let _ = writeln!(
-                    o,
-                    "| {} | {} | {} |",
-                    cell(&x.name),
-                    x.base.join(", "),
-                    x.head.join(", ")
-                );
-            }
-            o.push('\n');
-        }
+        findings_and_packages(&mut o, sec, pk.filter(|_| has_pk));
         if h.status.failed() {
             let _ = writeln!(
                 o,
@@ -341,31 +351,7 @@ pub fn render_plan(
         if let Some(why) = &p.reason {
             let _ = writeln!(o, "Skipped by a check: {}\n", cell(why));
         }
-        for c in sec {
-            let _ = writeln!(
-                o,
-                "- **{}** {} (`{}`)",
-                c.judgement.as_str(),
-                cell(&c.message),
-                c.attribute
-            );
-        }
-        if !sec.is_empty() {
-            o.push('\n');
-        }
-        if let Some(k) = pk {
-            let _ = writeln!(o, "| package | base | head |\n|---|---|---|");
-            for x in k.added.iter().chain(&k.removed).chain(&k.changed) {
-                let _ = writeln!(
-                    o,
-                    "| {} | {} | {} |",
-                    cell(&x.name),
-                    x.base.join(", "),
-                    x.head.join(", ")
-                );
-            }
-            o.push('\n');
-        }
+        findings_and_packages(&mut o, sec, pk);
         let _ = writeln!(o, "</details>\n");
     }
     o
