@@ -24,8 +24,6 @@ pub struct NixFile {
 
 /// Where a file's text comes from.
 enum Raw {
-    /// Read already (or failed to read).
-    Bytes(std::io::Result<Vec<u8>>),
     /// A file of the working tree, read when first parsed.
     Disk(PathBuf),
     /// A blob of the git repository holding `dir`, read when first parsed.
@@ -35,7 +33,6 @@ enum Raw {
 impl Raw {
     fn read(self) -> std::io::Result<Vec<u8>> {
         match self {
-            Raw::Bytes(b) => b,
             Raw::Disk(path) => std::fs::read(path),
             Raw::Blob { dir, oid } => crate::git::read_blobs(&dir, std::slice::from_ref(&oid))
                 .map_err(|e| std::io::Error::other(e.to_string()))
@@ -47,34 +44,31 @@ impl Raw {
 impl NixFile {
     /// A file parsed now.
     pub(crate) fn new(rel: String, bytes: std::io::Result<Vec<u8>>) -> Self {
-        let f = Self::deferred(rel, bytes);
-        f.parsed();
-        f
-    }
-
-    /// A file parsed when something first asks about its syntax.
-    pub(super) fn deferred(rel: String, bytes: std::io::Result<Vec<u8>>) -> Self {
-        let size = bytes.as_ref().map_or(0, |b| b.len());
-        Self::from_raw(rel, size, Raw::Bytes(bytes))
+        NixFile {
+            rel,
+            size: bytes.as_ref().map_or(0, |b| b.len()),
+            raw: std::sync::Mutex::new(None),
+            parsed: std::sync::OnceLock::from(Parsed::new(bytes)),
+        }
     }
 
     /// A file of the working tree at `path`, read and parsed when something
     /// first asks about its syntax (an unreadable file is then a file with
     /// an error, as for `new`).
     pub(super) fn on_disk(rel: String, path: PathBuf) -> Self {
-        Self::from_raw(rel, 0, Raw::Disk(path))
+        Self::from_raw(rel, Raw::Disk(path))
     }
 
     /// The blob `oid` of the repository holding `dir`, read and parsed when
     /// something first asks about its syntax.
     pub(super) fn in_git(rel: String, dir: PathBuf, oid: String) -> Self {
-        Self::from_raw(rel, 0, Raw::Blob { dir, oid })
+        Self::from_raw(rel, Raw::Blob { dir, oid })
     }
 
-    fn from_raw(rel: String, size: usize, raw: Raw) -> Self {
+    fn from_raw(rel: String, raw: Raw) -> Self {
         NixFile {
             rel,
-            size,
+            size: 0,
             raw: std::sync::Mutex::new(Some(raw)),
             parsed: std::sync::OnceLock::new(),
         }
